@@ -1,0 +1,17 @@
+"""Environments, registered with Gymnasium when `rlvrgym` is imported."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+#: id -> (entry point, one line for `rlvrgym envs`). Later environments add a row here.
+ENVIRONMENTS: dict[str, tuple[str, str]] = {
+    "MathAnswer-v0": ("rlvrgym.envs.math_answer:MathAnswerEnv",
+                      "math problem -> final answer, checked for equivalence with sympy (outcome reward)"),
+}
+
+
+def register_all() -> None:
+    for env_id, (entry_point, _) in ENVIRONMENTS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point)

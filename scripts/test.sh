@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what it needs, then runs pytest. Extra args go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ensure_python_env
+cd "$ROOT"
+"$VENV/bin/ruff" check rlvrgym tests benchmarks
+# pytest exits 5 when it collects no test: that is a failure here, and set -e keeps it one.
+"$VENV/bin/python" -m pytest "$@"
