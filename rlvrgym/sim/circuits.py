@@ -1,0 +1,36 @@
+"""Circuit families: RC charging and RL current build-up, in closed form."""
+
+from __future__ import annotations
+
+import math
+
+from rlvrgym.sim.core import Param, family
+
+_POSITIVE = {"low": 0.0, "low_open": True}
+
+
+@family("rc_circuit",
+        (Param("resistance", "ohm", **_POSITIVE), Param("capacitance", "F", **_POSITIVE),
+         Param("voltage", "V", doc="source EMF, switched on at t = 0"),
+         Param("t", "s", low=0.0), Param("initial_voltage", "V", 0.0, doc="capacitor voltage at t = 0")),
+        {"capacitor_voltage": "V", "current": "A", "time_constant": "s", "charge": "C", "energy_stored": "J"})
+def rc_circuit(resistance: float, capacitance: float, voltage: float, t: float,
+               initial_voltage: float) -> dict[str, float]:
+    """Series RC on a DC source: V_C = V + (V_C0 - V) e^{-t/RC}; current flows from the source into C."""
+    tau = resistance * capacitance
+    decay = math.exp(-t / tau)
+    vc = voltage + (initial_voltage - voltage) * decay
+    return {"capacitor_voltage": vc, "current": (voltage - initial_voltage) * decay / resistance,
+            "time_constant": tau, "charge": capacitance * vc, "energy_stored": 0.5 * capacitance * vc * vc}
+
+
+@family("rl_circuit",
+        (Param("resistance", "ohm", **_POSITIVE), Param("inductance", "H", **_POSITIVE),
+         Param("voltage", "V", doc="source EMF, switched on at t = 0 with no current"), Param("t", "s", low=0.0)),
+        {"current": "A", "inductor_voltage": "V", "time_constant": "s", "energy_stored": "J"})
+def rl_circuit(resistance: float, inductance: float, voltage: float, t: float) -> dict[str, float]:
+    """Series RL on a DC source from zero current: I = (V/R)(1 - e^{-tR/L})."""
+    tau = inductance / resistance
+    current = -voltage / resistance * math.expm1(-t / tau)
+    return {"current": current, "inductor_voltage": voltage * math.exp(-t / tau), "time_constant": tau,
+            "energy_stored": 0.5 * inductance * current * current}
