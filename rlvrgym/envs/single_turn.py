@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 
@@ -22,7 +22,7 @@ class SingleTurnTextEnv(gym.Env[str, str]):
     The environment never judges: `step` hands the completion to the verifier and the verdict to the `RewardSpec`.
     """
 
-    metadata = {"render_modes": ["ansi", "human"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"]}
     env_id: str = ""
 
     def __init__(self, tasks: TaskSource, verifier: VerifierLike, reward: RewardSpec | None = None,

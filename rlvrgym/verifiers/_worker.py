@@ -50,7 +50,7 @@ def main() -> None:
             verdict = verifier.judge_safely(completion, reference)
         except MemoryError:
             verdict = Verdict.error("the verification ran out of memory")
-        except BaseException as exc:  # noqa: BLE001 - a worker must answer, whatever happened
+        except BaseException as exc:
             verdict = Verdict.error(f"verifier crashed: {type(exc).__name__}: {exc}",
                                     traceback=traceback.format_exc(limit=5))
         try:

@@ -1,0 +1,98 @@
+"""The `rlvrgym` command: list environments and verifiers, verify a completion, and the sub-commands of parts."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+#: Sub-command groups that live with their part of the package: module -> function(subparsers).
+PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands"}
+
+
+def _cmd_envs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rlvrgym.envs import ENVIRONMENTS
+
+    table = Table("environment", "what it is", box=None, header_style="bold")
+    for env_id, (_, description) in sorted(ENVIRONMENTS.items()):
+        table.add_row(env_id, description)
+    Console().print(table)
+    return 0
+
+
+def _cmd_verifiers(args: argparse.Namespace) -> int:
+    from rlvrgym.verifiers import list_verifiers
+
+    for name in list_verifiers():
+        print(name)
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rlvrgym.verifiers import get_verifier
+
+    options = json.loads(args.options) if args.options else {}
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    verifier = get_verifier(args.verifier, **options)
+    completion = sys.stdin.read() if args.completion == "-" else args.completion
+    try:
+        reference = json.loads(args.reference) if args.json_reference else args.reference
+    except json.JSONDecodeError as exc:
+        print(f"--reference is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    verdict = verifier.verify(completion, reference)
+    if args.json:
+        print(verdict.to_json())
+    else:
+        from rich.console import Console
+
+        color = {"correct": "green", "wrong": "red"}.get(str(verdict.status), "yellow")
+        console = Console()
+        console.print(f"[bold {color}]{verdict.status}[/] score={verdict.score:g}: {verdict.reason}")
+        for key, value in verdict.details.items():
+            if key != "traceback":
+                console.print(f"  {key}: {value}", highlight=False, markup=False)
+        for step in verdict.steps:
+            console.print(f"  step {step.index}: valid={step.valid} score={step.score:g} {step.reason}",
+                          markup=False)
+    return 0 if verdict.correct else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvrgym", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("envs", help="list the registered environments")
+    p.set_defaults(func=_cmd_envs)
+    p = sub.add_parser("verifiers", help="list the verifiers get_verifier accepts (built-in and plug-ins)")
+    p.set_defaults(func=_cmd_verifiers)
+    p = sub.add_parser("verify", help="verify one completion against a reference and print the verdict",
+                       description="Exit status: 0 when correct, 1 otherwise.")
+    p.add_argument("verifier", help="verifier name, e.g. math")
+    p.add_argument("completion", help="the completion text, or - to read it from standard input")
+    p.add_argument("--reference", required=True, help="the reference answer")
+    p.add_argument("--json-reference", action="store_true", help="parse --reference as JSON (records, lists)")
+    p.add_argument("--options", help='verifier options as JSON, e.g. \'{"require_evaluated": true}\'')
+    p.add_argument("--timeout", type=float, help="time bound in seconds")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(func=_cmd_verify)
+    for module, function in PART_COMMANDS.items():
+        try:
+            getattr(importlib.import_module(module), function)(sub)
+        except ImportError:
+            continue
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

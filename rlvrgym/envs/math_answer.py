@@ -1,0 +1,96 @@
+"""MathAnswer-v0: a math problem in, a final answer out, rewarded by the math answer verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.rewards import RewardSpec
+from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource, load_tasks
+from rlvrgym.verifiers.base import VerifierLike
+from rlvrgym.verifiers.registry import get_verifier
+
+TaskSpec = str | Path | Sequence[Mapping[str, Any]] | TaskSource | Any
+
+
+def math_task_source(tasks: TaskSpec, difficulty: int | Sequence[int], question: str, answer: str) -> TaskSource:
+    """Resolve the `tasks=` argument: a source, "generators", a generator name, "curated", a JSONL path, records,
+    or an HF dataset (object or name)."""
+    from rlvrgym.tasks.math_answer_tasks import curated_math_tasks
+    from rlvrgym.tasks.math_generators import MATH_GENERATORS
+
+    if isinstance(tasks, TaskSource):
+        return tasks
+    if tasks == "generators":
+        return GeneratorSource(MATH_GENERATORS, difficulty, name="math-generators")
+    if tasks == "curated":
+        return curated_math_tasks()
+    if isinstance(tasks, str) and tasks in MATH_GENERATORS:
+        return GeneratorSource({tasks: MATH_GENERATORS[tasks]}, difficulty, name=tasks)
+    if isinstance(tasks, str) and "," in tasks and all(t.strip() in MATH_GENERATORS for t in tasks.split(",")):
+        names = [t.strip() for t in tasks.split(",")]
+        return GeneratorSource({n: MATH_GENERATORS[n] for n in names}, difficulty, name=tasks)
+    return load_tasks(tasks, question=question, answer=answer, kind="math")
+
+
+class MathAnswerEnv(SingleTurnTextEnv):
+    """
+    ## Description
+    A single-turn math environment: the observation is a problem statement, the action is the policy's whole
+    completion (reasoning and final answer), and the reward says whether the final answer equals the reference.
+    Problems come from seeded procedural generators (arithmetic to integrals, five difficulty levels), from the
+    shipped set of curated problems, or from the user's JSONL file or Hugging Face dataset.
+
+    ## Action Space
+    `UnicodeText(65536)`: any printable unicode text, LaTeX included. The final answer is the last `\\boxed{}`, or
+    else "the answer is ...", or else the last math in the last paragraph; `<think>` blocks are ignored.
+
+    ## Observation Space
+    `UnicodeText(16384)`: the problem statement. It never contains the answer.
+
+    ## Rewards
+    `RewardSpec` (argument `reward`): `outcome_weight * correct + format_weight * boxed - length_weight *
+    overlong`. Defaults: 1 for a correct answer, 0 otherwise. Every component is in `info["reward_breakdown"]`.
+
+    ## Starting State
+    `reset(seed=s)` draws a task from the environment's generator seeded by `s`; `options={"task_id": id}` replays
+    a task (GRPO groups verify N completions of one problem).
+
+    ## Episode End
+    The episode terminates after one `step`. There is no truncation.
+
+    ## Arguments
+    - `tasks`: "generators" (default), a generator name or a comma-separated list of them, "curated" (the shipped
+      set), a `.jsonl` path, a list of `{"question", "answer"}` records, a `datasets.Dataset`, an HF dataset name,
+      or any `TaskSource`.
+    - `difficulty`: 1-5, or a list of levels to mix (generators only).
+    - `split`: "train" or "test": disjoint task sets (a generated task belongs to one split by a hash of its
+      text); None for all.
+    - `question`, `answer`: column names for record sources.
+    - `verifier`: a verifier name or instance (default `get_verifier("math")`); `require_evaluated`: passed to
+      the default verifier.
+    - `reward`: a `RewardSpec`.
+
+    ## Verifier
+    `get_verifier("math")` (rlvrgym/verifiers/math): restricted parser, exact comparison for exact numbers,
+    randomized high-precision numeric tests for expressions, sympy where needed, a hard time bound per check.
+    `info["verdict"]` holds the verdict, with the extracted answer and the reason.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    env_id = "MathAnswer-v0"
+
+    def __init__(self, tasks: TaskSpec = "generators", difficulty: int | Sequence[int] = (1, 2, 3),
+                 split: Split | None = "train", verifier: str | VerifierLike = "math",
+                 reward: RewardSpec | None = None, require_evaluated: bool = False, question: str = "question",
+                 answer: str = "answer", render_mode: str | None = None) -> None:
+        source = math_task_source(tasks, list(difficulty) if not isinstance(difficulty, int) else difficulty,
+                                  question, answer)
+        if isinstance(verifier, str):
+            options = {"require_evaluated": require_evaluated} if verifier == "math" else {}
+            verifier = get_verifier(verifier, **options)
+        super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
