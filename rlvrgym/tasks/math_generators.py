@@ -1,0 +1,765 @@
+"""Seeded procedural math problems for MathAnswer-v0, one generator per family, difficulty 1 (one step) to 5.
+
+Every generator draws only from the `rng` it is given, so `gen:<family>:<difficulty>:<seed>` rebuilds the same
+problem anywhere. References are computed by sympy and rendered as LaTeX; each task carries a short worked
+solution in `meta["solution"]` for supervised warm starts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import numpy as np
+import sympy as sp
+from sympy.ntheory.modular import crt
+
+from rlvrgym.tasks.base import Generator, GeneratorSource, Task
+
+INSTRUCTION = "Put your final answer in \\boxed{}."
+MAX_LEVEL = 5
+MAX_REDRAWS = 200
+
+x, y, z = sp.symbols("x y z")
+T = TypeVar("T")
+
+
+class Redraw(Exception):
+    """A draw was degenerate (zero divisor, repeated root, a result too large): draw again from the same rng."""
+
+
+# ---------------------------------------------------------------------------------------------------------- helpers
+
+def _int(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """A uniform integer in [lo, hi], both ends included."""
+    return int(rng.integers(lo, hi + 1))
+
+
+def _nonzero(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """A uniform nonzero integer in [lo, hi]."""
+    while True:
+        v = _int(rng, lo, hi)
+        if v:
+            return v
+
+
+def _signed(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """A magnitude in [lo, hi] with a random sign."""
+    return _int(rng, lo, hi) * (1 if rng.random() < 0.5 else -1)
+
+
+def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
+    return options[int(rng.integers(len(options)))]
+
+
+def tex(expr: Any) -> str:
+    """LaTeX of a sympy object, with `\\ln` for the natural logarithm (`\\log` is base 10 to many readers)."""
+    return sp.latex(sp.sympify(expr), ln_notation=True)
+
+
+def _eq(lhs: Any, rhs: Any) -> str:
+    return f"{tex(lhs)} = {tex(rhs)}"
+
+
+def _leaks(reference: str, prompt: str) -> bool:
+    """Whether the reference appears in the prompt as a whole token (`12` in `125` does not count)."""
+    pattern = r"(?<![0-9A-Za-z.])" + re.escape(reference) + r"(?![0-9A-Za-z.])"
+    return re.search(pattern, prompt) is not None
+
+
+def _task(family: str, question: str, reference: Any, answer_type: str, steps: list[str],
+          **meta: Any) -> Task:
+    ref = reference if isinstance(reference, str) else tex(reference)
+    prompt = f"{question}\n\n{INSTRUCTION}"
+    return Task("", prompt, ref, family, None,
+                {"answer_type": answer_type, "solution": steps, **meta})
+
+
+def _number_type(value: sp.Expr) -> str:
+    if value.is_Integer:
+        return "integer"
+    if value.is_Rational:
+        return "rational"
+    return "exact"
+
+
+def _family(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]], Generator]:
+    """Wrap a raw generator: clamp the difficulty, redraw degenerate or leaking draws, stamp the difficulty."""
+
+    def decorate(raw: Callable[[np.random.Generator, int], Task]) -> Generator:
+        @wraps(raw)
+        def generate(rng: np.random.Generator, difficulty: int) -> Task:
+            if not isinstance(difficulty, int) or difficulty < 1:
+                raise ValueError(f"difficulty must be a positive int, got {difficulty!r}")
+            level = min(difficulty, MAX_LEVEL)
+            for _ in range(MAX_REDRAWS):
+                try:
+                    task = raw(rng, level)
+                except Redraw:
+                    continue
+                if not _leaks(task.reference, task.prompt):
+                    return Task(task.id, task.prompt, task.reference, name, difficulty, task.meta)
+            raise RuntimeError(f"generator {name!r} found no valid draw at difficulty {difficulty}")
+
+        generate.__name__ = name
+        return generate
+
+    return decorate
+
+
+# ------------------------------------------------------------------------------------ arithmetic expression trees
+
+@dataclass(frozen=True)
+class Node:
+    """A rendered arithmetic expression: its LaTeX, its exact value, and its precedence (for parentheses)."""
+
+    latex: str
+    value: sp.Rational
+    prec: int  # 1 sum, 2 product, 3 power, 4 atom
+
+
+def _leaf(value: sp.Rational) -> Node:
+    value = sp.Rational(value)
+    body = str(abs(value.p)) if value.q == 1 else f"\\frac{{{abs(value.p)}}}{{{value.q}}}"
+    return Node(f"\\left(-{body}\\right)" if value < 0 else body, value, 4)
+
+
+def _wrap(node: Node, below: int) -> str:
+    return f"\\left({node.latex}\\right)" if node.prec < below else node.latex
+
+
+def _combine(op: str, a: Node, b: Node) -> Node:
+    """Apply `op` to two nodes, computing the value with sympy's exact arithmetic."""
+    if op == "+":
+        return Node(f"{a.latex} + {b.latex}", a.value + b.value, 1)
+    if op == "-":
+        return Node(f"{a.latex} - {_wrap(b, 2)}", a.value - b.value, 1)
+    if op == "*":
+        return Node(f"{_wrap(a, 2)} \\times {_wrap(b, 3)}", a.value * b.value, 2)
+    if op == "/":
+        if b.value == 0:
+            raise Redraw
+        return Node(f"{_wrap(a, 2)} \\div {_wrap(b, 3)}", a.value / b.value, 2)
+    if op == "over":
+        if b.value == 0:
+            raise Redraw
+        return Node(f"\\dfrac{{{a.latex}}}{{{b.latex}}}", a.value / b.value, 4)
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _power(base: int, exponent: int) -> Node:
+    body = f"\\left({base}\\right)" if base < 0 else str(base)
+    return Node(f"{body}^{{{exponent}}}", sp.Integer(base) ** exponent, 3)
+
+
+def _tree(rng: np.random.Generator, leaves: int, ops: Sequence[str], leaf: Callable[[], Node],
+          exact_division: bool, negative_divisors: bool = False) -> Node:
+    """A random expression with `leaves` numbers. Integer division is kept exact by choosing a divisor of the
+    left operand (or falling back to multiplication when it has none)."""
+    if leaves == 1:
+        return leaf()
+    left_count = _int(rng, 1, leaves - 1)
+    left = _tree(rng, left_count, ops, leaf, exact_division, negative_divisors)
+    right = _tree(rng, leaves - left_count, ops, leaf, exact_division, negative_divisors)
+    op = _pick(rng, ops)
+    if op == "/" and exact_division:
+        divisors = [d for d in sp.divisors(abs(int(left.value))) if 2 <= d <= 12] if left.value != 0 else []
+        if not divisors:
+            op = "*"
+        else:
+            right = _leaf(sp.Integer(_pick(rng, divisors) * _pick(rng, (1, -1) if negative_divisors else (1,))))
+    return _combine(op, left, right)
+
+
+# ------------------------------------------------------------------------------------------------------ families
+
+ARITHMETIC_LEVELS: dict[int, tuple[int, int, tuple[str, ...], float, int]] = {
+    # level: (numbers, largest number, operators, chance of a power leaf, largest |result|)
+    1: (2, 20, ("+", "-", "*"), 0.0, 400),
+    2: (3, 30, ("+", "-", "*"), 0.0, 2000),
+    3: (4, 40, ("+", "-", "*", "/", "neg"), 0.0, 5000),
+    4: (4, 60, ("+", "-", "*", "/", "neg"), 0.35, 20000),
+    5: (6, 120, ("+", "-", "*", "/", "neg"), 0.3, 200000),
+}
+
+
+@_family("arithmetic")
+def arithmetic(rng: np.random.Generator, level: int) -> Task:
+    count, top, ops, p_power, bound = ARITHMETIC_LEVELS[level]
+    allow_negative = "neg" in ops
+    real_ops = [op for op in ops if op != "neg"]
+
+    def leaf() -> Node:
+        if p_power and rng.random() < p_power:
+            base = _int(rng, 2, 9) * (-1 if allow_negative and rng.random() < 0.3 else 1)
+            return _power(base, _int(rng, 2, 3))
+        value = _int(rng, 1, top)
+        if allow_negative and rng.random() < 0.25:
+            value = -value
+        return _leaf(sp.Integer(value))
+
+    node = _tree(rng, count, real_ops, leaf, exact_division=True, negative_divisors=allow_negative)
+    if abs(node.value) > bound or not node.value.is_Integer:
+        raise Redraw
+    steps = [f"Evaluate powers first, then products and quotients, then sums: ${node.latex} = {tex(node.value)}$."]
+    return _task("arithmetic", f"Compute ${node.latex}$.", node.value, "integer", steps)
+
+
+FRACTION_LEVELS: dict[int, tuple[int, int, tuple[str, ...], bool]] = {
+    # level: (fractions, largest denominator, operators, allow negatives)
+    1: (2, 6, ("+", "-"), False),
+    2: (2, 10, ("+", "-", "*", "/"), False),
+    3: (3, 10, ("+", "-", "*", "/"), False),
+    4: (4, 12, ("+", "-", "*", "/"), True),
+    5: (4, 15, ("+", "-", "*", "/"), True),
+}
+
+
+@_family("fractions")
+def fractions(rng: np.random.Generator, level: int) -> Task:
+    count, top, ops, negatives = FRACTION_LEVELS[level]
+
+    def leaf() -> Node:
+        q = _int(rng, 2, top)
+        p = _int(rng, 1, 2 * q)
+        value = sp.Rational(p, q)
+        if value.q == 1:
+            value = sp.Rational(p, q + 1) if sp.Rational(p, q + 1).q != 1 else sp.Rational(1, q)
+        return _leaf(-value if negatives and rng.random() < 0.3 else value)
+
+    if level == 5:  # a complex fraction: (a op b) / (c op d)
+        num = _combine(_pick(rng, ("+", "-", "*")), leaf(), leaf())
+        den = _combine(_pick(rng, ("+", "-")), leaf(), leaf())
+        node = _combine("over", num, den)
+    else:
+        node = _tree(rng, count, ops, leaf, exact_division=False)
+    if node.value.q > 10_000 or abs(node.value.p) > 100_000:
+        raise Redraw
+    steps = ["Bring the fractions to a common denominator (invert the divisor for a division).",
+             f"${node.latex} = {tex(node.value)}$ in lowest terms."]
+    return _task("fractions", f"Compute ${node.latex}$ and give the result as a fraction in lowest terms.",
+                 node.value, _number_type(node.value), steps)
+
+
+@_family("linear_equation")
+def linear_equation(rng: np.random.Generator, level: int) -> Task:
+    if level == 1:
+        sol = _int(rng, -12, 12)
+        lhs = _pick(rng, (x + _nonzero(rng, -15, 15), _signed(rng, 2, 9) * x))
+        rhs = lhs.subs(x, sol)
+    elif level == 2:
+        sol = _int(rng, -12, 12)
+        lhs = _signed(rng, 2, 9) * x + _nonzero(rng, -20, 20)
+        rhs = lhs.subs(x, sol)
+    elif level == 3:
+        sol = _int(rng, -15, 15)
+        a, c = _signed(rng, 2, 12), _signed(rng, 1, 12)
+        if a == c:
+            raise Redraw
+        b = _nonzero(rng, -30, 30)
+        lhs, rhs = a * x + b, c * x + (a - c) * sol + b
+    elif level == 4:
+        a, c = _signed(rng, 2, 9), _signed(rng, 2, 9)
+        if a == c:
+            raise Redraw
+        lhs = sp.Mul(a, x + _nonzero(rng, -12, 12), evaluate=False)
+        rhs = sp.Add(sp.Mul(c, x + _nonzero(rng, -12, 12), evaluate=False), _nonzero(rng, -20, 20), evaluate=False)
+    else:
+        b, d = _int(rng, 2, 9), _int(rng, 2, 9)
+        if b == d:
+            raise Redraw
+        p, q = x + _nonzero(rng, -12, 12), x + _nonzero(rng, -12, 12)
+        lhs, rhs = p / b - q / d, sp.Integer(_int(rng, -10, 10))
+        shown = f"\\frac{{{tex(p)}}}{{{b}}} - \\frac{{{tex(q)}}}{{{d}}} = {tex(rhs)}"
+    solutions = sp.solve(sp.Eq(lhs, rhs), x)
+    if len(solutions) != 1:
+        raise Redraw
+    sol = solutions[0]
+    if level < 5:
+        shown = _eq(lhs, rhs)
+    steps = [f"Start from ${shown}$.",
+             f"Collect the $x$ terms on one side: ${tex(sp.expand(lhs - rhs))} = 0$.",
+             f"Solve for $x$: $x = {tex(sol)}$."]
+    return _task("linear_equation", f"Solve for $x$: ${shown}$.", sol, _number_type(sol), steps)
+
+
+def _roots_text(roots: Sequence[sp.Expr]) -> str:
+    return ", ".join(tex(r) for r in roots)
+
+
+@_family("quadratic_equation")
+def quadratic_equation(rng: np.random.Generator, level: int) -> Task:
+    if level == 1:
+        r1, r2 = _int(rng, -9, 9), _int(rng, -9, 9)
+        lhs, rhs = sp.expand((x - r1) * (x - r2)), sp.Integer(0)
+    elif level == 2:
+        r1, r2 = _int(rng, -10, 10), _int(rng, -10, 10)
+        poly = sp.expand(_signed(rng, 2, 5) * (x - r1) * (x - r2))
+        shift = _nonzero(rng, -20, 20)
+        lhs, rhs = poly + shift, sp.Integer(shift)
+    elif level == 3:
+        p, r = _int(rng, 1, 6), _int(rng, 1, 6)
+        if p == r == 1:
+            raise Redraw
+        lhs, rhs = sp.expand((p * x - _nonzero(rng, -9, 9)) * (r * x - _nonzero(rng, -9, 9))), sp.Integer(0)
+    elif level == 4:
+        lhs, rhs = x**2 + _int(rng, -12, 12) * x + _int(rng, -30, 30), sp.Integer(0)
+    else:
+        lhs = _signed(rng, 2, 7) * x**2 + _int(rng, -15, 15) * x + _int(rng, -20, 20)
+        rhs = _int(rng, -9, 9) * x + _int(rng, -20, 20)
+    disc = sp.discriminant(sp.expand(lhs - rhs), x)
+    if disc <= 0 or (level >= 4 and sp.sqrt(disc).is_Rational):
+        raise Redraw  # real, distinct roots; irrational ones from level 4 on
+    roots = sorted(sp.solve(sp.Eq(lhs, rhs), x), key=lambda r: float(r))
+    if len(roots) != 2 or not all(r.is_real for r in roots):
+        raise Redraw
+    steps = [f"Bring every term to one side: ${tex(sp.expand(lhs - rhs))} = 0$.",
+             f"The discriminant is ${tex(disc)}$.",
+             f"The solutions are $x = {tex(roots[0])}$ and $x = {tex(roots[1])}$."]
+    question = (f"Find all real solutions of ${_eq(lhs, rhs)}$. "
+                "Give the solutions separated by commas.")
+    return _task("quadratic_equation", question, _roots_text(roots), "set", steps)
+
+
+def _tuple_text(values: Sequence[sp.Expr]) -> str:
+    return "(" + ", ".join(tex(v) for v in values) + ")"
+
+
+@_family("linear_system")
+def linear_system(rng: np.random.Generator, level: int) -> Task:
+    unknowns = [x, y, z] if level == 5 else [x, y]
+    if level == 1:
+        a, b = _int(rng, -10, 10), _int(rng, -10, 10)
+        equations = [sp.Eq(x + y, a + b), sp.Eq(x - y, a - b)]
+    else:
+        size = len(unknowns)
+        top = {2: 5, 3: 12, 4: 9, 5: 6}[level]
+        draw = _nonzero if level <= 3 else _int  # zero coefficients only in the harder systems
+        coeffs = sp.Matrix(size, size, lambda i, j: draw(rng, -top, top))
+        if coeffs.det() == 0 or any(all(c == 0 for c in coeffs.row(i)) for i in range(size)):
+            raise Redraw
+        if level == 4:
+            rhs = sp.Matrix(size, 1, lambda i, j: _int(rng, -20, 20))
+        else:
+            truth = sp.Matrix(size, 1, lambda i, j: _int(rng, -10, 10))
+            rhs = coeffs * truth
+        equations = [sp.Eq(sum(coeffs[i, j] * unknowns[j] for j in range(size)), rhs[i]) for i in range(size)]
+    solution = sp.linsolve(equations, unknowns)
+    if len(solution) != 1:
+        raise Redraw
+    values = list(next(iter(solution)))
+    if level == 4 and all(v.is_Integer for v in values):
+        raise Redraw  # level 4 is the rational-solution level
+    names = ", ".join(str(u) for u in unknowns)
+    lines = " \\\\ ".join(_eq(e.lhs, e.rhs) for e in equations)
+    steps = ["Eliminate one unknown by adding a multiple of one equation to another.",
+             *[f"${u} = {tex(v)}$" for u, v in zip(unknowns, values, strict=True)]]
+    question = (f"Solve the system of equations\n$$\\begin{{cases}} {lines} \\end{{cases}}$$\n"
+                f"Give the answer as an ordered tuple $({names})$.")
+    return _task("linear_system", question, _tuple_text(values), "tuple", steps)
+
+
+def _paren(expr: sp.Expr) -> str:
+    return f"\\left({tex(expr)}\\right)"
+
+
+def _operand(expr: sp.Expr) -> str:
+    """An integrand or factor, in parentheses only when it is a sum or carries a leading minus sign."""
+    return _paren(expr) if expr.is_Add or expr.could_extract_minus_sign() else tex(expr)
+
+
+@_family("polynomial_expand")
+def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
+    if level == 1:
+        factor = _signed(rng, 2, 9)
+        inner = _signed(rng, 1, 9) * x + _nonzero(rng, -12, 12)
+        shown, product = f"{factor} {_paren(inner)}" if factor > 0 else f"-{-factor} {_paren(inner)}", factor * inner
+    elif level in (2, 3):
+        top = 1 if level == 2 else 7
+        f1 = _signed(rng, 1, top) * x + _nonzero(rng, -12, 12)
+        f2 = _signed(rng, 1, top) * x + _nonzero(rng, -12, 12)
+        shown, product = f"{_paren(f1)} {_paren(f2)}", f1 * f2
+    elif level == 4:
+        if rng.random() < 0.5:
+            f1, n = _signed(rng, 1, 4) * x + _nonzero(rng, -5, 5), 3
+            shown, product = f"{_paren(f1)}^{{{n}}}", f1**n
+        else:
+            f1 = x + _nonzero(rng, -9, 9)
+            f2 = x**2 + _int(rng, -9, 9) * x + _nonzero(rng, -9, 9)
+            shown, product = f"{_paren(f1)} {_paren(f2)}", f1 * f2
+    else:
+        f1 = _signed(rng, 1, 3) * x + _nonzero(rng, -5, 5) * y
+        f2 = _signed(rng, 1, 4) * x + _nonzero(rng, -6, 6) * y
+        shown, product = f"{_paren(f1)}^{{2}} {_paren(f2)}", f1**2 * f2
+    expanded = sp.expand(product)
+    if len(sp.Add.make_args(expanded)) < 2:
+        raise Redraw
+    steps = ["Multiply every term of one factor by every term of the other.",
+             f"Collect like terms: ${tex(expanded)}$."]
+    return _task("polynomial_expand", f"Expand and simplify ${shown}$.", expanded, "expression", steps)
+
+
+def _integer_linear_factors(expr: sp.Expr, gens: Sequence[sp.Symbol]) -> list[tuple[int, ...]] | None:
+    """The integer coefficients of the linear factors of a primitive polynomial, leading coefficient positive,
+    sorted; None when sympy's factorisation has a content or a nonlinear factor (the problem would be ambiguous)."""
+    content, factors = sp.factor_list(expr, *gens)
+    if content not in (1, -1):
+        return None
+    out: list[tuple[int, ...]] = []
+    sign = int(content)
+    for factor, multiplicity in factors:
+        poly = sp.Poly(factor, *gens)
+        if poly.total_degree() != 1:
+            return None
+        coeffs = [int(poly.coeff_monomial(m)) for m in ([*gens, 1] if len(gens) == 1 else list(gens))]
+        if coeffs[0] < 0:
+            coeffs = [-c for c in coeffs]
+            sign *= (-1) ** multiplicity
+        out.extend([tuple(coeffs)] * multiplicity)
+    if sign != 1:
+        return None
+    return sorted(out)
+
+
+@_family("polynomial_factor")
+def polynomial_factor(rng: np.random.Generator, level: int) -> Task:
+    if level in (1, 2, 3):
+        count = 3 if level == 3 else 2
+        top = {1: 9, 2: 15, 3: 6}[level]
+        roots = [_int(rng, -top, top) for _ in range(count)]
+        if len(set(roots)) != count or (level < 3 and 0 in roots):
+            raise Redraw
+        poly = sp.expand(sp.Mul(*[x + r for r in roots]))
+        factors = _integer_linear_factors(poly, [x])
+        if factors is None or any(f[0] != 1 for f in factors):
+            raise Redraw
+        constants = sorted(f[1] for f in factors)
+        letters = "a, b, c"[: 3 * count - 2]
+        order = " < ".join(letters.split(", "))
+        shape = "".join(f"(x + {ch})" for ch in letters.split(", "))
+        question = (f"There are integers ${order}$ such that ${tex(poly)} = {shape}$ for all $x$. "
+                    f"Find $({letters})$.")
+        reference = "(" + ", ".join(str(c) for c in constants) + ")"
+        shown = " ".join(_paren(x + c) for c in constants)
+    else:
+        gens = [x] if level == 4 else [x, y]
+        second = 1 if level == 4 else y
+        pairs = []
+        for _ in range(2):
+            a, b = _int(rng, 1, 6), _nonzero(rng, -9, 9)
+            if math.gcd(a, b) != 1:
+                raise Redraw
+            pairs.append((a, b))
+        if pairs[0] == pairs[1] or all(a == 1 for a, _ in pairs):
+            raise Redraw
+        poly = sp.expand(sp.Mul(*[a * x + b * second for a, b in pairs]))
+        factors = _integer_linear_factors(poly, gens)
+        if factors is None or len(factors) != 2:
+            raise Redraw
+        (a, b), (c, d) = factors
+        term = "" if level == 4 else " y"
+        question = (f"There are integers $a, b, c, d$ with $a > 0$, $c > 0$, and either $a < c$ or ($a = c$ and "
+                    f"$b < d$), such that ${tex(poly)} = (a x + b{term})(c x + d{term})$ for all "
+                    f"{'$x$' if level == 4 else '$x$ and $y$'}. Find $(a, b, c, d)$.")
+        reference = f"({a}, {b}, {c}, {d})"
+        shown = " ".join(_paren(p * x + q * second) for p, q in factors)
+    steps = ["Look for factors whose product gives the leading and the constant coefficients and whose cross "
+             "terms give the middle coefficient.",
+             f"${tex(poly)} = {shown}$.",
+             f"Reading off the coefficients gives ${reference}$."]
+    return _task("polynomial_factor", question, reference, "tuple", steps, factored=shown)
+
+
+def _simplest(expr: sp.Expr) -> sp.Expr:
+    """The shortest of a few equivalent forms, so references read naturally."""
+    candidates = [expr, sp.factor(expr), sp.expand(expr)]
+    return min(candidates, key=lambda e: (sp.count_ops(e), len(str(e))))
+
+
+@_family("derivative")
+def derivative(rng: np.random.Generator, level: int) -> Task:
+    a, b = _signed(rng, 1, 6), _signed(rng, 1, 6)
+    n = _int(rng, 2, 6)
+    if level == 1:
+        f = a * x**n + b * x + _int(rng, -9, 9)
+    elif level == 2:
+        f = sum(_int(rng, -9, 9) * x**k for k in range(1, _int(rng, 3, 5) + 1)) + _int(rng, -9, 9)
+    elif level == 3:
+        f = _pick(rng, ((a * x + b) ** n, a * sp.exp(b * x), a * sp.sin(b * x + _int(rng, -3, 3)),
+                        x**n * sp.exp(b * x), a * sp.cos(b * x)))
+    elif level == 4:
+        c = _int(rng, 1, 9)
+        f = _pick(rng, (x**n * sp.sin(b * x), sp.log(abs(a) * x**2 + c), sp.exp(b * x**2),
+                        x / (x**2 + c), (x**2 + c) ** n * (a * x + b)))
+    else:  # the derivative's value at a point, from functions whose value there is rational
+        point, c, m = _int(rng, 1, 4), _int(rng, 1, 9), _int(rng, 1, 4)
+        f = _pick(rng, ((x**2 - c) ** _int(rng, 2, 3) * (a * x + b), (a * x + b) / (x**2 + c),
+                        sp.log(abs(a) * x**2 + c), x * sp.sqrt(x**2 + (point + m) ** 2 - point**2),
+                        x**2 * sp.exp(b * (x - point))))
+    if f.is_constant():
+        raise Redraw
+    fprime = _simplest(sp.diff(f, x))
+    if level == 5:
+        value = sp.radsimp(sp.diff(f, x).subs(x, point))
+        if not value.is_Rational:
+            raise Redraw
+        steps = [f"Differentiate: $f'(x) = {tex(fprime)}$.", f"Substitute $x = {point}$: $f'({point}) = {tex(value)}$."]
+        question = f"Let $f(x) = {tex(f)}$. Compute $f'({point})$."
+        return _task("derivative", question, value, _number_type(value), steps)
+    rules = {1: "the power rule", 2: "the power rule term by term", 3: "the chain or product rule",
+             4: "the product, quotient and chain rules"}
+    steps = [f"Apply {rules[level]} to $f(x) = {tex(f)}$.", f"$f'(x) = {tex(fprime)}$."]
+    return _task("derivative", f"Find the derivative $f'(x)$ of $f(x) = {tex(f)}$.", fprime, "expression", steps)
+
+
+@_family("integral")
+def integral(rng: np.random.Generator, level: int) -> Task:
+    a, b = _signed(rng, 1, 6), _signed(rng, 1, 4)
+    if level in (1, 3):
+        if level == 1:
+            f = sum(_int(rng, -6, 6) * (k + 1) * x**k for k in range(_int(rng, 1, 3) + 1))
+        else:
+            f = _pick(rng, (a * sp.exp(b * x), a * sp.cos(b * x), a * sp.sin(b * x) + _int(rng, 1, 5) * 2 * x,
+                            a * x * sp.exp(x**2)))
+        if f == 0:
+            raise Redraw
+        antiderivative = sp.integrate(f, x)
+        big_f = sp.expand(antiderivative - antiderivative.subs(x, 0))
+        steps = [f"An antiderivative of $f(x) = {tex(f)}$ is ${tex(antiderivative)}$.",
+                 f"Subtract its value at $0$ so that $F(0) = 0$: $F(x) = {tex(big_f)}$."]
+        question = f"Find the antiderivative $F(x)$ of $f(x) = {tex(f)}$ that satisfies $F(0) = 0$."
+        return _task("integral", question, big_f, "expression", steps)
+    if level == 2:
+        f = sum(_int(rng, -5, 5) * x**k for k in range(_int(rng, 1, 3) + 1))
+        lo = _int(rng, -3, 2)
+        hi = lo + _int(rng, 1, 4)
+    elif level == 4:
+        c = _int(rng, 1, 4)
+        f, lo, hi = _pick(rng, ((a * sp.sin(c * x), 0, sp.pi / (2 * c)), (a * sp.exp(b * x), 0, 1),
+                                (sp.Integer(a) / x, 1, _int(rng, 2, 9)),
+                                (a * sp.cos(x), 0, sp.pi / _pick(rng, (2, 3, 6))),
+                                (a * x / (x**2 + c), 0, _int(rng, 1, 4))))
+    else:
+        c = _int(rng, 1, 3)
+        f, lo, hi = _pick(rng, ((x * sp.exp(c * x), 0, 1), (x * sp.sin(x), 0, sp.pi / _pick(rng, (1, 2))),
+                                (x * sp.cos(x), 0, sp.pi / 2), (sp.log(x), 1, _int(rng, 2, 5)),
+                                (x**2 * sp.exp(x), 0, 1), (a * x * (x**2 + c) ** 2, 0, _int(rng, 1, 2))))
+    value = sp.simplify(sp.integrate(f, (x, lo, hi)))
+    if value == 0 or not value.is_finite:
+        raise Redraw
+    antiderivative = sp.integrate(f, x)
+    steps = [f"An antiderivative of ${tex(f)}$ is ${tex(antiderivative)}$.",
+             f"Evaluate it between ${tex(lo)}$ and ${tex(hi)}$: the integral is ${tex(value)}$."]
+    question = f"Compute the exact value of $\\displaystyle\\int_{{{tex(lo)}}}^{{{tex(hi)}}} {_operand(f)} \\, dx$."
+    return _task("integral", question, value, _number_type(value), steps)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _terms(first: Sequence[sp.Expr]) -> str:
+    return ", ".join(tex(t) for t in first) + ", \\ldots"
+
+
+@_family("sequence")
+def sequence(rng: np.random.Generator, level: int) -> Task:
+    k = sp.Symbol("k", integer=True, positive=True)
+    if level in (1, 3):
+        a1, d = _int(rng, -20, 30), _nonzero(rng, -9, 12)
+        n = _int(rng, 8, 30) if level == 1 else _int(rng, 10, 60)
+        term = a1 + (k - 1) * d
+    elif level == 2:
+        a1, r, n = _nonzero(rng, -5, 5), _pick(rng, (2, 3, -2, -3, sp.Rational(1, 2))), _int(rng, 5, 9)
+        term = a1 * sp.Integer(2) ** 10 * r ** (k - 1) if r == sp.Rational(1, 2) else a1 * r ** (k - 1)
+    elif level == 4:
+        ratios = (2, 3, -2, -3, sp.Rational(1, 2), sp.Rational(-1, 3))
+        a1, r, n = _nonzero(rng, -6, 6), _pick(rng, ratios), _int(rng, 5, 10)
+        term = a1 * r ** (k - 1)
+    else:
+        template = _int(rng, 0, 2)
+        if template == 0:  # an infinite geometric series
+            num, den = _int(rng, 1, 5), _int(rng, 2, 7)
+            if num >= den or math.gcd(num, den) != 1:
+                raise Redraw
+            r = sp.Rational(num, den) * _pick(rng, (1, -1))
+            a1 = _nonzero(rng, -12, 12)
+            total = sp.summation(a1 * r ** (k - 1), (k, 1, sp.oo))
+            question = f"Find the sum of the infinite geometric series ${_terms([a1 * r**i for i in range(3)])}$."
+            steps = [f"The first term is ${a1}$ and the ratio is ${tex(r)}$, with $|r| < 1$.",
+                     f"The sum is $\\frac{{a_1}}{{1 - r}} = {tex(total)}$."]
+            return _task("sequence", question, total, _number_type(total), steps)
+        if template == 1:  # a linear recurrence
+            mult, add, a1, n = _int(rng, 2, 3), _int(rng, -5, 5), _int(rng, -5, 5), _int(rng, 6, 10)
+            values = [sp.Integer(a1)]
+            for _ in range(n - 1):
+                values.append(mult * values[-1] + add)
+            question = (f"A sequence satisfies $a_1 = {a1}$ and $a_{{n+1}} = {mult} a_n {'+' if add >= 0 else '-'} "
+                        f"{abs(add)}$ for $n \\ge 1$. Find $a_{{{n}}}$.")
+            steps = [f"Apply the recurrence repeatedly: ${_terms(values[:4])}$", f"$a_{{{n}}} = {values[-1]}$."]
+            return _task("sequence", question, values[-1], "integer", steps)
+        # two terms of an arithmetic sequence, then a partial sum
+        a1, d = _int(rng, -20, 20), _nonzero(rng, -7, 7)
+        i, j, n = _int(rng, 2, 5), _int(rng, 8, 15), _int(rng, 20, 40)
+        term = a1 + (k - 1) * d
+        total = sp.summation(term, (k, 1, n))
+        question = (f"In an arithmetic sequence, $a_{{{i}}} = {tex(term.subs(k, i))}$ and "
+                    f"$a_{{{j}}} = {tex(term.subs(k, j))}$. Find the sum of the first ${n}$ terms.")
+        steps = [f"The common difference is $\\frac{{a_{{{j}}} - a_{{{i}}}}}{{{j} - {i}}} = {d}$ and $a_1 = {a1}$.",
+                 f"$S_{{{n}}} = \\frac{{{n}}}{{2}}(2 a_1 + {n - 1} d) = {tex(total)}$."]
+        return _task("sequence", question, total, "integer", steps)
+    first = [term.subs(k, i) for i in range(1, 4)]
+    if level in (1, 2):
+        value = term.subs(k, n)
+        question = f"Find the {_ordinal(n)} term of the sequence ${_terms(first)}$"
+        kind = "arithmetic" if level == 1 else "geometric"
+        steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
+                 f"$a_{{{n}}} = {tex(value)}$."]
+    else:
+        value = sp.summation(term, (k, 1, n))
+        question = f"Find the sum of the first ${n}$ terms of the sequence ${_terms(first)}$"
+        kind = "arithmetic" if level == 3 else "geometric"
+        steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
+                 f"$S_{{{n}}} = {tex(value)}$."]
+    question += f" ({kind})."
+    return _task("sequence", question, value, _number_type(value), steps)
+
+
+LETTERS = "ABCDEFGHKLMNPRST"
+
+
+@_family("combinatorics")
+def combinatorics(rng: np.random.Generator, level: int) -> Task:
+    if level == 1:
+        n = _int(rng, 5, 12)
+        r = _int(rng, 2, n - 2)
+        value = sp.binomial(n, r)
+        question = f"Compute $\\binom{{{n}}}{{{r}}}$."
+        steps = [f"$\\binom{{{n}}}{{{r}}} = \\frac{{{n}!}}{{{r}! \\, {n - r}!}} = {value}$."]
+    elif level == 2:
+        n = _int(rng, 5, 12)
+        r = _int(rng, 2, min(5, n - 1))
+        if rng.random() < 0.5:
+            value = sp.ff(n, r)
+            question = f"In how many ways can ${r}$ of ${n}$ runners finish first, second, ... and ${r}$th?"
+            steps = [f"Ordered selections: $\\frac{{{n}!}}{{{n - r}!}} = {value}$."]
+        else:
+            value = sp.binomial(n, r)
+            question = f"In how many ways can a committee of ${r}$ be chosen from ${n}$ people?"
+            steps = [f"Unordered selections: $\\binom{{{n}}}{{{r}}} = {value}$."]
+    elif level == 3:
+        counts = [_int(rng, 1, 3) for _ in range(_int(rng, 2, 4))]
+        letters = rng.permutation(list(LETTERS))[: len(counts)]
+        word = "".join(str(letter) * c for letter, c in zip(letters, counts, strict=True))
+        if len(word) < 4 or max(counts) == 1:
+            raise Redraw
+        value = sp.factorial(len(word)) / sp.Mul(*[sp.factorial(c) for c in counts])
+        question = f"How many distinct strings can be made by rearranging all the letters of {word}?"
+        steps = [f"There are ${len(word)}$ letters with repetitions {counts}.",
+                 f"$\\frac{{{len(word)}!}}{{{' '.join(f'{c}!' for c in counts)}}} = {value}$."]
+    elif level == 4:
+        men, women, size = _int(rng, 3, 9), _int(rng, 3, 9), _int(rng, 3, 6)
+        least = _int(rng, 1, 2)
+        if size > men + women or least > min(women, size):
+            raise Redraw
+        j = sp.Symbol("j", integer=True)
+        value = sp.summation(sp.binomial(women, j) * sp.binomial(men, size - j), (j, least, min(women, size)))
+        question = (f"A club has ${men}$ men and ${women}$ women. In how many ways can a committee of ${size}$ "
+                    f"members be chosen that includes at least ${least}$ {'woman' if least == 1 else 'women'}?")
+        steps = [f"Sum over the number $j \\ge {least}$ of women: $\\sum_j \\binom{{{women}}}{{j}}"
+                 f"\\binom{{{men}}}{{{size}-j}} = {value}$."]
+    else:
+        if rng.random() < 0.5:
+            parts, total, cap = _int(rng, 3, 4), _int(rng, 6, 14), _int(rng, 3, 6)
+            t = sp.Symbol("t")
+            value = sp.Poly(sum(t**i for i in range(cap + 1)) ** parts, t).coeff_monomial(t**total)
+            if value == 0:
+                raise Redraw
+            names = ", ".join(f"x_{i}" for i in range(1, parts + 1))
+            question = (f"How many solutions in integers does ${' + '.join(f'x_{i}' for i in range(1, parts + 1))}"
+                        f" = {total}$ have with $0 \\le x_i \\le {cap}$ for every $i$ (ordered ${names}$)?")
+            steps = [f"Count the coefficient of $t^{{{total}}}$ in $(1 + t + \\cdots + t^{{{cap}}})^{{{parts}}}$.",
+                     f"It is ${value}$."]
+        else:
+            divisors = sorted({_int(rng, 2, 13) for _ in range(3)})
+            limit = _int(rng, 100, 1000)
+            if len(divisors) < 2:
+                raise Redraw
+            value = sp.Integer(sum(1 for m in range(1, limit + 1) if any(m % d == 0 for d in divisors)))
+            listed = ", ".join(str(d) for d in divisors[:-1]) + f" or {divisors[-1]}"
+            question = f"How many integers from $1$ to ${limit}$ are divisible by {listed}?"
+            steps = ["Use inclusion-exclusion over the divisors and their least common multiples.",
+                     f"The count is ${value}$."]
+    return _task("combinatorics", question, sp.Integer(value), "integer", steps)
+
+
+@_family("modular")
+def modular(rng: np.random.Generator, level: int) -> Task:
+    if level == 1:
+        a, m = _int(rng, 50, 2000), _int(rng, 3, 25)
+        value = sp.Mod(a, m)
+        question = f"What is the remainder when ${a}$ is divided by ${m}$?"
+        steps = [f"${a} = {a // m} \\cdot {m} + {value}$."]
+    elif level == 2:
+        a, b, c, m = _int(rng, 100, 999), _int(rng, 100, 999), _int(rng, 1, 99), _int(rng, 7, 40)
+        value = sp.Mod(a * b + c, m)
+        question = f"Compute $({a} \\cdot {b} + {c}) \\bmod {m}$."
+        steps = [f"Reduce each factor mod ${m}$ first: ${a % m} \\cdot {b % m} + {c % m} \\equiv {value}$."]
+    elif level == 3:
+        a, e, m = _int(rng, 2, 30), _int(rng, 20, 400), _int(rng, 5, 30)
+        value = sp.Mod(sp.Integer(a) ** e, m)
+        question = f"What is the remainder when ${a}^{{{e}}}$ is divided by ${m}$?"
+        steps = [f"Find the cycle of the powers of ${a}$ modulo ${m}$ and reduce the exponent: the remainder is "
+                 f"${value}$."]
+    elif level == 4:
+        m = _int(rng, 11, 97)
+        a = _int(rng, 2, m - 1)
+        if math.gcd(a, m) != 1:
+            raise Redraw
+        value = sp.mod_inverse(a, m)
+        question = (f"Find the integer $x$ with $0 \\le x < {m}$ such that ${a} x \\equiv 1 \\pmod{{{m}}}$.")
+        steps = [f"Run the extended Euclidean algorithm on ${a}$ and ${m}$.",
+                 f"${a} \\cdot {value} = {a * int(value)} \\equiv 1 \\pmod{{{m}}}$, so $x = {value}$."]
+    else:
+        moduli = sorted({_int(rng, 3, 13) for _ in range(3)})
+        if len(moduli) < 2 or any(math.gcd(p, q) != 1 for i, p in enumerate(moduli) for q in moduli[i + 1:]):
+            raise Redraw
+        residues = [_int(rng, 0, m - 1) for m in moduli]
+        solved = crt(moduli, residues)
+        if solved is None:
+            raise Redraw
+        value, modulus = solved
+        if value == 0:
+            value = modulus
+        lines = ", ".join(f"x \\equiv {r} \\pmod{{{m}}}" for r, m in zip(residues, moduli, strict=True))
+        question = f"Find the smallest positive integer $x$ such that ${lines}$."
+        steps = [f"The moduli are pairwise coprime, so by the Chinese remainder theorem there is one solution "
+                 f"modulo ${modulus}$.", f"It is $x = {value}$."]
+    value = sp.Integer(value)
+    return _task("modular", question, value, "integer", steps)
+
+
+MATH_GENERATORS: dict[str, Generator] = {
+    "arithmetic": arithmetic,
+    "fractions": fractions,
+    "linear_equation": linear_equation,
+    "quadratic_equation": quadratic_equation,
+    "linear_system": linear_system,
+    "polynomial_expand": polynomial_expand,
+    "polynomial_factor": polynomial_factor,
+    "derivative": derivative,
+    "integral": integral,
+    "sequence": sequence,
+    "combinatorics": combinatorics,
+    "modular": modular,
+}
+
+
+def math_generator_source(difficulty: int | Sequence[int] = 1) -> GeneratorSource:
+    """All math families at the given difficulty (or mix of difficulties)."""
+    return GeneratorSource(MATH_GENERATORS, difficulty, name="math-generators")

@@ -1,0 +1,254 @@
+"""Math task sources: the procedural generators and the curated set, each answer checked independently.
+
+Generated references are recomputed here from the prompt alone, through a different LaTeX parser
+(latex2sympy2_extended) and plain Python arithmetic, so a bug in a generator's own computation shows up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from latex2sympy2_extended import latex2sympy
+
+from rlvrgym.tasks.base import GeneratorSource, Task, split_of
+from rlvrgym.tasks.math_generators import INSTRUCTION, MATH_GENERATORS, math_generator_source
+
+FAMILIES = sorted(MATH_GENERATORS)
+LEVELS = range(1, 6)
+SEEDS = range(6)
+ANSWER_TYPES = {"integer", "rational", "exact", "expression", "set", "tuple"}
+x, y = sp.symbols("x y")
+
+
+def generated() -> Iterator[tuple[str, int, int, Task]]:
+    for family in FAMILIES:
+        for level in LEVELS:
+            for seed in SEEDS:
+                yield family, level, seed, MATH_GENERATORS[family](np.random.default_rng(seed), level)
+
+
+TASKS = list(generated())
+
+
+def parse(latex: str) -> sp.Expr:
+    """A reference or prompt fragment read by an independent parser, with `e` as Euler's number."""
+    expr = latex2sympy(latex)
+    return expr.subs(sp.Symbol("e"), sp.E) if isinstance(expr, sp.Basic) else expr
+
+
+def math_spans(prompt: str) -> list[str]:
+    return re.findall(r"\$\$?(.+?)\$\$?", prompt, flags=re.S)
+
+
+def same(a: sp.Expr, b: sp.Expr) -> bool:
+    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def leaks(reference: str, prompt: str) -> bool:
+    return re.search(r"(?<![0-9A-Za-z.])" + re.escape(reference) + r"(?![0-9A-Za-z.])", prompt) is not None
+
+
+# ------------------------------------------------------------------------------------------- structure and replay
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_generators_are_deterministic_per_seed(family: str) -> None:
+    for level in LEVELS:
+        first = MATH_GENERATORS[family](np.random.default_rng(123), level)
+        again = MATH_GENERATORS[family](np.random.default_rng(123), level)
+        assert first == again
+    prompts = {MATH_GENERATORS[family](np.random.default_rng(s), 3).prompt for s in range(10)}
+    assert len(prompts) >= 5, f"{family} barely varies with the seed"
+
+
+def test_ids_replay_through_the_generator_source() -> None:
+    source = math_generator_source(difficulty=[1, 2, 3, 4, 5])
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        task = source.sample(rng, None)
+        seen.add(task.kind)
+        assert task.id.startswith(f"gen:{task.kind}:{task.difficulty}:")
+        assert source.get(task.id) == task
+    assert len(seen) >= 8
+
+
+@pytest.mark.parametrize(("family", "level", "seed", "task"), TASKS,
+                         ids=[f"{f}-{lv}-{s}" for f, lv, s, _ in TASKS])
+def test_every_task_is_well_formed(family: str, level: int, seed: int, task: Task) -> None:
+    assert task.kind == family and task.difficulty == level
+    assert task.prompt.endswith(INSTRUCTION) and len(task.prompt) > len(INSTRUCTION) + 10
+    assert isinstance(task.reference, str) and task.reference.strip()
+    assert task.meta["answer_type"] in ANSWER_TYPES
+    steps = task.meta["solution"]
+    assert isinstance(steps, list) and steps and all(isinstance(s, str) and s for s in steps)
+    assert not leaks(task.reference, task.prompt), f"{task.reference!r} is in the prompt"
+    if len(task.reference) >= 3:
+        assert task.reference not in task.prompt
+    assert all(span.count("{") == span.count("}") for span in math_spans(task.prompt))
+
+
+def test_difficulty_beyond_five_is_the_hardest_level_and_zero_is_refused() -> None:
+    task = MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 9)
+    assert task.difficulty == 9
+    assert task.prompt == MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 5).prompt
+    with pytest.raises(ValueError):
+        MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 0)
+
+
+def test_splits_are_disjoint_by_prompt() -> None:
+    source = GeneratorSource(MATH_GENERATORS, difficulty=[1, 2, 3])
+    rng = np.random.default_rng(7)
+    by_split: dict[str, set[str]] = {"train": set(), "test": set()}
+    for split in ("train", "test"):
+        for _ in range(60):
+            task = source.sample(rng, split)
+            assert task.meta["split"] == split == split_of(task.prompt)
+            by_split[split].add(task.prompt)
+    assert by_split["train"] and by_split["test"]
+    assert not by_split["train"] & by_split["test"]
+
+
+# ------------------------------------------------------------------------ references recomputed from the prompt
+
+def expected_from_prompt(task: Task) -> object | None:
+    """The answer recomputed from the prompt text alone, or None where this test does not recompute a family."""
+    spans = math_spans(task.prompt)
+    kind, level, text = task.kind, task.difficulty, task.prompt
+    if kind in ("arithmetic", "fractions"):
+        return parse(spans[0])
+    if kind == "linear_equation":
+        equation = parse(spans[-1])
+        return sp.solve(equation, x)
+    if kind == "quadratic_equation":
+        return sorted(sp.solve(parse(spans[0]), x), key=float)
+    if kind == "linear_system":
+        system = spans[0].strip().removeprefix("\\begin{cases}").removesuffix("\\end{cases}").split("\\\\")
+        unknowns = [x, y, sp.Symbol("z")][: len(system)]
+        equations = [parse(e) for e in system]
+        return list(next(iter(sp.linsolve([sp.expand(e.lhs - e.rhs) for e in equations], unknowns))))
+    if kind == "polynomial_expand":
+        return sp.expand(parse(spans[0]))
+    if kind == "modular":
+        numbers = [int(n) for n in re.findall(r"\d+", text)]
+        if level == 1:
+            return numbers[0] % numbers[1]
+        if level == 2:
+            a, b, c, m = numbers[:4]
+            return (a * b + c) % m
+        if level == 3:
+            return pow(numbers[0], numbers[1], numbers[2])
+        if level == 4:
+            m, a = numbers[1], numbers[2]
+            return next(v for v in range(m) if a * v % m == 1)
+        pairs = re.findall(r"x \\equiv (\d+) \\pmod\{(\d+)\}", text)
+        return next(v for v in range(1, 10**6) if all(v % int(m) == int(r) for r, m in pairs))
+    if kind == "combinatorics" and level == 1:
+        n, r = map(int, re.findall(r"\\binom\{(\d+)\}\{(\d+)\}", text)[0])
+        return math.comb(n, r)
+    if kind == "combinatorics" and level == 2:
+        r, n = (int(v) for v in re.findall(r"\$(\d+)\$", text)[:2])
+        return math.perm(n, r) if "finish" in text else math.comb(n, r)
+    if kind == "combinatorics" and level == 3:
+        word = re.search(r"letters of ([A-Z]+)\?", text).group(1)
+        count = math.factorial(len(word))
+        for letter in set(word):
+            count //= math.factorial(word.count(letter))
+        return count
+    if kind == "combinatorics" and level == 4:
+        men, women, size, least = (int(v) for v in re.findall(r"\$(\d+)\$", text)[:4])
+        people = ["m"] * men + ["w"] * women
+        return sum(1 for c in itertools.combinations(range(len(people)), size)
+                   if sum(people[i] == "w" for i in c) >= least)
+    if kind == "combinatorics" and "solutions in integers" in text:
+        parts = len(re.findall(r"x_\d", spans[0]))
+        total = int(spans[0].split("=")[-1])
+        cap = int(re.search(r"x_i \\le (\d+)", text).group(1))
+        return sum(1 for v in itertools.product(range(cap + 1), repeat=parts) if sum(v) == total)
+    if kind == "combinatorics":
+        numbers = [int(v) for v in re.findall(r"\d+", text)]
+        limit, divisors = numbers[1], numbers[2:]
+        return sum(1 for m in range(1, limit + 1) if any(m % d == 0 for d in divisors))
+    if kind == "sequence" and "infinite" in text:
+        first = [Fraction(str(parse(t))) for t in spans[0].split(", ")[:2]]
+        return first[0] / (1 - first[1] / first[0])
+    if kind == "sequence" and "a_{n+1}" in text:
+        a1 = int(re.search(r"a_1 = (-?\d+)", text).group(1))
+        mult, sign, add = re.search(r"= (\d) a_n ([+-]) (\d+)", text).groups()
+        value = a1
+        for _ in range(int(re.search(r"Find \$a_\{(\d+)\}", text).group(1)) - 1):
+            value = int(mult) * value + (int(add) if sign == "+" else -int(add))
+        return value
+    if kind == "sequence" and level == 5:
+        (i, ai), (j, aj) = ((int(a), int(b)) for a, b in re.findall(r"a_\{(\d+)\} = (-?\d+)", text))
+        d = Fraction(aj - ai, j - i)
+        n = int(re.search(r"first \$(\d+)\$", text).group(1))
+        return sum(ai + (k - i) * d for k in range(1, n + 1))
+    if kind == "sequence":
+        first = [Fraction(str(parse(t))) for t in spans[-1].split(", ")[:3]]
+        n = int(re.findall(r"(\d+)(?:st|nd|rd|th)? term|first \$(\d+)\$", text)[0][0] or
+                re.findall(r"first \$(\d+)\$", text)[0])
+        if "(arithmetic)" in text:
+            terms = [first[0] + i * (first[1] - first[0]) for i in range(n)]
+        else:
+            terms = [first[0] * (first[1] / first[0]) ** i for i in range(n)]
+        return terms[-1] if "term of" in text else sum(terms)
+    return None
+
+
+def reference_values(task: Task) -> list[sp.Expr]:
+    ref = task.reference
+    if task.meta["answer_type"] == "tuple":
+        ref = ref.removeprefix("(").removesuffix(")")
+    return [parse(part) for part in ref.split(", ")] if task.meta["answer_type"] in ("tuple", "set") \
+        else [parse(ref)]
+
+
+@pytest.mark.parametrize(("family", "level", "seed", "task"), TASKS,
+                         ids=[f"{f}-{lv}-{s}" for f, lv, s, _ in TASKS])
+def test_reference_is_right(family: str, level: int, seed: int, task: Task) -> None:
+    values = reference_values(task)
+    expected = expected_from_prompt(task)
+    if expected is not None:
+        expected = expected if isinstance(expected, list) else [expected]
+        assert len(values) == len(expected)
+        for got, want in zip(values, expected, strict=True):
+            assert same(got, sp.nsimplify(want) if isinstance(want, Fraction) else want), (task.prompt, got, want)
+        return
+    spans = math_spans(task.prompt)
+    if family == "polynomial_factor":
+        poly = parse(next(span for span in spans if " = (" in span).split(" = ")[0])
+        nums = [int(v) for v in values]
+        second = y if "y" in task.prompt.split("Find")[0] and level == 5 else 1
+        if level <= 3:
+            assert nums == sorted(nums) and len(set(nums)) == len(nums)
+            assert sp.expand(sp.Mul(*[x + c for c in nums]) - poly) == 0
+        else:
+            a, b, c, d = nums
+            assert a > 0 and c > 0 and (a < c or (a == c and b < d))
+            assert sp.expand((a * x + b * second) * (c * x + d * second) - poly) == 0
+    elif family == "derivative":
+        f = parse(re.search(r"f\(x\) = (.+)", spans[-2] if level == 5 else spans[1]).group(1))
+        if level == 5:
+            point = int(re.search(r"f'\((-?\d+)\)", spans[-1]).group(1))
+            assert same(sp.diff(f, x).subs(x, point), values[0])
+        else:
+            assert same(sp.diff(f, x), values[0])
+    elif family == "integral":
+        if level in (1, 3):
+            f = parse(re.search(r"f\(x\) = (.+)", spans[1]).group(1))
+            assert same(sp.diff(values[0], x), f) and same(values[0].subs(x, 0), 0)
+        else:
+            lo, hi, body = re.match(r"\\displaystyle\\int_\{(.+?)\}\^\{(.+?)\} (.+) \\, dx", spans[0]).groups()
+            f = sp.lambdify(x, parse(body), "mpmath")
+            numeric = mpmath.quad(f, [float(parse(lo)), float(parse(hi))])
+            assert abs(numeric - float(values[0])) < 1e-9 * max(1, abs(numeric))
+    else:
+        pytest.fail(f"no independent check for {family} at level {level}")
