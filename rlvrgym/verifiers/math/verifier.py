@@ -112,7 +112,7 @@ class MathVerifier(Verifier):
             return Verdict.unparseable(f"the answer is too large to check: {exc}", **details)
         except ParseFailure as exc:
             if isinstance(ref, TextAnswer):
-                answer, info = TextAnswer(extraction.text), None
+                answer, info = parse_text_answer(extraction.text) or TextAnswer(extraction.text), None
             else:
                 return Verdict.unparseable(f"the answer {extraction.text!r} cannot be read as math: {exc}",
                                            **details)
