@@ -18,7 +18,6 @@ TaskSpec = str | Path | Sequence[Mapping[str, Any]] | TaskSource | Any
 def math_task_source(tasks: TaskSpec, difficulty: int | Sequence[int], question: str, answer: str) -> TaskSource:
     """Resolve the `tasks=` argument: a source, "generators", a generator name, "curated", a JSONL path, records,
     or an HF dataset (object or name)."""
-    from rlvrgym.tasks.math_answer_tasks import curated_math_tasks
     from rlvrgym.tasks.math_generators import MATH_GENERATORS
 
     if isinstance(tasks, TaskSource):
@@ -26,6 +25,8 @@ def math_task_source(tasks: TaskSpec, difficulty: int | Sequence[int], question:
     if tasks == "generators":
         return GeneratorSource(MATH_GENERATORS, difficulty, name="math-generators")
     if tasks == "curated":
+        from rlvrgym.tasks.math_answer_tasks import curated_math_tasks
+
         return curated_math_tasks()
     if isinstance(tasks, str) and tasks in MATH_GENERATORS:
         return GeneratorSource({tasks: MATH_GENERATORS[tasks]}, difficulty, name=tasks)

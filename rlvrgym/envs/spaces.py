@@ -8,7 +8,8 @@ from typing import Any
 from gymnasium.spaces import Text
 
 #: What `sample()` draws from: ASCII plus a little LaTeX-adjacent and non-Latin text. Membership is wider (below).
-SAMPLE_CHARSET = string.printable + "αβγδεθλμπσφωΔΣΩ√∞≤≥≠±×÷°·∫∑ℝ中文字日本語éèüñ"
+SAMPLE_CHARSET = (string.printable.replace("\x0b", "").replace("\x0c", "")
+                  + "αβγδεθλμπσφωΔΣΩ√∞≤≥≠±×÷°·∫∑ℝ中文字日本語éèüñ")
 
 _ALLOWED_CONTROL = frozenset("\n\r\t")
 

@@ -71,10 +71,12 @@ def extract_answer(completion: str) -> Extraction | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return Extraction(boxed, "boxed", True)
+    if _BOX.search(text):
+        return Extraction("", "boxed_unclosed", False)  # a boxed answer was attempted: never guess another
     matches = list(_PHRASES.finditer(text))
     if matches:
         answer = matches[-1].group(1).strip().splitlines()[0].strip()
-        answer = re.split(r"(?<=[^\d\\])\.\s", answer)[0].rstrip(". ")
+        answer = re.split(r"\.\s", answer)[0].rstrip(". ")
         math = _INLINE_MATH.search(answer)
         if math:
             answer = next(g for g in math.groups() if g is not None)

@@ -93,6 +93,8 @@ class MathVerifier(Verifier):
         if extraction is None:
             return Verdict.unparseable("no final answer found (no \\boxed{}, no 'the answer is', no math)",
                                        format_ok=False)
+        if extraction.method == "boxed_unclosed":
+            return Verdict.unparseable("the \\boxed{} answer is never closed", format_ok=False)
         details: dict[str, Any] = {"extracted": extraction.text, "extraction": extraction.method,
                                    "format_ok": extraction.format_ok, "reference_kind": kind_of(ref)}
         if isinstance(ref, Choice):
