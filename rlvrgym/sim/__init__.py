@@ -2,12 +2,28 @@
 
 Families (see `FAMILIES[name].params` / `.outputs`): projectile, incline, collision_1d, spring, pendulum, orbit,
 rc_circuit, rl_circuit. The simulator computes facts; it never decides a reward.
+
+Names load lazily (PEP 562), so the verifier can import `rlvrgym.sim.units` (pint only) without paying for scipy.
 """
 
-from rlvrgym.sim import circuits, mechanics, orbit  # noqa: F401  (importing registers the families)
-from rlvrgym.sim.core import FAMILIES, STANDARD_GRAVITY, Family, Param, simulate, solve
-from rlvrgym.sim.orbit import GRAVITATIONAL_CONSTANT, integrate_orbit, solve_kepler
-from rlvrgym.sim.units import get_registry, quantity
+from __future__ import annotations
 
-__all__ = ["FAMILIES", "GRAVITATIONAL_CONSTANT", "STANDARD_GRAVITY", "Family", "Param", "get_registry",
-           "integrate_orbit", "quantity", "simulate", "solve", "solve_kepler"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "FAMILIES": "rlvrgym.sim.core", "STANDARD_GRAVITY": "rlvrgym.sim.core", "Family": "rlvrgym.sim.core",
+    "Param": "rlvrgym.sim.core", "simulate": "rlvrgym.sim.core", "solve": "rlvrgym.sim.core",
+    "GRAVITATIONAL_CONSTANT": "rlvrgym.sim.orbit", "integrate_orbit": "rlvrgym.sim.orbit",
+    "solve_kepler": "rlvrgym.sim.orbit", "get_registry": "rlvrgym.sim.units", "quantity": "rlvrgym.sim.units",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rlvrgym.sim' has no attribute {name!r}")
+    from rlvrgym.sim.core import load_families
+
+    load_families()
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -7,6 +7,7 @@ never judges an answer: that is the physics verifier's job.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,14 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
+FAMILY_MODULES = ("rlvrgym.sim.mechanics", "rlvrgym.sim.orbit", "rlvrgym.sim.circuits")
+
+
+def load_families() -> dict[str, Family]:
+    """Import the family modules (they register themselves); idempotent and cheap after the first call."""
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)  # a dictionary look-up once imported
+    return FAMILIES
 
 
 def family(name: str, params: tuple[Param, ...], outputs: dict[str, str]) -> Callable[[Callable], Callable]:
@@ -88,7 +97,7 @@ def _to_si(param: Param, value: Any) -> float:
 
 def solve(family_name: str, **params: Any) -> dict[str, float]:
     """`simulate` without pint: validated SI floats in, SI floats out (the generators' and benchmarks' fast path)."""
-    fam = FAMILIES.get(family_name)
+    fam = load_families().get(family_name)
     if fam is None:
         raise ValueError(f"unknown simulator family {family_name!r}; known: {', '.join(sorted(FAMILIES))}")
     unknown = sorted(set(params) - set(fam.param_index))

@@ -15,6 +15,7 @@ ENTRY_POINT_GROUP = "rlvrgym.verifiers"
 #: Built-in verifiers, imported on first use so `import rlvrgym` stays cheap (the sandbox pulls in docker).
 BUILTIN_MODULES: dict[str, str] = {
     "math": "rlvrgym.verifiers.math",
+    "physics": "rlvrgym.verifiers.physics",
     "code": "rlvrgym.verifiers.code",
 }
 

@@ -1,0 +1,199 @@
+"""PhysicsSim-v0: physics word problems with simulated ground truth and unit-aware rewards."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.rewards import RewardSpec
+from rlvrgym.sim.core import FAMILIES, solve
+from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource
+from rlvrgym.tasks.physics import physics_generators
+from rlvrgym.verifiers.base import VerifierLike
+from rlvrgym.verifiers.physics import PhysicsVerifier
+
+TOOL_CALL = re.compile(r"<simulate\s+family\s*=\s*\"(?P<family>[a-z_0-9]{1,40})\"\s*>(?P<params>.{0,2000}?)</simulate>",
+                       re.DOTALL)
+TOOL_HELP = ("\n\nYou may call the simulator up to {n} time(s), but only for a scenario that differs from this one "
+             "(a parameter changed by at least {pct:.0f}% and an answer at least {pct:.0f}% away), by replying with "
+             "only <simulate family=\"NAME\">{{\"param\": value, ...}}</simulate> (SI units; families and "
+             "parameters: {families}). When you are done, reply with your solution.")
+
+
+@dataclass
+class PhysicsSimConfig:
+    """Options of PhysicsSim-v0 (pass them as `gym.make("PhysicsSim-v0", difficulty=3, ...)`).
+
+    Attributes:
+        families: simulator families to draw problems from (default: all of them).
+        difficulty: difficulty levels to draw from (1 textbook, 2 one complication, 3 hard and trap-prone).
+        split: "train", "test" (disjoint by a hash of the prompt) or None for both.
+        tool_calls: simulator calls allowed per episode before the answer (0: single-turn, no tool).
+        tool_min_change: a tool scenario of the asked family must change some parameter and the asked quantity by
+            at least this fraction, so the policy cannot read its answer off the tool.
+        outcome_weight: weight of the verified answer in the default reward.
+        process_weight: weight of the mean step score (equations' dimensions, intermediate claims); kept below
+            `outcome_weight` so that the process never outweighs the answer.
+        format_weight: weight of "the answer was boxed and had a unit".
+    """
+
+    families: Sequence[str] | None = None
+    difficulty: int | Sequence[int] = (1, 2, 3)
+    split: Split | None = "train"
+    tool_calls: int = 0
+    tool_min_change: float = 0.2
+    outcome_weight: float = 1.0
+    process_weight: float = 0.2
+    format_weight: float = 0.0
+    tool_families: Sequence[str] = field(default_factory=lambda: tuple(FAMILIES))
+
+    def __post_init__(self) -> None:
+        if self.tool_calls < 0:
+            raise ValueError(f"tool_calls must be >= 0, got {self.tool_calls}")
+        if not 0 < self.tool_min_change < 1:
+            raise ValueError(f"tool_min_change must be in (0, 1), got {self.tool_min_change}")
+        if self.process_weight >= self.outcome_weight:
+            raise ValueError(f"process_weight ({self.process_weight}) must stay below outcome_weight "
+                             f"({self.outcome_weight}): a derivation must never be worth more than the answer")
+
+
+class PhysicsSimEnv(SingleTurnTextEnv):
+    """
+    ## Description
+    Physics word problems (projectile with and without quadratic drag, friction on an incline, 1-D collisions,
+    damped springs, large-angle pendulums, Kepler orbits, RC and RL circuits) whose ground truth comes from
+    `rlvrgym.sim`: closed forms, `solve_ivp` at rtol 1e-12 for drag, Kepler's equation for orbits. Every number
+    the prompt states (g included) is the number that was simulated.
+
+    ## Action Space
+    `UnicodeText(65536)`: the completion, with the final answer as `\\boxed{value unit}`. With `tool_calls > 0`
+    an action may instead be `<simulate family="...">{json params}</simulate>` (see Episode End).
+
+    ## Observation Space
+    `UnicodeText(16384)`: the problem statement; after a tool call, the simulator's reply.
+
+    ## Rewards
+    `outcome_weight * score + process_weight * mean(step scores) + format_weight * format_ok` (defaults 1, 0.2,
+    0). The score is 1 within 1% of the simulated value, 0.5 within 5%, else 0; a wrong dimension or a missing
+    unit scores 0. Steps: one per written equation whose two sides could be read (1 if dimensionally
+    consistent) and one per intermediate claim (`t_f = 3.9 s`) matched by symbol to a simulated quantity
+    (tier score); unmatched claims are ignored, so padding earns nothing.
+
+    ## Starting State
+    A problem drawn with `self.np_random` from the chosen families and difficulty levels, in the chosen split.
+
+    ## Episode End
+    Single-turn by default: the first step ends the episode. With `tool_calls = n > 0`, up to n steps may be
+    simulator calls (reward 0, not terminated); a call too close to the asked scenario is refused (and still
+    counts). The first action that is not a tool call, or any action once the calls are spent, is judged and ends
+    the episode.
+
+    ## Arguments
+    `gym.make("PhysicsSim-v0", families=None, difficulty=(1, 2, 3), split="train", tool_calls=0,
+    tool_min_change=0.2, outcome_weight=1.0, process_weight=0.2, format_weight=0.0, verifier=None, tasks=None,
+    reward=None, render_mode=None)`; see `PhysicsSimConfig`. `verifier`, `tasks` and `reward` replace the
+    defaults (`PhysicsVerifier()`, the seeded generators, the weights above).
+
+    ## Verifier
+    `get_verifier("physics")` (`rlvrgym.verifiers.physics.PhysicsVerifier`). `info` adds `family`, `asked`,
+    `trap` (the textbook shortcut misses the 1% tier: large-angle pendulum, drag, damping, static friction,
+    elliptical period) and `trap_reason`.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    env_id = "PhysicsSim-v0"
+
+    def __init__(self, config: PhysicsSimConfig | None = None, *, tasks: TaskSource | None = None,
+                 verifier: VerifierLike | None = None, reward: RewardSpec | None = None,
+                 render_mode: str | None = None, **options: Any) -> None:
+        config = dataclasses.replace(config or PhysicsSimConfig(), **options)
+        self.config = config
+        families = list(config.families) if config.families is not None else None
+        tasks = tasks or GeneratorSource(physics_generators(families), difficulty=_as_levels(config.difficulty),
+                                         name="physics")
+        reward = reward or RewardSpec(outcome_weight=config.outcome_weight, process_weight=config.process_weight,
+                                      format_weight=config.format_weight)
+        super().__init__(tasks, verifier or PhysicsVerifier(), reward, split=config.split, render_mode=render_mode)
+        self._tool_calls_left = 0
+
+    def _task_info(self) -> dict[str, Any]:
+        info = super()._task_info()
+        assert self.task is not None
+        meta = self.task.meta
+        info.update(family=meta.get("family", self.task.kind), asked=meta.get("asked"),
+                    trap=bool(meta.get("trap", False)), trap_reason=meta.get("trap_reason", ""))
+        if self.config.tool_calls:
+            info["tool_calls_left"] = self._tool_calls_left
+        return info
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        self._tool_calls_left = self.config.tool_calls
+        obs, info = super().reset(seed=seed, options=options)
+        if self.config.tool_calls:
+            listing = "; ".join(f"{name} ({', '.join(p.name for p in FAMILIES[name].params)})"
+                                for name in self.config.tool_families)
+            obs += TOOL_HELP.format(n=self.config.tool_calls, pct=100 * self.config.tool_min_change,
+                                    families=listing)
+        return obs, info
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Judge the completion, or, while tool calls remain, answer a simulator call."""
+        if (self.config.tool_calls and self._tool_calls_left > 0 and not self._done and isinstance(action, str)
+                and "\\boxed" not in action and (call := TOOL_CALL.search(action))):
+            self._tool_calls_left -= 1
+            reply = self._run_tool(call["family"], call["params"])
+            info = {**self._task_info(), "tool_result": reply}
+            return reply, 0.0, False, False, info
+        return super().step(action)
+
+    def _run_tool(self, family: str, raw_params: str) -> str:
+        """The simulator's reply to one call, as text; a bad or too-close call gets a refusal, never a fact."""
+        if family not in self.config.tool_families:
+            return f"simulator: unknown family {family!r}; known: {', '.join(self.config.tool_families)}"
+        try:
+            params = json.loads(raw_params)
+        except json.JSONDecodeError as exc:
+            return f"simulator: the parameters are not a JSON object ({exc.msg})"
+        if not isinstance(params, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                   for v in params.values()):
+            return "simulator: the parameters must be a JSON object of numbers"
+        try:
+            out = solve(family, **params)
+        except (ValueError, RuntimeError) as exc:
+            return f"simulator: {exc}"
+        if self._too_close(family, params, out):
+            return ("simulator: refused: that scenario is too close to the one you were asked about; change a "
+                    f"parameter and the result by at least {100 * self.config.tool_min_change:.0f}%")
+        units = FAMILIES[family].outputs
+        lines = [f"{name} = {value:.6g} {units[name]}".rstrip() for name, value in out.items()]
+        return "simulator: " + "; ".join(lines)
+
+    def _too_close(self, family: str, params: dict[str, Any], out: dict[str, float]) -> bool:
+        assert self.task is not None
+        meta = self.task.meta
+        if family != meta.get("family"):
+            return False
+        asked_params = meta.get("params", {})
+        full = {p.name: float(params.get(p.name, p.default if p.default is not None else math.nan))
+                for p in FAMILIES[family].params}
+        tol = self.config.tool_min_change
+        changed = any(abs(full[k] - float(v)) > tol * max(abs(full[k]), abs(float(v)))
+                      for k, v in asked_params.items() if k in full and math.isfinite(full[k]))
+        asked, ref = meta.get("asked"), self.task.reference.get("value")
+        value = out.get(asked) if asked else None
+        if value is None or ref is None or not math.isfinite(value):
+            return not changed
+        near_answer = abs(value - ref) <= tol * abs(ref) + float(self.task.reference.get("abs_tol") or 0.0)
+        return not changed or near_answer
+
+
+def _as_levels(difficulty: int | Sequence[int]) -> int | list[int]:
+    return difficulty if isinstance(difficulty, int) else list(difficulty)

@@ -1,0 +1,344 @@
+"""Seeded physics problem generators: numbers drawn from the rng, ground truth from `rlvrgym.sim`.
+
+Every number a prompt states is rounded *before* it is simulated, so the prompt and the ground truth agree to the
+last digit. Each task's reference carries the asked quantity (value, SI unit, tolerances), the problem's quantity
+table (`symbols`, for the verifier's dimensional checks) and the other simulated quantities (`claims`, for
+intermediate results). `meta["trap"]` marks problems where the textbook shortcut (small-angle pendulum, no air
+resistance, ignoring damping or static friction, r0 as the semi-major axis) misses the full-credit tolerance;
+`meta["textbook_value"]` is that shortcut's answer.
+
+Difficulty: 1 the textbook case; 2 one complication (launch height, static friction, restitution, damping-free
+motion at a time, moderate amplitude, ellipse, arbitrary times); 3 the hard case (quadratic drag, near-threshold
+friction, both bodies moving, damping, large amplitude, elliptical periods, initial charge, RL).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from rlvrgym.sim.core import FAMILIES, load_families, solve
+from rlvrgym.sim.orbit import GRAVITATIONAL_CONSTANT
+from rlvrgym.tasks.base import Generator, Task
+
+#: A textbook shortcut that misses by more than this is a trap (the verifier's default full-credit tier).
+TRAP_THRESHOLD = 0.01
+G = 9.81
+ANSWER_FORMAT = ("Give the final answer as \\boxed{value unit}, with its unit, for example "
+                 "\\boxed{12.3\\ \\text{m/s}}.")
+
+#: Quantity tables: symbol -> unit, the names a solution may use in its equations (process checks).
+SYMBOLS: dict[str, dict[str, str]] = {
+    "projectile": {"v_0": "m/s", "v": "m/s", "v_x": "m/s", "v_y": "m/s", "v_{0x}": "m/s", "v_{0y}": "m/s",
+                   "θ": "degree", "α": "degree", "g": "m/s^2", "h": "m", "h_0": "m", "H": "m", "h_{max}": "m",
+                   "y_{max}": "m", "R": "m", "x": "m", "y": "m", "t": "s", "t_f": "s", "t_{flight}": "s",
+                   "t_{apex}": "s", "t_{up}": "s", "k": "1/m", "v_f": "m/s", "v_{impact}": "m/s", "a": "m/s^2"},
+    "incline": {"θ": "degree", "α": "degree", "μ_s": "", "μ_k": "", "μ": "", "g": "m/s^2", "a": "m/s^2",
+                "d": "m", "s": "m", "L": "m", "t": "s", "v": "m/s", "v_f": "m/s", "m": "kg", "F": "N", "N": "N",
+                "F_N": "N", "f": "N", "f_k": "N", "f_s": "N", "W": "J"},
+    "collision_1d": {"m_1": "kg", "m_2": "kg", "u_1": "m/s", "u_2": "m/s", "v_1": "m/s", "v_2": "m/s", "e": "",
+                     "p": "kg*m/s", "p_i": "kg*m/s", "p_f": "kg*m/s", "K": "J", "K_i": "J", "K_f": "J",
+                     "ΔK": "J", "E": "J", "v_{cm}": "m/s", "μ": "kg"},
+    "spring": {"m": "kg", "k": "N/m", "c": "N*s/m", "b": "N*s/m", "x_0": "m", "v_0": "m/s", "x": "m", "v": "m/s",
+               "t": "s", "ω": "1/s", "ω_0": "1/s", "ω_d": "1/s", "γ": "1/s", "β": "1/s", "ζ": "", "T": "s",
+               "T_d": "s", "f": "Hz", "A": "m", "φ": "radian", "E": "J"},
+    "pendulum": {"L": "m", "l": "m", "g": "m/s^2", "θ_0": "degree", "θ": "degree", "T": "s", "T_0": "s",
+                 "v": "m/s", "v_{max}": "m/s", "ω": "1/s", "ω_0": "1/s", "h": "m", "k": ""},
+    "orbit": {"M": "kg", "G": "m^3/(kg*s^2)", "r": "m", "r_0": "m", "v_0": "m/s", "v": "m/s", "a": "m",
+              "e": "", "T": "s", "ε": "J/kg", "h": "m^2/s", "r_p": "m", "r_a": "m", "μ": "m^3/s^2"},
+    "rc_circuit": {"R": "ohm", "C": "F", "V": "V", "V_0": "V", "ε": "V", "V_C": "V", "V_R": "V", "I": "A",
+                   "I_0": "A", "Q": "C", "q": "C", "τ": "s", "t": "s", "U": "J", "U_C": "J"},
+    "rl_circuit": {"R": "ohm", "L": "H", "V": "V", "ε": "V", "I": "A", "I_0": "A", "I_∞": "A", "τ": "s",
+                   "t": "s", "V_L": "V", "V_R": "V", "U": "J", "U_L": "J"},
+}
+
+#: Simulator output -> the symbols that name it in a solution (intermediate claims).
+CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
+    "projectile": {"range": ["R", "x_{max}"], "flight_time": ["t_f", "t_{flight}", "T_f", "t_{total}"],
+                   "max_height": ["H", "h_{max}", "y_{max}", "H_{max}"],
+                   "impact_speed": ["v_f", "v_{impact}", "v_{final}"], "apex_time": ["t_{apex}", "t_{up}", "t_{top}"]},
+    "incline": {"acceleration": ["a"], "time": ["t"], "final_speed": ["v_f", "v_{final}"]},
+    "collision_1d": {"v1": ["v_1", "v_1'", "v_{1f}"], "v2": ["v_2", "v_2'", "v_{2f}"],
+                     "kinetic_energy_lost": ["ΔK", "ΔKE", "K_{lost}", "E_{lost}"], "momentum": ["p", "p_i", "p_f"],
+                     "kinetic_energy_before": ["K_i", "KE_i"]},
+    "spring": {"period": ["T", "T_d"], "angular_frequency": ["ω_d"], "position": ["x"], "velocity": ["v"],
+               "damping_ratio": ["ζ"], "energy": ["E"]},
+    "pendulum": {"period": ["T"], "max_speed": ["v_{max}"], "small_angle_period": ["T_0"]},
+    "orbit": {"period": ["T"], "semi_major_axis": ["a"], "eccentricity": ["e"], "periapsis": ["r_p", "r_{peri}"],
+              "apoapsis": ["r_a", "r_{apo}"], "specific_energy": ["ε"]},
+    "rc_circuit": {"capacitor_voltage": ["V_C", "V_c"], "current": ["I", "i"], "time_constant": ["τ"],
+                   "charge": ["Q", "q"], "energy_stored": ["U", "U_C"]},
+    "rl_circuit": {"current": ["I", "i"], "inductor_voltage": ["V_L"], "time_constant": ["τ"],
+                   "energy_stored": ["U", "U_L"]},
+}
+
+WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "max_height":
+         "the maximum height above the ground", "impact_speed": "the speed just before it hits the ground",
+         "acceleration": "the acceleration of the block along the incline", "time":
+         "the time the block takes to slide the distance", "final_speed": "the speed of the block after sliding "
+         "the distance (0 if it never moves)", "v1": "the velocity of body 1 after the collision (positive to the "
+         "right)", "v2": "the velocity of body 2 after the collision (positive to the right)",
+         "kinetic_energy_lost": "the kinetic energy lost in the collision", "period": "the period",
+         "position": "the displacement from equilibrium at that time", "velocity": "the velocity at that time",
+         "max_speed": "the maximum speed of the bob", "semi_major_axis": "the semi-major axis of the orbit",
+         "eccentricity": "the eccentricity of the orbit", "apoapsis": "the greatest distance from the planet's "
+         "centre", "capacitor_voltage": "the capacitor voltage at that time", "current": "the current at that time",
+         "time_constant": "the time constant", "charge": "the charge on the capacitor at that time",
+         "energy_stored": "the energy stored at that time", "inductor_voltage": "the voltage across the inductor "
+         "at that time"}
+
+
+def fmt(x: float, sig: int = 4) -> str:
+    """A number as a prompt prints it: plain for everyday magnitudes, LaTeX-free scientific otherwise."""
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e5:
+        text = f"{x:.{sig}g}"
+        return text if "e" not in text else f"{float(text):f}".rstrip("0").rstrip(".")
+    exp = math.floor(math.log10(abs(x)))
+    return f"{x / 10**exp:.{sig}g} × 10^{exp}"
+
+
+def rnd(x: float, sig: int = 3) -> float:
+    """Round to `sig` significant figures: the value the prompt states is the value simulated."""
+    if x == 0:
+        return 0.0
+    return float(f"{x:.{sig}g}")
+
+
+def uniform(rng: np.random.Generator, low: float, high: float, sig: int = 3) -> float:
+    return rnd(float(rng.uniform(low, high)), sig)
+
+
+def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, float], asked: str,
+              out: Mapping[str, float], *, abs_tol: float | None = None, textbook: float | None = None,
+              trap_reason: str = "") -> Task:
+    """Assemble the task: the reference for the verifier, the scenario and trap flags for `meta`."""
+    unit = FAMILIES[family].outputs[asked]
+    value = out[asked]
+    if not math.isfinite(value):
+        raise ValueError(f"{family}: the asked quantity {asked} is not finite")
+    reference: dict[str, Any] = {"value": value, "unit": unit, "quantity": asked, "symbols": SYMBOLS[family],
+                                 "claims": {name: {"value": out[name], "unit": FAMILIES[family].outputs[name],
+                                                   "symbols": aliases}
+                                            for name, aliases in CLAIM_SYMBOLS[family].items()
+                                            if name != asked and math.isfinite(out[name])}}
+    if abs_tol is not None:
+        reference["abs_tol"] = abs_tol
+    trap = False
+    if textbook is not None and value != 0:
+        trap = abs(textbook - value) / abs(value) > TRAP_THRESHOLD
+    elif textbook is not None:
+        trap = abs(textbook) > (abs_tol or 0.0)
+    meta = {"family": family, "params": dict(params), "asked": asked, "trap": trap,
+            "trap_reason": trap_reason if trap else "", "textbook_value": textbook}
+    return Task("", f"{prompt}\n\nFind {WORDS[asked]}. {ANSWER_FORMAT}", reference, family, difficulty, meta)
+
+
+def _pick(rng: np.random.Generator, options: list[str]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
+    v0 = uniform(rng, 5, 50) if difficulty == 1 else uniform(rng, 10, 60)
+    height = 0.0 if difficulty == 1 else uniform(rng, 2, 50)
+    angle = float(rng.integers(15, 76)) if difficulty != 2 else float(rng.integers(-20, 71) or 10)
+    drag = uniform(rng, 0.002, 0.02, 2) if difficulty >= 3 else 0.0
+    params = {"v0": v0, "angle_deg": angle, "height": height, "drag_k": drag, "g": G}
+    out = solve("projectile", **params)
+    where = "from flat ground" if height == 0 else f"from the top of a {fmt(height)} m high cliff over flat ground"
+    prompt = (f"A ball is launched {where} with speed {fmt(v0)} m/s at {fmt(abs(angle))}° "
+              f"{'above' if angle >= 0 else 'below'} the horizontal. Take g = {G} m/s².")
+    if drag:
+        prompt += (f" Air resistance is quadratic in the speed: the drag deceleration is k|v|v, directed against the "
+                   f"velocity, with k = {fmt(drag)} m⁻¹.")
+    else:
+        prompt += " Neglect air resistance."
+    asked = _pick(rng, ["range", "flight_time", "max_height"] if difficulty != 2
+                  else ["range", "flight_time", "impact_speed"])
+    textbook, reason = None, ""
+    if drag:
+        textbook = solve("projectile", **{**params, "drag_k": 0.0})[asked]
+        reason = "quadratic drag: the vacuum formula overestimates"
+    return make_task("projectile", difficulty, prompt, params, asked, out, textbook=textbook, trap_reason=reason)
+
+
+def gen_incline(rng: np.random.Generator, difficulty: int) -> Task:
+    mu_k = uniform(rng, 0.05, 0.4, 2)
+    mu_s = rnd(mu_k + float(rng.uniform(0.02, 0.2)), 2)
+    critical = math.degrees(math.atan(mu_s))
+    if difficulty == 1:
+        angle = float(rng.integers(math.ceil(critical) + 3, 61)) if critical < 57 else 60.0
+    elif difficulty == 2:  # half the blocks stay put
+        angle = float(rng.integers(max(5, math.floor(critical) - 8), math.ceil(critical) + 8))
+    else:  # within a few degrees of the threshold, where static vs kinetic decides everything
+        angle = float(rng.integers(max(5, math.floor(critical) - 3), math.ceil(critical) + 4))
+    angle = min(angle, 75.0)
+    distance = uniform(rng, 0.5, 5, 2)
+    params = {"angle_deg": angle, "mu_s": mu_s, "mu_k": mu_k, "distance": distance, "g": G}
+    out = solve("incline", **params)
+    prompt = (f"A block is released from rest on a rough incline at {fmt(angle)}° to the horizontal. The coefficient "
+              f"of static friction is {fmt(mu_s)} and of kinetic friction {fmt(mu_k)}. It may slide {fmt(distance)} m "
+              f"down the slope. Take g = {G} m/s².")
+    choices = ["acceleration", "final_speed"] + (["time"] if not out["static"] else [])
+    asked = _pick(rng, choices if difficulty > 1 else ["acceleration", "time", "final_speed"])
+    th = math.radians(angle)
+    naive_a = G * (math.sin(th) - mu_k * math.cos(th))  # kinetic friction applied whether or not it slides
+    naive = {"acceleration": naive_a, "final_speed": math.sqrt(max(2 * naive_a * distance, 0.0)),
+             "time": math.sqrt(2 * distance / naive_a) if naive_a > 0 else math.inf}[asked]
+    tol = {"acceleration": 1e-3, "final_speed": 1e-3, "time": None}[asked]
+    return make_task("incline", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=naive,
+                     trap_reason="static friction holds the block; the kinetic-friction formula says it slides")
+
+
+def gen_collision(rng: np.random.Generator, difficulty: int) -> Task:
+    m1, m2 = uniform(rng, 0.5, 10, 2), uniform(rng, 0.5, 10, 2)
+    u1 = uniform(rng, 1, 10, 2)
+    if difficulty == 1:
+        e, u2 = float(rng.integers(2)), 0.0
+    elif difficulty == 2:
+        e, u2 = rnd(float(rng.uniform(0.1, 0.95)), 2), 0.0
+    else:
+        e, u2 = rnd(float(rng.uniform(0.0, 0.95)), 2), uniform(rng, -8, u1 - 0.5, 2)
+    params = {"m1": m1, "u1": u1, "m2": m2, "u2": u2, "restitution": e}
+    out = solve("collision_1d", **params)
+    kind = {1.0: "perfectly elastic", 0.0: "perfectly inelastic (the bodies stick together)"}.get(
+        e, f"partly elastic, with coefficient of restitution {fmt(e)}")
+    second = "at rest" if u2 == 0 else f"moving at {fmt(u2)} m/s"
+    prompt = (f"On a frictionless track, body 1 ({fmt(m1)} kg) moves to the right at {fmt(u1)} m/s toward body 2 "
+              f"({fmt(m2)} kg), which is {second} (velocities positive to the right). The head-on collision is "
+              f"{kind}.")
+    asked = _pick(rng, ["v1", "v2"] if difficulty < 3 or e == 1.0 else ["v1", "v2", "kinetic_energy_lost"])
+    scale = abs(u1) + abs(u2)
+    tol = 1e-3 * scale if asked in ("v1", "v2") else 1e-3 * out["kinetic_energy_before"]
+    return make_task("collision_1d", difficulty, prompt, params, asked, out, abs_tol=tol)
+
+
+def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
+    mass, k = uniform(rng, 0.1, 5, 2), uniform(rng, 5, 200, 2)
+    x0 = uniform(rng, 0.02, 0.3, 2)
+    v0 = 0.0 if difficulty < 3 else uniform(rng, -1, 1, 2)
+    damping = 0.0
+    if difficulty >= 3:
+        damping = rnd(2 * math.sqrt(k * mass) * float(rng.uniform(0.05, 0.5)), 2)
+    period0 = 2 * math.pi * math.sqrt(mass / k)
+    t = 0.0 if difficulty == 1 else rnd(float(rng.uniform(0.1, 3.0)) * period0, 2)
+    params = {"mass": mass, "k": k, "damping": damping, "x0": x0, "v0": v0, "t": t}
+    out = solve("spring", **params)
+    start = "released from rest" if v0 == 0 else f"given a velocity of {fmt(v0)} m/s"
+    prompt = (f"A {fmt(mass)} kg mass on a horizontal spring of stiffness {fmt(k)} N/m is displaced "
+              f"{fmt(x0)} m from equilibrium and {start} at t = 0.")
+    prompt += (f" A viscous damper exerts a force -c v with c = {fmt(damping)} N·s/m." if damping
+               else " There is no friction or damping.")
+    if difficulty == 1:
+        asked = "period"
+    else:
+        prompt += f" Consider the time t = {fmt(t)} s."
+        asked = _pick(rng, ["position", "velocity"])
+    amplitude = math.hypot(x0, v0 * math.sqrt(mass / k))
+    tol = None if asked == "period" else 1e-3 * amplitude * (1 if asked == "position" else math.sqrt(k / mass))
+    textbook, reason = None, ""
+    if damping:
+        textbook = solve("spring", **{**params, "damping": 0.0})[asked]
+        reason = "damping: the undamped solution is off"
+    return make_task("spring", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
+                     trap_reason=reason)
+
+
+def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
+    length = uniform(rng, 0.2, 5, 2)
+    lo, hi = {1: (2, 8), 2: (15, 45)}.get(difficulty, (60, 170))
+    amplitude = float(rng.integers(lo, hi + 1))
+    params = {"length": length, "amplitude_deg": amplitude, "g": G}
+    out = solve("pendulum", **params)
+    prompt = (f"A simple pendulum of length {fmt(length)} m (a point mass on a light rigid rod) is released from "
+              f"rest at {fmt(amplitude)}° from the vertical. Take g = {G} m/s².")
+    asked = "period" if difficulty > 1 else _pick(rng, ["period", "max_speed"])
+    textbook = out["small_angle_period"] if asked == "period" else None
+    return make_task("pendulum", difficulty, prompt, params, asked, out, textbook=textbook,
+                     trap_reason="large amplitude: the small-angle period 2π√(L/g) is too short")
+
+
+PLANETS = (("Earth", 5.972e24, 6.371e6), ("Mars", 6.417e23, 3.39e6), ("the Moon", 7.342e22, 1.737e6))
+
+
+def gen_orbit(rng: np.random.Generator, difficulty: int) -> Task:
+    name, mass, radius = PLANETS[int(rng.integers(len(PLANETS)))]
+    r0 = rnd(radius * float(rng.uniform(1.1, 3.0)), 3)
+    mu = GRAVITATIONAL_CONSTANT * mass
+    v_circ = math.sqrt(mu / r0)
+    factor = 1.0 if difficulty == 1 else float(rng.uniform(0.85, 1.25))
+    v0 = rnd(v_circ * factor, 4 if difficulty == 1 else 3)
+    params = {"central_mass": mass, "r0": r0, "v0": v0, "t": 0.0}
+    out = solve("orbit", **params)
+    prompt = (f"A satellite is {fmt(r0 / 1e3)} km from the centre of {name} (mass {fmt(mass)} kg) and moves at "
+              f"{fmt(v0)} m/s perpendicular to the line joining it to the centre. Use "
+              f"G = {fmt(GRAVITATIONAL_CONSTANT, 6)} N·m²/kg² and ignore every other body.")
+    asked = {1: "period", 2: _pick(rng, ["semi_major_axis", "eccentricity"])}.get(
+        difficulty, _pick(rng, ["period", "apoapsis"]))
+    textbook = 2 * math.pi * math.sqrt(r0**3 / mu) if asked == "period" else None
+    tol = 1e-3 if asked == "eccentricity" else None
+    return make_task("orbit", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
+                     trap_reason="elliptical orbit: Kepler's third law needs the semi-major axis, not r0")
+
+
+def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
+    resistance = rnd(float(10 ** rng.uniform(2, 5)), 2)
+    capacitance = rnd(float(10 ** rng.uniform(-7, -4)), 2)
+    voltage = uniform(rng, 1.5, 24, 2)
+    tau = resistance * capacitance
+    v_init = 0.0 if difficulty < 3 else uniform(rng, -voltage, voltage, 2)
+    t = rnd(tau * (float(rng.integers(1, 4)) if difficulty == 1 else float(rng.uniform(0.1, 4))), 3)
+    params = {"resistance": resistance, "capacitance": capacitance, "voltage": voltage, "t": t,
+              "initial_voltage": v_init}
+    out = solve("rc_circuit", **params)
+    start = "uncharged" if v_init == 0 else f"charged to {fmt(v_init)} V"
+    prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(capacitance * 1e6)} µF capacitor, initially {start}, "
+              f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0. Consider the time "
+              f"t = {fmt(t * 1e3)} ms.")
+    options = {1: ["capacitor_voltage", "time_constant"], 2: ["capacitor_voltage", "current"]}.get(
+        difficulty, ["capacitor_voltage", "current", "charge", "energy_stored"])
+    asked = _pick(rng, options)
+    scale = {"capacitor_voltage": voltage, "current": voltage / resistance, "charge": capacitance * voltage,
+             "energy_stored": 0.5 * capacitance * voltage**2, "time_constant": None}[asked]
+    return make_task("rc_circuit", difficulty, prompt, params, asked, out,
+                     abs_tol=None if scale is None else 1e-3 * abs(scale))
+
+
+def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
+    resistance = rnd(float(10 ** rng.uniform(0, 3)), 2)
+    inductance = rnd(float(10 ** rng.uniform(-3, 0)), 2)
+    voltage = uniform(rng, 1.5, 24, 2)
+    tau = inductance / resistance
+    t = rnd(tau * float(rng.uniform(0.1, 4)), 3)
+    params = {"resistance": resistance, "inductance": inductance, "voltage": voltage, "t": t}
+    out = solve("rl_circuit", **params)
+    prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(inductance * 1e3)} mH inductor are connected in series "
+              f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before. Consider the time "
+              f"t = {fmt(t * 1e3)} ms.")
+    asked = _pick(rng, {1: ["time_constant", "current"], 2: ["current", "inductor_voltage"]}.get(
+        difficulty, ["current", "inductor_voltage", "energy_stored"]))
+    scale = {"current": voltage / resistance, "inductor_voltage": voltage, "time_constant": None,
+             "energy_stored": 0.5 * inductance * (voltage / resistance) ** 2}[asked]
+    return make_task("rl_circuit", difficulty, prompt, params, asked, out,
+                     abs_tol=None if scale is None else 1e-3 * abs(scale))
+
+
+GENERATORS: dict[str, Generator] = {
+    "projectile": gen_projectile, "incline": gen_incline, "collision_1d": gen_collision, "spring": gen_spring,
+    "pendulum": gen_pendulum, "orbit": gen_orbit, "rc_circuit": gen_rc, "rl_circuit": gen_rl,
+}
+
+
+def physics_generators(families: list[str] | None = None) -> dict[str, Callable[[np.random.Generator, int], Task]]:
+    """The generators of `families` (all by default); an unknown family is an error naming the known ones."""
+    load_families()
+    if families is None:
+        return dict(GENERATORS)
+    unknown = [f for f in families if f not in GENERATORS]
+    if unknown:
+        raise ValueError(f"unknown physics family {unknown[0]!r}; known: {', '.join(sorted(GENERATORS))}")
+    return {f: GENERATORS[f] for f in families}
