@@ -175,8 +175,9 @@ class PhysicsVerifier(Verifier):
             return []
         out: list[StepVerdict] = []
         seen: set[tuple] = set()
-        for chain in chains(completion, table | {a: c["unit"] for a, c in claims.items()}):
-            for step in self._chain_steps(chain, table | {a: c["unit"] for a, c in claims.items()}, claims, reg):
+        table = table | {a: c["unit"] for a, c in claims.items() if a not in table}
+        for chain in chains(completion, table):
+            for step in self._chain_steps(chain, table, claims, reg):
                 key = (step.reason.split(":")[0], step.text)
                 if key in seen:
                     continue

@@ -9,6 +9,7 @@ quantity of magnitude 1 in its unit; a side that cannot be read is skipped, neve
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -41,6 +42,7 @@ _TOKEN = re.compile(rf"""
 """, re.VERBOSE)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_symbol(name: str) -> str:
     """One spelling per symbol: `v_{0}`, `v_0`, `v0` -> `v_0`; `\\theta`, `θ` -> `θ`; `t_{\\text{f}}` -> `t_f`."""
     s = normalize_latex(name)
