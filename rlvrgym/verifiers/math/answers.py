@@ -109,22 +109,26 @@ class ParseInfo:
     dropped: list[str] = field(default_factory=list)
 
 
+def _show(value: object) -> str:
+    return sp.sstr(value, order="none")
+
+
 def describe(answer: object) -> str:
     """A short human rendering for reasons and details."""
     if isinstance(answer, Scalar):
-        return sp.sstr(answer.expr)
+        return _show(answer.expr)
     if isinstance(answer, Equation):
-        return f"{sp.sstr(answer.lhs)} = {sp.sstr(answer.rhs)}"
+        return f"{_show(answer.lhs)} = {_show(answer.rhs)}"
     if isinstance(answer, Inequality):
-        return f"{sp.sstr(answer.lhs)} {answer.op} {sp.sstr(answer.rhs)}"
+        return f"{_show(answer.lhs)} {answer.op} {_show(answer.rhs)}"
     if isinstance(answer, Solutions):
         return "{" + ", ".join(describe(i) for i in answer.items) + "}"
     if isinstance(answer, Ordered):
         return (answer.left or "(") + ", ".join(describe(i) for i in answer.items) + (answer.right or ")")
     if isinstance(answer, RealSet):
-        return sp.sstr(answer.value)
+        return _show(answer.value)
     if isinstance(answer, MatrixAnswer):
-        return sp.sstr(answer.value.tolist())
+        return _show(answer.value.tolist())
     if isinstance(answer, Choice):
         return f"({answer.letter})"
     if isinstance(answer, TextAnswer):

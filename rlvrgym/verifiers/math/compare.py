@@ -25,11 +25,16 @@ from rlvrgym.verifiers.math.answers import (
     describe,
     kind_of,
 )
-from rlvrgym.verifiers.math.numeric import Unsupported, close, evaluate, finite, numeric_equal
+from rlvrgym.verifiers.math.numeric import Unsupported, close, context, evaluate, finite, numeric_equal
 
 DECIMAL_REL_TOL = sp.Rational(1, 10**6)
 EXACT_VS_DECIMAL_DIGITS = 6  # an exact reference is met by a decimal of at least this many significant digits
 PRECISIONS = (60, 150, 400)
+
+
+def _show(value: object) -> str:
+    """Printing without term ordering: sympy's ordered printer costs more than the whole comparison."""
+    return sp.sstr(value, order="none")
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def _exact_numeric(r: sp.Expr, a: sp.Expr) -> Match:
     if d == 0:
         return _yes("the difference simplifies to 0", "exact")
     if d.is_Rational:
-        return _no(f"{sp.sstr(a)} is not {sp.sstr(r)} (they differ by {sp.sstr(d)})", "exact")
+        return _no(f"{_show(a)} is not {_show(r)} (they differ by {_show(d)})", "exact")
     for dps in PRECISIONS:
         try:
             dv, terms = evaluate(d, dps)
@@ -140,7 +145,7 @@ def _exact_numeric(r: sp.Expr, a: sp.Expr) -> Match:
             return Match(None, f"could not evaluate the difference: {exc}", "numeric")
         noise = terms * mpmath.mpf(10) ** (-(dps - 15))
         if abs(dv) > noise:
-            return _no(f"{sp.sstr(a)} is not {sp.sstr(r)} (they differ by about {mpmath.nstr(dv, 6)})", "numeric")
+            return _no(f"{_show(a)} is not {_show(r)} (they differ by about {mpmath.nstr(dv, 6)})", "numeric")
     return _yes(f"the difference is 0 to {PRECISIONS[-1]} digits", "numeric")
 
 
@@ -159,13 +164,13 @@ def compare_scalars(ref: Scalar, ans: Scalar, policy: Policy, seed_text: str) ->
     if verdict is False:
         extra = sorted(map(str, a.free_symbols ^ r.free_symbols))
         note = f" (variables {', '.join(extra)} appear on one side only)" if extra else ""
-        return _no(f"{sp.sstr(a)} differs from {sp.sstr(r)} at a random point{note}", "numeric")
+        return _no(f"{_show(a)} differs from {_show(r)} at a random point{note}", "numeric")
     if verdict is True:
         return _yes("equal at random points to 20 digits", "numeric")
     diff = sp.simplify(r - a)
     if diff == 0:
         return _yes("sympy simplifies the difference to 0", "symbolic")
-    return _no(f"{sp.sstr(a)} is not {sp.sstr(r)}", "symbolic")
+    return _no(f"{_show(a)} is not {_show(r)}", "symbolic")
 
 
 # -- equations ------------------------------------------------------------------------------------------------
@@ -204,8 +209,7 @@ def _ratios(f: sp.Expr, g: sp.Expr, seed_text: str) -> list[object] | None:
     symbols = sorted(f.free_symbols, key=lambda s: s.name)
     out = []
     for point in random_points(symbols, 6, seed_text):
-        ctx = mpmath.MPContext()
-        ctx.dps = 40
+        ctx = context(40)
         env = {s: ctx.mpf(v) for s, v in point.items()}
         try:
             fv, gv = Evaluator(ctx, env)(f), Evaluator(ctx, env)(g)
@@ -300,14 +304,14 @@ def compare_real_sets(ref: sp.Set, ans: sp.Set) -> Match:
     if pr is None or pa is None:
         return Match(None, "could not compare these sets", "symbolic")
     if len(pr) != len(pa):
-        return _no(f"the answer set {sp.sstr(ans)} is not {sp.sstr(ref)}")
+        return _no(f"the answer set {_show(ans)} is not {_show(ref)}")
     for x, y in zip(sorted(pr, key=_piece_key), sorted(pa, key=_piece_key), strict=True):
         if x[0] != y[0] or x[3:] != y[3:]:
-            return _no(f"the answer set {sp.sstr(ans)} is not {sp.sstr(ref)} (an end is open in one, closed in the "
+            return _no(f"the answer set {_show(ans)} is not {_show(ref)} (an end is open in one, closed in the "
                        "other)")
         for u, v in zip(x[1:3], y[1:3], strict=False):
             if not compare_numbers(Scalar(u), Scalar(v)).equal:
-                return _no(f"the answer set {sp.sstr(ans)} is not {sp.sstr(ref)}")
+                return _no(f"the answer set {_show(ans)} is not {_show(ref)}")
     return _yes("the same set of reals", "exact")
 
 

@@ -9,10 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 from collections.abc import Callable
 
 import mpmath
 import sympy as sp
+
+_local = threading.local()
+
+
+def context(dps: int) -> mpmath.MPContext:
+    """A private mpmath context per thread and precision: building one costs ~1 ms, and the global `mpmath.mp`
+    is shared state that threads of an inline verifier would race on."""
+    cache = getattr(_local, "contexts", None)
+    if cache is None:
+        cache = _local.contexts = {}
+    ctx = cache.get(dps)
+    if ctx is None:
+        ctx = cache[dps] = mpmath.MPContext()
+        ctx.dps = dps
+    return ctx
 
 
 class Unsupported(ValueError):
@@ -88,8 +104,7 @@ class Evaluator:
 
 def evaluate(expr: sp.Expr, dps: int = 50, env: dict[sp.Symbol, object] | None = None) -> tuple[object, object]:
     """(value, largest magnitude in any sum) at `dps` digits; falls back to sympy's evalf for unknown nodes."""
-    ctx = mpmath.MPContext()
-    ctx.dps = dps
+    ctx = context(dps)
     ev = Evaluator(ctx, env or {})
     try:
         return ev(expr), ev.max_magnitude
@@ -139,8 +154,7 @@ def numeric_equal(a: sp.Expr, b: sp.Expr, *, rel: float = 1e-20, points: int = 6
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     agreed = 0
     for point in random_points(symbols, points, seed_text):
-        ctx = mpmath.MPContext()
-        ctx.dps = 40
+        ctx = context(40)
         env = {s: ctx.mpf(v) for s, v in point.items()}
         try:
             va, vb = Evaluator(ctx, env)(a), Evaluator(ctx, env)(b)
