@@ -10,9 +10,9 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+source"
 
-from rlvrgym.envs import ENVIRONMENTS, register_all  # noqa: E402
-from rlvrgym.rewards import RewardBreakdown, RewardSpec  # noqa: E402
-from rlvrgym.verifiers import Verdict, Verifier, get_verifier, list_verifiers, register_verifier  # noqa: E402
+from rlvrgym.envs import ENVIRONMENTS, register_all
+from rlvrgym.rewards import RewardBreakdown, RewardSpec
+from rlvrgym.verifiers import Verdict, Verifier, get_verifier, list_verifiers, register_verifier
 
 register_all()
 

@@ -188,7 +188,7 @@ def load_tasks(source: str | Path | Sequence[Mapping[str, Any]] | Any, *, questi
         source = datasets.load_dataset(source, split=hf_split)
     if hasattr(source, "column_names") and hasattr(source, "__iter__"):  # a datasets.Dataset, without importing it
         return RecordSource(records_to_tasks(iter(source), question=question, answer=answer, kind=kind),
-                            name=getattr(source, "info", None) and str(source.info.dataset_name) or "dataset")
+                            name=(getattr(source, "info", None) and str(source.info.dataset_name)) or "dataset")
     if isinstance(source, Sequence):
         return RecordSource(records_to_tasks(source, question=question, answer=answer, kind=kind), name="records")
     raise TypeError(f"cannot load tasks from {type(source).__name__}: give a .jsonl path, a list of dicts, "
