@@ -21,7 +21,7 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     table = Table("environment", "what it is", box=None, header_style="bold")
     for env_id, (_, description) in sorted(ENVIRONMENTS.items()):
         table.add_row(env_id, description)
-    Console().print(table)
+    Console(width=max(Console().width, 120)).print(table)
     return 0
 
 
@@ -64,6 +64,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.correct else 1
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rlvrgym.agents.sanity import EXPECTED, run_sanity
+    from rlvrgym.envs import ENVIRONMENTS
+
+    console = Console(width=max(Console().width, 140))
+    env_ids = args.env or sorted(ENVIRONMENTS)
+    with console.status("playing the environments...") as status:
+        rows = run_sanity(env_ids, episodes=args.episodes, seed=args.seed, progress=status.update)
+    table = Table("environment", "policy", "episodes", "mean reward", "expected", "verdicts", "median step ms",
+                  title=f"sanity run: {args.episodes} episodes per policy, seeds {args.seed}..")
+    failed = 0
+    for r in rows:
+        if not r.episodes:
+            table.add_row(r.env_id, r.policy, "0", "-", "-", "no oracle for this environment", "-")
+            continue
+        failed += not r.ok
+        mark = "[green]" if r.ok else "[red]"
+        ms = sorted(r.step_seconds)[len(r.step_seconds) // 2] * 1000
+        table.add_row(r.env_id, r.policy, str(r.episodes), f"{mark}{r.mean_reward:.3f}", f"{EXPECTED[r.policy]:g}",
+                      ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())), f"{ms:.1f}")
+    console.print(table)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlvrgym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, help="time bound in seconds")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.set_defaults(func=_cmd_verify)
+    p = sub.add_parser("demo", help="play every environment with sanity policies (oracle, refusal, echo)")
+    p.add_argument("--env", action="append", help="environment id (repeatable; default: all)")
+    p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo)
     for module, function in PART_COMMANDS.items():
         try:
             getattr(importlib.import_module(module), function)(sub)

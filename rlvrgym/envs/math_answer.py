@@ -95,3 +95,10 @@ class MathAnswerEnv(SingleTurnTextEnv):
             options = {"require_evaluated": require_evaluated} if verifier == "math" else {}
             verifier = get_verifier(verifier, **options)
         super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
+
+    def oracle_completion(self) -> str | None:
+        if self.task is None:
+            return None
+        from rlvrgym.verifiers.math.verifier import reference_text
+
+        return f"The final answer is $\\boxed{{{reference_text(self.task.reference)}}}$."

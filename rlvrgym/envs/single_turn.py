@@ -90,6 +90,11 @@ class SingleTurnTextEnv(gym.Env[str, str]):
             print(self.render())
         return self.task.prompt, float(breakdown.total), True, False, info
 
+    def oracle_completion(self) -> str | None:
+        """A completion that states the current task's reference answer the way the verifier expects, or None when
+        the environment cannot write one. Sanity runs use it: an oracle scoring under 100% reveals false negatives."""
+        return None
+
     def render(self) -> str | None:
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' to gym.make")
