@@ -39,6 +39,12 @@ def ref(value: float, unit: str, **extra: object) -> dict:
     (r"\boxed{0.228}", ref(0.22824, "")),
     (r"\boxed{1{,}000 N}".replace("{,}", ","), ref(1000, "N")),
     ("g = 9.81 N/kg", ref(9.81, "m/s^2")),
+    ("To answer this, note that\ng = 9.81 m/s^2 here.", ref(9.81, "m/s^2")),
+    ("**Answer:** **3.4 m/s**", ref(3.4, "m/s")),
+    (r"\boxed{\SI{3.2}{m/s}}", ref(3.2, "m/s")),
+    (r"\boxed{2.1\,\mathrm{\mu C}}", ref(2.1e-6, "C")),
+    (r"\boxed{12\ \text{N}\,\text{m}}", ref(12, "J")),
+    (r"\boxed{1.98\text{ hours}}", ref(7128, "s")),
 ])
 def test_reads_common_answer_forms(completion: str, reference: dict) -> None:
     verdict = V.verify(completion, reference)
@@ -101,7 +107,7 @@ def test_zero_reference_uses_absolute_tolerance() -> None:
 @pytest.mark.parametrize("completion", [
     "", "I don't know.", r"\boxed{}", r"\boxed{fast}", r"\boxed{3 m/s**99}", r"\boxed{1e999999 m}",
     r"\boxed{__import__('os').system('touch /tmp/pwned') m}", r"\boxed{3 m)" + "(" * 500 + "}", "=" * 10000,
-    r"\boxed{" + "9" * 400 + " m}",
+    r"\boxed{" + "9" * 400 + " m}", "\\boxed{" * 20000, "x = 1\n" * 10000,
 ])
 def test_malformed_answers_score_zero_with_a_reason(completion: str) -> None:
     verdict = V.judge(completion, ref(3.0, "m"))  # judge, not judge_safely: it must not raise either
@@ -118,7 +124,8 @@ def test_bad_reference_is_an_error_not_a_judgement() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("0123456789.,-+eE mskgNJ/^*(){}\\boxed°Ωµ=≈ \n")), max_size=60))
+@given(st.text(alphabet=st.sampled_from(list("0123456789.,-+eE mskgNJ/^*(){}\\boxed°Ωµ=≈ \n")), max_size=60)
+       | st.text(max_size=80))
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     verdict = V.judge(text, ref(9.81, "m/s^2", symbols={"g": "m/s^2", "m": "kg"}))
     assert verdict.status != VerdictStatus.ERROR and 0.0 <= verdict.score <= 1.0

@@ -30,6 +30,7 @@ UNIT_WORDS.update({"min": "minute", "minute": "minute", "h": "hour", "hr": "hour
 CONSTANTS = {"π": math.pi, "e": math.e}
 MAX_SIDE_CHARS = 300
 MAX_STEPS = 32
+MAX_CHAINS = 200
 MAX_EXPONENT = 12.0
 
 _LETTER = "A-Za-zα-ωΑ-Ω"
@@ -294,10 +295,14 @@ def chains(completion: str, table: Mapping[str, str]) -> Iterator[Chain]:
         pieces.append((next(g for g in m.groups() if g is not None), True))
         last = m.end()
     pieces.append((completion[last:], False))
+    seen: set[str] = set()
     for text, math_mode in pieces:
         for part in _CHAIN_SPLIT.split(text.replace("&", "")):
-            if not _REL.search(part) or len(part) > 4 * MAX_SIDE_CHARS:
+            if not _REL.search(part) or len(part) > 4 * MAX_SIDE_CHARS or part in seen:
                 continue
+            seen.add(part)
+            if len(seen) > MAX_CHAINS:  # bounds the work on padded text; later equations are not read
+                return
             raw_sides = _REL.split(normalize_latex(part.replace("\\!=", "≠").replace("\\neq", "≠")))
             if any("<" in s or ">" in s or "≠" in s or "\\le" in s or "\\ge" in s for s in raw_sides):
                 continue

@@ -81,13 +81,21 @@ def matching_paren(text: str, open_index: int) -> int:
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` (or `\\fbox{...}`) with balanced braces."""
-    best = None
-    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
-        end = matching_brace(text, m.end() - 1)
-        if end != -1:
-            best = text[m.end():end]
-    return best
+    """Content of the last `\\boxed{...}` (or `\\fbox{...}`) with balanced braces, in one linear pass (a scan
+    from every opening would be quadratic on adversarial text)."""
+    starts = {m.end() - 1 for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)}
+    if not starts:
+        return None
+    stack: list[int] = []
+    best: tuple[int, int] | None = None
+    for i, c in enumerate(text):
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            opened = stack.pop()
+            if opened in starts and (best is None or opened > best[0]):
+                best = (opened, i)
+    return None if best is None else text[best[0] + 1:best[1]]
 
 
 def find_final_answer(text: str) -> tuple[str, str] | None:
@@ -96,16 +104,11 @@ def find_final_answer(text: str) -> tuple[str, str] | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed, "boxed"
-    cues = list(_ANSWER_CUE.finditer(text))
-    if cues:
-        rest = text[cues[-1].end():].strip().splitlines()
-        if rest and rest[0].strip():
-            return rest[0].strip(), "cue"
-    relations = list(_RELATION.finditer(text))
-    if relations:
-        rest = text[relations[-1].end():].splitlines()
-        if rest and rest[0].strip():
-            return rest[0].strip(), "equation"
+    for pattern, form in ((_ANSWER_CUE, "cue"), (_RELATION, "equation")):
+        for m in reversed(list(pattern.finditer(text))):  # the last cue whose line holds a number
+            line = text[m.end():].split("\n", 1)[0].strip()
+            if any(c.isdigit() for c in line):
+                return line, form
     return None
 
 
@@ -138,6 +141,9 @@ def normalize_latex(text: str) -> str:
     t = text.replace("$", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     t = t.replace("−", "-").replace("–", "-").replace("\u2009", " ").replace("\u00a0", " ")
     t = _SPACE_CMD.sub(" ", t)
+    for cmd in ("SI", "qty"):  # siunitx: \SI{3.2}{m/s}
+        t = _replace_command_with_args(t, cmd, 2, " {0} {1} ")
+    t = _replace_command_with_args(t, "num", 1, " {0} ")
     for cmd in _TEXT_CMDS:
         t = _replace_command_with_args(t, cmd, 1, " {0} ")
     t = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\\textdegree", "°", t)
@@ -172,14 +178,18 @@ def _unit_text(rest: str) -> str:
     return re.sub(r"\s+", " ", u).strip()
 
 
-def _trim_trailing_prose(unit: str) -> str:
-    """Keep the leading run of unit-like words: "m/s downhill" -> "m/s", "m/s at the bottom" -> "m/s" (pint would
-    read "at" as a technical atmosphere and "in" as an inch)."""
-    words = unit.split(" ")
+def _trim_trailing_prose(registry: pint.UnitRegistry, unit: str) -> str:
+    """Keep the leading run of words that are units on their own: "m/s downhill" -> "m/s", "m/s at the bottom"
+    -> "m/s" (stop words first: pint would read "at" as a technical atmosphere and "in" as an inch)."""
     kept: list[str] = []
-    for w in words:
+    for w in unit.split(" "):
         if w in _STOPWORDS or not _UNIT_CHARS.match(w):
             break
+        if w != "per" and any(c.isalpha() for c in w):
+            try:
+                parse_unit(registry, w)
+            except QuantityParseError:
+                break
         kept.append(w)
     return " ".join(kept)
 
@@ -205,8 +215,8 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
         raise QuantityParseError(f"the answer has {len(text)} characters, more than a quantity needs")
     plain = normalize_latex(text)
     parts = _RELATION.split(plain)
-    plain = parts[-1].strip()  # "v = 3.1 m/s" -> "3.1 m/s"
-    plain = plain.rstrip(" .;,:")
+    plain = parts[-1].strip().lstrip("*: ")  # "v = 3.1 m/s" -> "3.1 m/s"; markdown bold "**3.1 m/s**"
+    plain = plain.rstrip(" .;,:*")
     while plain.endswith(")") and plain.count(")") > plain.count("("):
         plain = plain[:-1].rstrip(" .;,:")
     if plain.startswith("(") and matching_paren(plain, 0) == len(plain) - 1:
@@ -227,7 +237,7 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
         raise QuantityParseError("the answer's number is out of range")
     unit = _unit_text(rest)
     if not strict_end:
-        unit = _trim_trailing_prose(unit)
+        unit = _trim_trailing_prose(registry, unit)
     if unit.startswith("*"):
         unit = unit[1:].strip()
     if not unit:
