@@ -132,3 +132,14 @@ def test_tool_answers_other_scenarios_and_refuses_the_asked_one() -> None:
     ref = env.task.reference
     _, reward, terminated, _, info = env.step(boxed(ref["value"], ref["unit"]))  # calls are spent: judged
     assert terminated and info["verdict"]["status"] == "correct"
+
+
+def test_oracle_scores_one_and_an_echo_of_the_prompt_scores_zero() -> None:
+    env = make()
+    for seed in range(40):
+        prompt, _ = env.reset(seed=seed)
+        _, reward, *_, info = env.step(env.oracle_completion())
+        assert reward == 1.0, (info["task_id"], info["verdict"]["reason"])
+        env.reset(seed=seed)
+        _, reward, *_, info = env.step(prompt)
+        assert reward == 0.0, (info["task_id"], info["verdict"], info["reward_breakdown"])

@@ -124,6 +124,14 @@ class PhysicsSimEnv(SingleTurnTextEnv):
         super().__init__(tasks, verifier or PhysicsVerifier(), reward, split=config.split, render_mode=render_mode)
         self._tool_calls_left = 0
 
+    def oracle_completion(self) -> str | None:
+        """The reference answer, boxed with its unit (sanity runs: anything under reward 1 is a false negative)."""
+        if self.task is None:
+            return None
+        ref = self.task.reference
+        unit = f"\\ \\text{{{ref['unit']}}}" if ref.get("unit") else ""
+        return f"The answer is \\boxed{{{ref['value']:.9g}{unit}}}."
+
     def _task_info(self) -> dict[str, Any]:
         info = super()._task_info()
         assert self.task is not None

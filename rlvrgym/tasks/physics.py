@@ -27,8 +27,8 @@ from rlvrgym.tasks.base import Generator, Task
 #: A textbook shortcut that misses by more than this is a trap (the verifier's default full-credit tier).
 TRAP_THRESHOLD = 0.01
 G = 9.81
-ANSWER_FORMAT = ("Give the final answer as \\boxed{value unit}, with its unit, for example "
-                 "\\boxed{12.3\\ \\text{m/s}}.")
+#: No worked example of a boxed answer here: an echo of the prompt must never be able to score.
+ANSWER_FORMAT = "Give the final answer with its unit as \\boxed{value unit}."
 
 #: Quantity tables: symbol -> unit, the names a solution may use in its equations (process checks).
 SYMBOLS: dict[str, dict[str, str]] = {
