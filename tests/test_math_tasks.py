@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 import sympy as sp
 from latex2sympy2_extended import latex2sympy
+from sympy.calculus.util import continuous_domain, function_range, maximum
 
 from rlvrgym.tasks.base import GeneratorSource, Task, split_of
+from rlvrgym.tasks.math_answer_tasks import CATEGORIES, curated_math_records, curated_math_tasks
 from rlvrgym.tasks.math_generators import INSTRUCTION, MATH_GENERATORS, math_generator_source
 
 FAMILIES = sorted(MATH_GENERATORS)
@@ -252,3 +254,166 @@ def test_reference_is_right(family: str, level: int, seed: int, task: Task) -> N
             assert abs(numeric - float(values[0])) < 1e-9 * max(1, abs(numeric))
     else:
         pytest.fail(f"no independent check for {family} at level {level}")
+
+
+# ------------------------------------------------------------------------------------------------ curated set
+
+CURATED = curated_math_records()
+
+#: The only names a `check` computation may use: sympy's own functions and a few pure builtins. The checks are our
+#: own trusted data; the whitelist (and the refusal of dunder names) keeps them to plain mathematics.
+CHECK_NAMES: dict[str, object] = {
+    **{name: getattr(sp, name) for name in (
+        "Rational", "Integer", "sqrt", "pi", "E", "exp", "log", "sin", "cos", "tan", "oo", "S", "Eq", "Abs", "Max",
+        "Min", "Mod", "gcd", "lcm", "factorial", "binomial", "solve", "solveset", "diff", "integrate", "summation",
+        "product", "limit", "expand", "simplify", "Poly", "rem", "interpolate", "Matrix", "Interval", "Intersection",
+        "isprime", "primerange", "primefactors", "divisors", "solve_univariate_inequality", "Point", "Line",
+        "Segment", "Circle", "Triangle", "Polygon")},
+    "continuous_domain": continuous_domain, "function_range": function_range, "maximum": maximum,
+    "range": range, "len": len, "sum": sum, "max": max, "min": min, "abs": abs, "set": set, "list": list,
+    "round": round,
+    **{name: sp.Symbol(name) for name in ("x", "y", "z", "n", "k", "t", "s", "b", "c")},
+}
+
+
+def run_check(code: str, extra: dict[str, object] | None = None) -> object:
+    assert "__" not in code and "import" not in code and "lambda" not in code, code
+    # Comprehensions look names up in the globals, so the whitelist is the global namespace (with no builtins).
+    return sp.parse_expr(code, local_dict={}, global_dict={"__builtins__": {}, **CHECK_NAMES, **(extra or {})},
+                         transformations=())
+
+
+def decimal_places(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def number_matches(text: str, value: object) -> bool:
+    """A written number against an exact value: decimals must be the value rounded at their own precision."""
+    text = text.strip().replace("{,}", "")
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return abs(float(sp.N(value, 30)) - float(text)) <= 0.5 * 10 ** -decimal_places(text) + 1e-12
+    return same(parse(text), value)
+
+
+def as_values(value: object) -> list[object]:
+    """A check result (list, tuple, Point, Matrix, dict of unknowns, finite set) as a list of values."""
+    if isinstance(value, dict):
+        return [value[s] for s in sorted(value, key=str)]
+    if isinstance(value, (sp.Point, sp.Matrix, sp.FiniteSet)):
+        return list(value)
+    return list(value)
+
+
+def parse_interval_answer(text: str) -> sp.Set:
+    if text[0] in "([":
+        pieces = []
+        for piece in text.split("\\cup"):
+            left, lo, hi, right = re.fullmatch(r"\s*([\[(])\s*(.+?)\s*,\s*(.+?)\s*([\])])\s*", piece).groups()
+            lo_v = -sp.oo if lo == "-\\infty" else parse(lo)
+            hi_v = sp.oo if hi == "\\infty" else parse(hi)
+            pieces.append(sp.Interval(lo_v, hi_v, left_open=left == "(", right_open=right == ")"))
+        return sp.Union(*pieces)
+    return parse(text).as_set()
+
+
+def parse_matrix_answer(text: str) -> sp.Matrix:
+    body = text.removeprefix("\\begin{pmatrix}").removesuffix("\\end{pmatrix}")
+    return sp.Matrix([[parse(entry) for entry in row.split("&")] for row in body.split("\\\\")])
+
+
+def check_curated(rec: dict) -> None:
+    kind, answer, check = rec["kind"], rec["answer"], rec["check"]
+    value = run_check(check["compute"]) if "compute" in check else None
+    if kind in ("integer", "fraction", "radical", "pi", "expression", "decimal"):
+        assert number_matches(answer, value) if kind == "decimal" else same(parse(answer), value)
+        if kind == "integer":
+            assert re.fullmatch(r"-?\d+", answer)
+        if kind == "decimal":
+            assert re.fullmatch(r"-?\d+\.\d+", answer)
+    elif kind == "percentage":
+        assert answer.endswith("\\%")
+        assert number_matches(answer.removesuffix("\\%"), value)
+    elif kind == "units":
+        number, unit = re.fullmatch(r"(.+?) \\text\{ ([^}]+)\}(?:\^\{2\})?", answer).groups()
+        assert unit == check["unit"]
+        assert number_matches(number, value)
+    elif kind == "set":
+        got = [parse(part) for part in answer.split(", ")]
+        want = as_values(value)
+        assert len(got) == len(want) == len({sp.nsimplify(v) for v in want})
+        assert all(any(same(g, w) for w in want) for g in got)
+        assert all(any(same(g, w) for g in got) for w in want)
+    elif kind == "tuple":
+        got = [parse(part) for part in answer.removeprefix("(").removesuffix(")").split(", ")]
+        want = as_values(value)
+        assert len(got) == len(want) and all(same(g, w) for g, w in zip(got, want, strict=True))
+    elif kind == "matrix":
+        got = parse_matrix_answer(answer)
+        assert got.shape == value.shape and all(same(g, w) for g, w in zip(got, value, strict=True))
+    elif kind == "interval":
+        assert parse_interval_answer(answer) == value
+    elif kind == "equation":
+        got = parse(answer)
+        want = value.lhs - value.rhs if isinstance(value, sp.Equality) else value
+        ratio = sp.simplify((got.lhs - got.rhs) / want)
+        assert ratio != 0 and not ratio.free_symbols
+    elif kind == "multiple_choice":
+        options = dict(re.findall(r"\(([A-E])\) \$(.+?)\$", rec["question"]))
+        assert sorted(options) == list("ABCDE")
+        values = {letter: parse(tex_) for letter, tex_ in options.items()}
+        if "predicate" in check:
+            hits = [letter for letter, v in values.items()
+                    if run_check(check["predicate"], {"v": v, "options": list(values.values())}) is sp.true
+                    or run_check(check["predicate"], {"v": v, "options": list(values.values())}) is True]
+        else:
+            hits = [letter for letter, v in values.items() if v.is_finite is not False and same(v, value)]
+        assert hits == [answer]
+    else:
+        pytest.fail(f"unknown curated kind {kind!r}")
+
+
+def test_curated_set_shape() -> None:
+    assert len(CURATED) >= 200
+    assert len({r["id"] for r in CURATED}) == len(CURATED)
+    assert len({r["question"] for r in CURATED}) == len(CURATED)
+    assert {r["difficulty"] for r in CURATED} == {1, 2, 3, 4, 5}
+    assert {r["kind"] for r in CURATED} == set(CATEGORIES)
+    for rec in CURATED:
+        assert re.fullmatch(r"curated-\d{3}", rec["id"])
+        assert rec["solution"] and all(isinstance(s, str) and s for s in rec["solution"])
+        assert rec["check"], f"{rec['id']} has no machine check"
+        if len(rec["answer"]) >= 3 and rec["kind"] != "multiple_choice":
+            assert rec["answer"] not in rec["question"], rec["id"]
+    by_kind = {kind: sorted({r["difficulty"] for r in CURATED if r["kind"] == kind}) for kind in CATEGORIES}
+    assert all(len(levels) >= 3 for levels in by_kind.values()), by_kind
+
+
+@pytest.mark.parametrize("rec", CURATED, ids=[r["id"] for r in CURATED])
+def test_curated_answer_is_right(rec: dict) -> None:
+    check_curated(rec)
+
+
+def test_curated_tasks_load_from_the_package() -> None:
+    source = curated_math_tasks()
+    assert len(source) == len(CURATED)
+    task = source.get(CURATED[0]["id"])
+    assert task.prompt.startswith(CURATED[0]["question"]) and task.prompt.endswith(INSTRUCTION)
+    assert task.reference == CURATED[0]["answer"] and "check" not in task.meta
+    train, test = source.in_split("train"), source.in_split("test")
+    assert train and test and not {t.prompt for t in train} & {t.prompt for t in test}
+    assert len(curated_math_tasks(split_by_prompt=False).in_split("test")) == len(CURATED)
+
+
+def perturb(answer: str, kind: str) -> str:
+    """A wrong answer close to the right one: the next option letter, or the first number in it plus one."""
+    if kind == "multiple_choice":
+        return "ABCDE"[("ABCDE".index(answer) + 1) % 5]
+    if re.search(r"\d", answer):
+        return re.sub(r"\d+", lambda m: str(int(m.group()) + 1), answer, count=1)
+    return f"{answer} + 1"
+
+
+@pytest.mark.parametrize("rec", CURATED, ids=[r["id"] for r in CURATED])
+def test_curated_check_rejects_a_perturbed_answer(rec: dict) -> None:
+    with pytest.raises(AssertionError):
+        check_curated({**rec, "answer": perturb(rec["answer"], rec["kind"])})
