@@ -104,11 +104,28 @@ def find_final_answer(text: str) -> tuple[str, str] | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed, "boxed"
+    lines = text.split("\n")
     for pattern, form in ((_ANSWER_CUE, "cue"), (_RELATION, "equation")):
-        for m in reversed(list(pattern.finditer(text))):  # the last cue whose line holds a number
-            line = text[m.end():].split("\n", 1)[0].strip()
-            if any(c.isdigit() for c in line):
-                return line, form
+        found = _last_followed_by_digit(pattern, lines)
+        if found is not None:
+            return found, form
+    return None
+
+
+def _last_followed_by_digit(pattern: re.Pattern[str], lines: list[str]) -> str | None:
+    """The rest of the line after the last match of `pattern` that a digit follows on the same line; linear in
+    the text (slicing the rest after every match would be quadratic on "= = = ...")."""
+    for line in reversed(lines):
+        last_digit = next((i for i in range(len(line) - 1, -1, -1) if line[i].isdigit()), -1)
+        if last_digit < 0:
+            continue
+        best = None
+        for m in pattern.finditer(line):
+            if m.end() > last_digit:
+                break
+            best = m
+        if best is not None:
+            return line[best.end():].strip()
     return None
 
 
