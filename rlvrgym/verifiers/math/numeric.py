@@ -132,22 +132,22 @@ def _seed(*parts: str) -> int:
 
 
 def random_points(symbols: list[sp.Symbol], n: int, seed_text: str) -> list[dict[sp.Symbol, object]]:
-    """Deterministic random points (same pair, same verdict on every machine): mostly positive values in
-    [0.3, 2.7], a third with random signs so sqrt(x^2) and x are told apart."""
+    """Deterministic random points (same pair, same verdict on every machine). Magnitudes in [0.3, 2.7]; the
+    signs follow a fixed pattern (all positive, all negative, alternating, then random) so that sqrt(x^2) and x,
+    or |x| and x, are always told apart."""
     rng = random.Random(_seed(seed_text, *[s.name for s in symbols]))
     points = []
     for k in range(n):
         point = {}
-        for s in symbols:
+        for j, s in enumerate(symbols):
             value = mpmath.mpf(rng.randint(300, 2700)) / 1000 + mpmath.mpf(rng.random()) / 10**6
-            if k >= (2 * n) // 3 and rng.random() < 0.7:
-                value = -value
-            point[s] = value
+            negative = {0: False, 1: True, 2: j % 2 == 0, 3: j % 2 == 1}.get(k % 6, rng.random() < 0.5)
+            point[s] = -value if negative else value
         points.append(point)
     return points
 
 
-def numeric_equal(a: sp.Expr, b: sp.Expr, *, rel: float = 1e-20, points: int = 6,
+def numeric_equal(a: sp.Expr, b: sp.Expr, *, rel: float = 1e-20, points: int = 7,
                   seed_text: str = "") -> bool | None:
     """Randomized test of a == b as functions: False at the first point where they differ, True when every usable
     point agrees, None when too few points could be evaluated (the caller then asks sympy)."""
