@@ -262,6 +262,16 @@ def test_rl_matches_ode() -> None:
     assert close(out["inductor_voltage"], v - r * out["current"], 1e-12)
 
 
+@pytest.mark.parametrize("resistance", [0.0, 5.0, 40.0, 200.0])  # undamped, under, critical (R² = 4L/C), over
+def test_rlc_matches_ode(resistance: float) -> None:
+    ind, cap, v, t = 0.1, 2.5e-4, 10.0, 0.037
+    out = solve("rlc_circuit", resistance=resistance, inductance=ind, capacitance=cap, voltage=v, t=t)
+    sol = solve_ivp(lambda _t, s: [s[1], (v - resistance * s[1] - s[0] / cap) / ind], (0, t), [0.0, 0.0],
+                    method="DOP853", rtol=1e-13, atol=1e-16)
+    assert math.isclose(out["capacitor_voltage"], sol.y[0, -1] / cap, rel_tol=1e-8, abs_tol=1e-10 * v)
+    assert math.isclose(out["current"], sol.y[1, -1], rel_tol=1e-8, abs_tol=1e-10 * v * math.sqrt(cap / ind))
+
+
 # --- the public API ---------------------------------------------------------------------------------------------
 
 def test_simulate_returns_si_quantities_of_the_declared_units() -> None:
@@ -271,6 +281,7 @@ def test_simulate_returns_si_quantities_of_the_declared_units() -> None:
                   "spring": {"mass": 1, "k": 2, "x0": .1, "t": 1}, "pendulum": {"length": 1, "amplitude_deg": 20},
                   "orbit": {"central_mass": EARTH, "r0": 7e6, "v0": 7.6e3}, "rc_circuit": {"resistance": 1,
                   "capacitance": 1, "voltage": 1, "t": 1}, "rl_circuit": {"resistance": 1, "inductance": 1,
+                  "voltage": 1, "t": 1}, "rlc_circuit": {"resistance": 1, "inductance": 1, "capacitance": 1,
                   "voltage": 1, "t": 1}}[name]
         out = simulate(name, **params)
         assert set(out) == set(fam.outputs)

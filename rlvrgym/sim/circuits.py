@@ -1,10 +1,11 @@
-"""Circuit families: RC charging and RL current build-up, in closed form."""
+"""Circuit families: RC charging, RL current build-up and the series RLC step response, in closed form."""
 
 from __future__ import annotations
 
 import math
 
 from rlvrgym.sim.core import Param, family
+from rlvrgym.sim.mechanics import spring
 
 _POSITIVE = {"low": 0.0, "low_open": True}
 
@@ -34,3 +35,19 @@ def rl_circuit(resistance: float, inductance: float, voltage: float, t: float) -
     current = -voltage / resistance * math.expm1(-t / tau)
     return {"current": current, "inductor_voltage": voltage * math.exp(-t / tau), "time_constant": tau,
             "energy_stored": 0.5 * inductance * current * current}
+
+
+@family("rlc_circuit",
+        (Param("resistance", "ohm", low=0.0), Param("inductance", "H", **_POSITIVE),
+         Param("capacitance", "F", **_POSITIVE),
+         Param("voltage", "V", doc="source EMF, switched on at t = 0; C uncharged and no current before"),
+         Param("t", "s", low=0.0)),
+        {"capacitor_voltage": "V", "current": "A", "period": "s", "damping_ratio": "", "natural_frequency": "rad/s"})
+def rlc_circuit(resistance: float, inductance: float, capacitance: float, voltage: float,
+                t: float) -> dict[str, float]:
+    """Series RLC step response. L q'' + R q' + q/C = V is the damped oscillator with y = q - CV, so the spring's
+    closed forms (all three regimes) apply: mass L, damping R, stiffness 1/C, y(0) = -CV, y'(0) = 0."""
+    osc = spring(mass=inductance, k=1.0 / capacitance, damping=resistance, x0=-capacitance * voltage, v0=0.0, t=t)
+    return {"capacitor_voltage": voltage + osc["position"] / capacitance, "current": osc["velocity"],
+            "period": osc["period"], "damping_ratio": osc["damping_ratio"],
+            "natural_frequency": 1.0 / math.sqrt(inductance * capacitance)}

@@ -53,6 +53,8 @@ SYMBOLS: dict[str, dict[str, str]] = {
                    "I_0": "A", "Q": "C", "q": "C", "τ": "s", "t": "s", "U": "J", "U_C": "J"},
     "rl_circuit": {"R": "ohm", "L": "H", "V": "V", "ε": "V", "I": "A", "I_0": "A", "I_∞": "A", "τ": "s",
                    "t": "s", "V_L": "V", "V_R": "V", "U": "J", "U_L": "J"},
+    "rlc_circuit": {"R": "ohm", "L": "H", "C": "F", "V": "V", "ε": "V", "V_C": "V", "I": "A", "Q": "C", "q": "C",
+                    "t": "s", "ω_0": "1/s", "ω_d": "1/s", "γ": "1/s", "α": "1/s", "ζ": "", "T": "s", "T_d": "s"},
 }
 
 #: Simulator output -> the symbols that name it in a solution (intermediate claims).
@@ -73,6 +75,8 @@ CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
                    "charge": ["Q", "q"], "energy_stored": ["U", "U_C"]},
     "rl_circuit": {"current": ["I", "i"], "inductor_voltage": ["V_L"], "time_constant": ["τ"],
                    "energy_stored": ["U", "U_L"]},
+    "rlc_circuit": {"capacitor_voltage": ["V_C"], "current": ["I", "i"], "period": ["T", "T_d"],
+                    "damping_ratio": ["ζ"], "natural_frequency": ["ω_0"]},
 }
 
 WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "max_height":
@@ -327,9 +331,42 @@ def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
                      abs_tol=None if scale is None else 1e-3 * abs(scale))
 
 
+def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
+    inductance = rnd(float(10 ** rng.uniform(-3, 0)), 2)
+    capacitance = rnd(float(10 ** rng.uniform(-7, -4)), 2)
+    critical = 2 * math.sqrt(inductance / capacitance)  # R at critical damping
+    zeta = {1: float(rng.uniform(0.02, 0.3)), 2: float(rng.uniform(0.05, 0.9))}.get(difficulty,
+                                                                                    float(rng.uniform(0.1, 3.0)))
+    resistance = rnd(zeta * critical, 2)
+    voltage = uniform(rng, 1.5, 24, 2)
+    period0 = 2 * math.pi * math.sqrt(inductance * capacitance)
+    t = rnd(float(rng.uniform(0.1, 2.0)) * period0, 3)
+    params = {"resistance": resistance, "inductance": inductance, "capacitance": capacitance, "voltage": voltage,
+              "t": t}
+    out = solve("rlc_circuit", **params)
+    prompt = (f"A {fmt(resistance)} Ω resistor, a {fmt(inductance * 1e3)} mH inductor and an uncharged "
+              f"{fmt(capacitance * 1e6)} µF capacitor are connected in series to an ideal {fmt(voltage)} V battery "
+              f"at t = 0, with no current flowing before.")
+    if difficulty == 1:
+        asked = "period"
+        prompt += " The current oscillates as it settles."
+    else:
+        asked = _pick(rng, ["capacitor_voltage", "current"])
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
+    if asked == "period" and not math.isfinite(out["period"]):
+        raise ValueError("rlc_circuit: difficulty 1 draws only under-damped circuits")
+    scale = {"capacitor_voltage": voltage, "current": voltage * math.sqrt(capacitance / inductance),
+             "period": None}[asked]
+    textbook, reason = None, ""
+    if asked == "period":
+        textbook, reason = period0, "damping lengthens the period beyond 2π√(LC)"
+    return make_task("rlc_circuit", difficulty, prompt, params, asked, out,
+                     abs_tol=None if scale is None else 1e-3 * abs(scale), textbook=textbook, trap_reason=reason)
+
+
 GENERATORS: dict[str, Generator] = {
     "projectile": gen_projectile, "incline": gen_incline, "collision_1d": gen_collision, "spring": gen_spring,
-    "pendulum": gen_pendulum, "orbit": gen_orbit, "rc_circuit": gen_rc, "rl_circuit": gen_rl,
+    "pendulum": gen_pendulum, "orbit": gen_orbit, "rc_circuit": gen_rc, "rl_circuit": gen_rl, "rlc_circuit": gen_rlc,
 }
 
 
