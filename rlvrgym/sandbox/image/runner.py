@@ -569,10 +569,10 @@ def run_exec(job, wake_r):
     if wait_status is None:
         raise RuntimeError("lost track of the candidate process")
     code = describe_wait(wait_status)
+    if status != "output_limit" and oom_kills() > ooms:
+        status = "memory_limit"  # the kernel killed one of its processes for memory: whatever happened after
     if status is None:
-        if oom_kills() > ooms and code < 0:
-            status = "memory_limit"
-        elif code == 0:
+        if code == 0:
             status = "ok"
         elif "MemoryError" in output.data[2].decode("utf-8", "replace")[-2000:]:
             status = "memory_limit"
