@@ -52,6 +52,11 @@ class Verifier(ABC):
     def judge(self, completion: str, reference: Any) -> Verdict:
         """Decide, without any time bound. May raise: `verify` turns exceptions into `status="error"`."""
 
+    def warmup(self) -> None:
+        """Called once in each worker before its first job is timed: load lazy imports, fill caches.
+        The default does nothing: most verifiers have nothing to warm."""
+        return None
+
     def judge_safely(self, completion: Any, reference: Any) -> Verdict:
         """`judge` with the fail-closed rules: non-text completions are unparseable, exceptions are errors."""
         if not isinstance(completion, str):

@@ -54,6 +54,7 @@ class _Worker:
         self.process.stdin.close()
         self.process.stdout.close()
         self.ready = False
+        self.prepared: set[bytes] = set()
 
     def wait_ready(self, timeout: float) -> bool:
         """The first message is the worker's "ready"; its start-up is not counted against a job's bound."""
@@ -143,9 +144,18 @@ class BoundedPool:
             if not worker.wait_ready(self.startup_timeout):
                 self._replace(worker)
                 return Verdict.error(f"a verification worker did not start within {self.startup_timeout:g} s")
+            if blob not in worker.prepared:
+                worker.send_conn.send(("prepare", blob))
+                if not worker.recv_conn.poll(self.startup_timeout):
+                    self._replace(worker)
+                    return Verdict.error(f"a verifier did not load within {self.startup_timeout:g} s")
+                worker.recv_conn.recv()
+                if len(worker.prepared) > 32:  # the worker's own cache is cleared at that size too
+                    worker.prepared.clear()
+                worker.prepared.add(blob)
             self.stats["jobs"] += 1
             start = time.perf_counter()
-            worker.send_conn.send((blob, completion, reference))
+            worker.send_conn.send(("job", blob, completion, reference))
             if worker.recv_conn.poll(timeout):
                 verdict = worker.recv_conn.recv()
                 self._idle.put(worker)

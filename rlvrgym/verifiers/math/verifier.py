@@ -83,6 +83,13 @@ class MathVerifier(Verifier):
         super().__init__(timeout=timeout, isolation=isolation, pool=pool)
         self.policy = Policy(require_evaluated=require_evaluated)
 
+    def warmup(self) -> None:
+        # One pair per path (decimal, expression, equation, inequality): sympy fills its caches on first use.
+        for completion, reference in (("\\boxed{0.5}", "\\frac12"), ("\\boxed{(x+1)^2}", "x^2+2x+1"),
+                                      ("\\boxed{2x=6}", "x=3"), ("\\boxed{x > 2}", "(2, \\infty)"),
+                                      ("\\boxed{\\sqrt{2}/2}", "\\frac{1}{\\sqrt2}")):
+            self.judge_safely(completion, reference)
+
     def judge(self, completion: str, reference: Any) -> Verdict:
         try:
             ref_text = reference_text(reference)
