@@ -17,3 +17,26 @@ ensure_python_env() {
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
     "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev]"
 }
+
+engine_up() { "$VENV/bin/python" -c "import docker; docker.from_env(timeout=5).ping()" >/dev/null 2>&1; }
+
+ensure_docker() {
+    # The Docker engine and the code sandbox image; CI runs the Docker tests for real, so a failure here is fatal.
+    if ! command -v dockerd >/dev/null 2>&1; then
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap
+    fi
+    command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap
+    if ! engine_up; then
+        as_root sh -c 'nohup dockerd > /var/log/rlvrgym-dockerd.log 2>&1 & echo $! > /run/rlvrgym-dockerd.pid'
+        for _ in $(seq 60); do engine_up && break; sleep 1; done
+    fi
+    if ! engine_up; then  # a host without iptables or a bridge: the sandbox needs neither (network_mode=none)
+        as_root sh -c 'kill "$(cat /run/rlvrgym-dockerd.pid)" 2>/dev/null; sleep 3
+            nohup dockerd --iptables=false --bridge=none > /var/log/rlvrgym-dockerd.log 2>&1 &'
+        for _ in $(seq 60); do engine_up && break; sleep 1; done
+    fi
+    engine_up || { echo "the Docker engine did not start: see /var/log/rlvrgym-dockerd.log" >&2; return 1; }
+    # Cached by content hash: a second run finds the image and returns at once. Offline recipe when no registry.
+    as_root "$VENV/bin/python" -m rlvrgym.sandbox.cli sandbox build-image
+}

@@ -3,6 +3,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_python_env
+ensure_docker  # the engine and the sandbox image: the code tests run against real containers
 cd "$ROOT"
 "$VENV/bin/ruff" check rlvrgym tests benchmarks
 # pytest exits 5 when it collects no test: that is a failure here, and set -e keeps it one.
