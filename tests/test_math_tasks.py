@@ -51,7 +51,13 @@ def math_spans(prompt: str) -> list[str]:
 
 
 def same(a: sp.Expr, b: sp.Expr) -> bool:
-    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    """Exact equality; a clearly nonzero numeric difference settles it before the slow `simplify`."""
+    diff = sp.sympify(a) - sp.sympify(b)
+    if diff == 0 or sp.expand(diff) == 0:
+        return True
+    if not diff.free_symbols and abs(sp.N(diff, 30)) > 1e-20:
+        return False
+    return sp.simplify(diff) == 0
 
 
 def leaks(reference: str, prompt: str) -> bool:
@@ -136,8 +142,6 @@ def expected_from_prompt(task: Task) -> object | None:
         unknowns = [x, y, sp.Symbol("z")][: len(system)]
         equations = [parse(e) for e in system]
         return list(next(iter(sp.linsolve([sp.expand(e.lhs - e.rhs) for e in equations], unknowns))))
-    if kind == "polynomial_expand":
-        return sp.expand(parse(spans[0]))
     if kind == "modular":
         numbers = [int(n) for n in re.findall(r"\d+", text)]
         if level == 1:
@@ -225,7 +229,12 @@ def test_reference_is_right(family: str, level: int, seed: int, task: Task) -> N
             assert same(got, sp.nsimplify(want) if isinstance(want, Fraction) else want), (task.prompt, got, want)
         return
     spans = math_spans(task.prompt)
-    if family == "polynomial_factor":
+    if family == "polynomial_expand":
+        form = parse(spans[1])
+        letters = sorted(form.free_symbols - {x, y}, key=str)
+        assert len(letters) == len(values)
+        assert sp.expand(form.subs(dict(zip(letters, values, strict=True))) - parse(spans[0])) == 0
+    elif family == "polynomial_factor":
         poly = parse(next(span for span in spans if " = (" in span).split(" = ")[0])
         nums = [int(v) for v in values]
         second = y if "y" in task.prompt.split("Find")[0] and level == 5 else 1

@@ -314,7 +314,7 @@ def quadratic_equation(rng: np.random.Generator, level: int) -> Task:
     disc = sp.discriminant(sp.expand(lhs - rhs), x)
     if disc <= 0 or (level >= 4 and sp.sqrt(disc).is_Rational):
         raise Redraw  # real, distinct roots; irrational ones from level 4 on
-    roots = sorted(sp.solve(sp.Eq(lhs, rhs), x), key=lambda r: float(r))
+    roots = sorted(sp.roots(sp.Poly(lhs - rhs, x)), key=lambda r: float(r))
     if len(roots) != 2 or not all(r.is_real for r in roots):
         raise Redraw
     steps = [f"Bring every term to one side: ${tex(sp.expand(lhs - rhs))} = 0$.",
@@ -398,9 +398,21 @@ def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
     expanded = sp.expand(product)
     if len(sp.Add.make_args(expanded)) < 2:
         raise Redraw
+    # The answer is the coefficient tuple, not the expanded expression: any expression equal to the product,
+    # including the product itself copied from the prompt, would pass an equivalence check.
+    if level == 5:
+        monomials = [x**3, x**2 * y, x * y**2, y**3]
+    else:
+        monomials = [x**p for p in range(sp.degree(expanded, x), -1, -1)]
+    poly = sp.Poly(expanded, x, y)
+    coeffs = [poly.coeff_monomial(m) for m in monomials]
+    letters = "pqrs"[: len(monomials)]  # no `d`: `d y` reads as a differential
+    form = " + ".join(f"{letter} {tex(m)}" if m != 1 else letter for letter, m in zip(letters, monomials, strict=True))
+    reference = _tuple_text(coeffs)
     steps = ["Multiply every term of one factor by every term of the other.",
-             f"Collect like terms: ${tex(expanded)}$."]
-    return _task("polynomial_expand", f"Expand and simplify ${shown}$.", expanded, "expression", steps)
+             f"Collect like terms: ${tex(expanded)}$.", f"Reading off the coefficients gives ${reference}$."]
+    question = f"Expand ${shown}$ and write the result as ${form}$. Find $({', '.join(letters)})$."
+    return _task("polynomial_expand", question, reference, "tuple", steps, expanded=tex(expanded))
 
 
 def _integer_linear_factors(expr: sp.Expr, gens: Sequence[sp.Symbol]) -> list[tuple[int, ...]] | None:
@@ -500,9 +512,9 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
         f = _pick(rng, ((x**2 - c) ** _int(rng, 2, 3) * (a * x + b), (a * x + b) / (x**2 + c),
                         sp.log(abs(a) * x**2 + c), x * sp.sqrt(x**2 + (point + m) ** 2 - point**2),
                         x**2 * sp.exp(b * (x - point))))
-    if f.is_constant():
+    if x not in f.free_symbols:
         raise Redraw
-    fprime = _simplest(sp.diff(f, x))
+    fprime = sp.diff(f, x) if level <= 2 else _simplest(sp.diff(f, x))
     if level == 5:
         value = sp.radsimp(sp.diff(f, x).subs(x, point))
         if not value.is_Rational:
@@ -548,10 +560,11 @@ def integral(rng: np.random.Generator, level: int) -> Task:
         f, lo, hi = _pick(rng, ((x * sp.exp(c * x), 0, 1), (x * sp.sin(x), 0, sp.pi / _pick(rng, (1, 2))),
                                 (x * sp.cos(x), 0, sp.pi / 2), (sp.log(x), 1, _int(rng, 2, 5)),
                                 (x**2 * sp.exp(x), 0, 1), (a * x * (x**2 + c) ** 2, 0, _int(rng, 1, 2))))
-    value = sp.simplify(sp.integrate(f, (x, lo, hi)))
-    if value == 0 or not value.is_finite:
-        raise Redraw
     antiderivative = sp.integrate(f, x)
+    value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)  # f is continuous on [lo, hi]
+    value = value if value.is_Rational else sp.simplify(value)
+    if value == 0 or not value.is_finite or value.has(sp.Integral):
+        raise Redraw
     steps = [f"An antiderivative of ${tex(f)}$ is ${tex(antiderivative)}$.",
              f"Evaluate it between ${tex(lo)}$ and ${tex(hi)}$: the integral is ${tex(value)}$."]
     question = f"Compute the exact value of $\\displaystyle\\int_{{{tex(lo)}}}^{{{tex(hi)}}} {_operand(f)} \\, dx$."
