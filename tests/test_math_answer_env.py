@@ -89,7 +89,7 @@ def test_train_and_test_splits_are_disjoint() -> None:
 
 
 def test_vector_env_runs_four_copies() -> None:
-    envs = gym.make_vec("MathAnswer-v0", num_envs=4, vectorization_mode="sync")
+    envs = gym.make_vec("MathAnswer-v0", num_envs=4)
     obs, _infos = envs.reset(seed=0)
     assert len(obs) == 4 and len(set(obs)) > 1
     _, rewards, terminated, _, _ = envs.step(["\\boxed{0}"] * 4)
