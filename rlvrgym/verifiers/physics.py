@@ -77,12 +77,13 @@ class PhysicsVerifier(Verifier):
         assume_reference_unit: read a unit-less answer as being in the reference unit (off: such an answer is
             `unparseable`, since "3.07" could be in any unit).
         check_steps: compute the process steps (equations and claims).
-        timeout: seconds per verification; the default 5 s covers a fresh worker importing pint and building
-            its unit registry (~1 s on a loaded machine); a warm verification takes about a millisecond.
+        timeout: seconds per verification. The first job in a fresh worker imports pint and builds its unit
+            registry (0.5 s idle, several seconds on an overloaded machine), hence the generous 10 s default; a
+            warm verification takes a few milliseconds and every input is size-capped, so the bound is a backstop.
     """
 
     name = "physics"
-    default_timeout = 5.0
+    default_timeout = 10.0
 
     def __init__(self, *, tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS, assume_reference_unit: bool = False,
                  check_steps: bool = True, timeout: float | None = None, isolation: Isolation = "process",
