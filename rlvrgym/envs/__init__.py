@@ -8,6 +8,8 @@ import gymnasium as gym
 ENVIRONMENTS: dict[str, tuple[str, str]] = {
     "MathAnswer-v0": ("rlvrgym.envs.math_answer:MathAnswerEnv",
                       "math problem -> final answer, checked for equivalence with sympy (outcome reward)"),
+    "CodeUnitTest-v0": ("rlvrgym.envs.code_unit_test:CodeUnitTestEnv",
+                        "programming problem -> code, run against unit tests in the Docker sandbox (pass fraction)"),
     "PhysicsSim-v0": ("rlvrgym.envs.physics_sim:PhysicsSimEnv",
                       "physics word problem -> quantity with unit, checked against a simulator (outcome + dimensions)"),
 }

@@ -137,9 +137,9 @@ class CodeVerifier(Verifier):
     def decide(self, the_plan: Plan, code: str, result: ExecResult) -> Verdict:
         """The host's decision from the raw records. Fail closed on anything missing or malformed."""
         flags = sorted(set(static_flags(code)) | set(result.flags))
-        sandbox_info = {"status": str(result.status), "backend": result.backend, "wall_time": result.wall_time,
-                        "cpu_time": result.cpu_time, "peak_memory_bytes": result.peak_memory_bytes,
-                        "stdout": result.stdout[:500], "stderr": result.stderr[-500:], "error": result.error}
+        # no timings here: a verdict must be a deterministic function of (code, tests) (Gymnasium's check_env)
+        sandbox_info = {"status": str(result.status), "backend": result.backend, "stdout": result.stdout[:500],
+                        "stderr": result.stderr[-500:], "error": result.error}
         common = {"format": the_plan.fmt, "backend": result.backend, "flags": flags, "sandbox": sandbox_info,
                   "format_ok": True, "limits": asdict(self.limits)}
         if result.status == ExecStatus.SANDBOX_ERROR:
