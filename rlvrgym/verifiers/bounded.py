@@ -9,9 +9,11 @@ whole pool, hence this small pool of our own.
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import pickle
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -55,10 +57,26 @@ class _Worker:
         self.process.stdout.close()
         self.ready = False
         self.prepared: set[bytes] = set()
+        # One poller for the worker's lifetime: Connection.poll builds and tears down a selector on every call.
+        self._poller = select.poll()
+        self._poller.register(self.recv_conn.fileno(), select.POLLIN)
+
+    def answered_within(self, timeout: float) -> bool:
+        """True once a reply (or EOF) is ready to read, False when `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                if self._poller.poll(max(1, math.ceil(remaining * 1000))):
+                    return True
+            except InterruptedError:
+                continue
 
     def wait_ready(self, timeout: float) -> bool:
         """The first message is the worker's "ready"; its start-up is not counted against a job's bound."""
-        if not self.ready and self.recv_conn.poll(timeout):
+        if not self.ready and self.answered_within(timeout):
             self.ready = self.recv_conn.recv() == "ready"
         return self.ready
 
@@ -146,7 +164,7 @@ class BoundedPool:
                 return Verdict.error(f"a verification worker did not start within {self.startup_timeout:g} s")
             if blob not in worker.prepared:
                 worker.send_conn.send(("prepare", blob))
-                if not worker.recv_conn.poll(self.startup_timeout):
+                if not worker.answered_within(self.startup_timeout):
                     self._replace(worker)
                     return Verdict.error(f"a verifier did not load within {self.startup_timeout:g} s")
                 worker.recv_conn.recv()
@@ -156,7 +174,7 @@ class BoundedPool:
             self.stats["jobs"] += 1
             start = time.perf_counter()
             worker.send_conn.send(("job", blob, completion, reference))
-            if worker.recv_conn.poll(timeout):
+            if worker.answered_within(timeout):
                 verdict = worker.recv_conn.recv()
                 self._idle.put(worker)
                 return verdict
