@@ -119,8 +119,9 @@ def _compare_decimal(ref: Scalar, ans: Scalar, r: sp.Rational, a: sp.Rational) -
         if digits < EXACT_VS_DECIMAL_DIGITS:
             return _no(f"the reference is exact; a decimal needs at least {EXACT_VS_DECIMAL_DIGITS} significant "
                        f"digits, the answer {float(a)} has {digits}", "decimal")
-        if diff <= ans.quantum:
-            return _yes(f"a {digits}-digit decimal of the exact reference", "decimal")
+        truncated = sp.sign(r) * sp.floor(abs(r) / ans.quantum) * ans.quantum
+        if diff <= ans.quantum / 2 or a == truncated:
+            return _yes(f"a {digits}-digit decimal of the exact reference (rounded or truncated)", "decimal")
         return _no(f"{float(a)} is not a rounding of the exact reference {float(r)}", "decimal")
     # Decimals inside a larger expression: compare at a relative 1e-6.
     if diff <= DECIMAL_REL_TOL * max(abs(r), abs(a)):
