@@ -6,6 +6,7 @@ Generated references are recomputed here from the prompt alone, through a differ
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -39,6 +40,7 @@ def generated() -> Iterator[tuple[str, int, int, Task]]:
 
 
 TASKS = list(generated())
+BY_KEY = {(family, level, seed): task for family, level, seed, task in TASKS}
 
 
 def parse(latex: str) -> sp.Expr:
@@ -286,6 +288,12 @@ CHECK_NAMES: dict[str, object] = {
 }
 
 
+@functools.cache
+def computed(code: str) -> object:
+    """A check's value, computed once per session (the perturbation tests reuse it)."""
+    return run_check(code)
+
+
 def run_check(code: str, extra: dict[str, object] | None = None) -> object:
     assert "__" not in code and "import" not in code and "lambda" not in code, code
     # Comprehensions look names up in the globals, so the whitelist is the global namespace (with no builtins).
@@ -333,7 +341,7 @@ def parse_matrix_answer(text: str) -> sp.Matrix:
 
 def check_curated(rec: dict) -> None:
     kind, answer, check = rec["kind"], rec["answer"], rec["check"]
-    value = run_check(check["compute"]) if "compute" in check else None
+    value = computed(check["compute"]) if "compute" in check else None
     if kind in ("integer", "fraction", "radical", "pi", "expression", "decimal"):
         assert number_matches(answer, value) if kind == "decimal" else same(parse(answer), value)
         if kind == "integer":
@@ -454,7 +462,7 @@ def curated_params(marked: set[str], mark: pytest.MarkDecorator, rule: object = 
 def test_verifier_accepts_generated_references_and_rejects_perturbed_ones(family: str) -> None:
     for level in LEVELS:
         for seed in range(3):
-            task = MATH_GENERATORS[family](np.random.default_rng(seed), level)
+            task = BY_KEY[family, level, seed]
             ref = task.reference
             verdict = VERIFIER.verify(f"The answer is $\\boxed{{{ref}}}$.", ref)
             assert verdict.correct is True, (family, level, seed, ref, verdict.reason)
@@ -482,7 +490,7 @@ def test_verifier_accepts_curated_answers_and_rejects_perturbed_ones(rec: dict) 
 def test_echoing_a_generated_question_earns_nothing(family: str) -> None:
     for level in LEVELS:
         for seed in range(3):
-            task = MATH_GENERATORS[family](np.random.default_rng(seed), level)
+            task = BY_KEY[family, level, seed]
             for span in math_spans(task.prompt):
                 for echo in {span, *span.split(" = ")}:
                     verdict = STRICT_VERIFIER.verify(f"\\boxed{{{echo}}}", task.reference)
