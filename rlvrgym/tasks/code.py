@@ -52,7 +52,8 @@ def record_to_task(rec: Mapping[str, Any], index: int, prefix: str) -> Task:
             asserts = rec.get("test_list") or rec.get("tests") or rec.get("asserts")
             ref = {"format": "mbpp", "test_list": list(asserts), "test_setup_code": rec.get("test_setup_code", ""),
                    "test_imports": list(rec.get("test_imports") or [])}
-            hint = rec.get("signature") or _first_call_hint(ref["test_list"])
+            hint = f"Implement it as:\n{rec['signature']}" if rec.get("signature") else _first_call_hint(
+                ref["test_list"])
             prompt = f"{statement}\n{hint}\n{INSTRUCTION}" if hint else f"{statement}\n{INSTRUCTION}"
         elif "cases" in rec or ("inputs" in rec and "outputs" in rec):
             cases = rec.get("cases") or [{"input": i, "output": o}

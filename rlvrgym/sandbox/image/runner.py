@@ -515,6 +515,9 @@ def run_exec(job, wake_r):
         os.close(fd)
     stdin = job.get("stdin", "").encode()
     os.set_blocking(in_w, False)
+    if not stdin:  # an empty input is an immediate end of file, not a pipe left open
+        os.close(in_w)
+        in_w = -1
     for fd in (out_r, err_r):
         os.set_blocking(fd, False)
     output = Output(int(limits["capture_bytes"]), int(limits["output_bytes"]))
