@@ -163,8 +163,8 @@ def expected_from_prompt(task: Task) -> object | None:
         n, r = map(int, re.findall(r"\\binom\{(\d+)\}\{(\d+)\}", text)[0])
         return math.comb(n, r)
     if kind == "combinatorics" and level == 2:
-        r, n = (int(v) for v in re.findall(r"\$(\d+)\$", text)[:2])
-        return math.perm(n, r) if "finish" in text else math.comb(n, r)
+        first, second = (int(v) for v in re.findall(r"\$(\d+)\$", text)[:2])
+        return math.perm(first, second) if "positions" in text else math.comb(second, first)
     if kind == "combinatorics" and level == 3:
         word = re.search(r"letters of ([A-Z]+)\?", text).group(1)
         count = math.factorial(len(word))

@@ -166,6 +166,8 @@ def _tree(rng: np.random.Generator, leaves: int, ops: Sequence[str], leaf: Calla
     left = _tree(rng, left_count, ops, leaf, exact_division, negative_divisors)
     right = _tree(rng, leaves - left_count, ops, leaf, exact_division, negative_divisors)
     op = _pick(rng, ops)
+    if op == "/" and exact_division and leaves - left_count > 1:
+        op = _pick(rng, [o for o in ops if o != "/"])  # only a single number is replaced by a divisor below
     if op == "/" and exact_division:
         divisors = [d for d in sp.divisors(abs(int(left.value))) if 2 <= d <= 12] if left.value != 0 else []
         if not divisors:
@@ -659,7 +661,8 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
         r = _int(rng, 2, min(5, n - 1))
         if rng.random() < 0.5:
             value = sp.ff(n, r)
-            question = f"In how many ways can ${r}$ of ${n}$ runners finish first, second, ... and ${r}$th?"
+            question = (f"In a race of ${n}$ runners with no ties, in how many different ways can the top ${r}$ "
+                        "finishing positions be filled (the order matters)?")
             steps = [f"Ordered selections: $\\frac{{{n}!}}{{{n - r}!}} = {value}$."]
         else:
             value = sp.binomial(n, r)
@@ -725,6 +728,8 @@ def modular(rng: np.random.Generator, level: int) -> Task:
         steps = [f"Reduce each factor mod ${m}$ first: ${a % m} \\cdot {b % m} + {c % m} \\equiv {value}$."]
     elif level == 3:
         a, e, m = _int(rng, 2, 30), _int(rng, 20, 400), _int(rng, 5, 30)
+        if math.gcd(a, m) != 1:
+            raise Redraw  # a power of a common factor makes the remainder trivial or a pure power of it
         value = sp.Mod(sp.Integer(a) ** e, m)
         question = f"What is the remainder when ${a}^{{{e}}}$ is divided by ${m}$?"
         steps = [f"Find the cycle of the powers of ${a}$ modulo ${m}$ and reduce the exponent: the remainder is "
