@@ -2,7 +2,24 @@
 
 Every generator draws only from the `rng` it is given, so `gen:<family>:<difficulty>:<seed>` rebuilds the same
 problem anywhere. References are computed by sympy and rendered as LaTeX; each task carries a short worked
-solution in `meta["solution"]` for supervised warm starts.
+solution in `meta["solution"]` (it contains the answer: never show it before the step) and `meta["answer_type"]`.
+Difficulties above 5 give level-5 problems.
+
+Levels, 1 to 5:
+- arithmetic: two numbers, one operation -> six numbers with powers, exact division and negatives.
+- fractions: a sum of two fractions -> a complex fraction of four.
+- linear_equation: `x + a = b` -> fractions on both sides, rational solution.
+- quadratic_equation: monic with integer roots -> general coefficients on both sides, irrational roots (from 4).
+- linear_system: `x + y`, `x - y` -> 3x3 with integer solution (level 4: 2x2 with a rational solution).
+- polynomial_expand: `a(bx + c)` -> `(ax + by)^2 (cx + dy)`; the answer is the coefficient tuple, because an
+  expression answer would be met by the unexpanded product copied from the prompt.
+- polynomial_factor: `x^2 + px + q = (x + a)(x + b)` -> `(ax + by)(cx + dy)`; the answer is the tuple of the
+  (uniquely normalised) integer coefficients, for the same reason.
+- derivative: power rule -> chain/product/quotient rules; level 5 asks for `f'(p)`, a number.
+- integral: the antiderivative with `F(0) = 0` (levels 1, 3), or exact definite integrals (2, 4, 5: by parts).
+- sequence: arithmetic n-th term -> infinite geometric sums, recurrences, sums from two given terms.
+- combinatorics: `\binom{n}{k}` -> bounded compositions and inclusion-exclusion counts.
+- modular: a remainder -> the Chinese remainder theorem.
 """
 
 from __future__ import annotations
