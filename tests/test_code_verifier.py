@@ -266,3 +266,17 @@ def test_expected_values_are_out_of_the_candidates_reach(verifier: CodeVerifier)
             "            return data[i:i + 15].decode('latin-1')\n    return 'not found'\n")
     v = verifier.verify(code, ref)
     assert [t["status"] for t in v.details["tests"]] == ["failed", "passed"], v.reason
+
+
+class BrokenSandbox(Sandbox):
+    backend = "broken"
+
+    def run(self, job: Job) -> ExecResult:
+        raise SandboxUnavailable("the Docker engine is not reachable")
+
+
+def test_no_engine_is_an_error_verdict_not_an_exception() -> None:
+    v = CodeVerifier(sandbox=BrokenSandbox())
+    assert v.verify(CODE, MBPP_REF).status == VerdictStatus.ERROR
+    batch = v.verify_batch([CODE, ""], [MBPP_REF, MBPP_REF])
+    assert [b.status for b in batch] == [VerdictStatus.ERROR, VerdictStatus.UNPARSEABLE]

@@ -27,6 +27,10 @@ RECYCLE_AFTER = frozenset({ExecStatus.TIMEOUT, ExecStatus.MEMORY_LIMIT, ExecStat
                            ExecStatus.SANDBOX_ERROR})
 
 
+#: The same for one test or case of a job that otherwise completed.
+RECYCLE_AFTER_TEST = frozenset({"timeout", "memory", "memory_limit", "output_limit"})
+
+
 class SandboxUnavailable(RuntimeError):
     """The backend cannot run anything here (no engine, no image); the message says how to fix it."""
 
@@ -234,7 +238,8 @@ class PooledSandbox(Sandbox):
             if msg.get("id") != job_id:
                 raise ChannelError(f"runner answered job {msg.get('id')!r}, expected {job_id}")
             result = result_from_wire(msg, job, self.backend, runner.channel.name)
-            recycle = result.status in RECYCLE_AFTER or bool(msg.get("dirty"))
+            recycle = (result.status in RECYCLE_AFTER or bool(msg.get("dirty"))
+                       or any(r.get("status") in RECYCLE_AFTER_TEST for r in result.records))
             if msg.get("dirty"):
                 result = _with_flag(result, "leftovers_removed_by_recycling")
             return result

@@ -126,7 +126,11 @@ class CodeVerifier(Verifier):
             else:
                 assert the_plan is not None
                 todo.append((i, the_plan, code))
-        results = self.sandbox.run_batch([p.job for _, p, _ in todo]) if todo else []
+        try:
+            results = self.sandbox.run_batch([p.job for _, p, _ in todo]) if todo else []
+        except Exception as exc:  # no engine, no image: every pending verdict is an error, never a fail
+            error = Verdict.error(f"{self.name} failed: {type(exc).__name__}: {exc}")
+            return [v if v is not None else error for v in verdicts]
         for (i, the_plan, code), result in zip(todo, results, strict=True):
             try:
                 verdicts[i] = self.decide(the_plan, code, result)
