@@ -17,6 +17,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "math": "rlvrgym.verifiers.math",
     "physics": "rlvrgym.verifiers.physics",
     "code": "rlvrgym.verifiers.code",
+    "math-proof": "rlvrgym.verifiers.math_proof",
 }
 
 Factory = Callable[..., VerifierLike]

@@ -1,0 +1,297 @@
+"""The facts a step verdict rests on: two expressions are the same function (on the task's domain), a step adds no
+new pole, two equations have the same real solution set.
+
+Numeric first (mpmath at random points, through the math verifier's own evaluator), sympy only to confirm what the
+numbers leave undecided; every sympy call here works on expressions the restricted parser built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from rlvrgym.verifiers.math.answers import Scalar
+from rlvrgym.verifiers.math.compare import compare_numbers
+from rlvrgym.verifiers.math.numeric import Evaluator, Unsupported, context, random_points
+
+DPS = 40
+POINTS = 8
+HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
+MAX_DEGREE = 12
+
+Point = dict[sp.Symbol, object]
+
+
+@dataclass
+class Timing:
+    """Seconds spent in the numeric test and in sympy, for the benchmark's split."""
+
+    numeric: float = 0.0
+    symbolic: float = 0.0
+
+
+def real_value(expr: sp.Expr, point: Point) -> object | None:
+    """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
+    even root of a negative)."""
+    ctx = context(DPS)
+    try:
+        v = Evaluator(ctx, {s: ctx.mpf(val) for s, val in point.items()})(expr)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError, Unsupported):
+        return None
+    try:
+        if isinstance(v, mpmath.mpc) or hasattr(v, "imag"):
+            if abs(ctx.im(v)) > ctx.mpf(10) ** -30 * (1 + abs(ctx.re(v))):
+                return None
+            v = ctx.re(v)
+        if not ctx.isfinite(v) or abs(v) > HUGE:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return v
+
+
+def _close(a: object, b: object) -> bool:
+    diff = abs(a - b)
+    return bool(diff <= mpmath.mpf(10) ** -25 or diff <= mpmath.mpf(10) ** -20 * max(abs(a), abs(b)))
+
+
+def sample(symbols: Sequence[sp.Symbol], seed: str, positive: bool, n: int = POINTS) -> list[Point]:
+    """`n` points with positive coordinates, then (unless `positive`) one point per sign pattern of the first
+    three variables (all of them for one or two), so a step valid only for x > 0 is caught deterministically."""
+    ordered = sorted(symbols, key=lambda s: s.name)
+    points = [{s: abs(v) for s, v in p.items()} for p in random_points(ordered, n, seed)]
+    if positive or not ordered:
+        return points
+    k = min(len(ordered), 3)
+    extra = random_points(ordered, 2 ** k + 1, seed + "/signs")
+    for pattern in range(1, 2 ** k + 1):
+        bits = pattern % (2 ** k) or 2 ** k - 1  # every non-trivial pattern, all-negative twice
+        point = {s: abs(v) for s, v in extra[pattern].items()}
+        for i, s in enumerate(ordered[:k]):
+            if bits >> i & 1:
+                point[s] = -point[s]
+        points.append(point)
+    return points
+
+
+@dataclass(frozen=True)
+class FunctionMatch:
+    """`equal`: same function where both are defined (None: undecided); `narrowed`: a point where the task and
+    the previous expression are defined but the new one is not."""
+
+    equal: bool | None
+    narrowed: Point | None = None
+    how: str = "numeric"
+
+
+def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, seed: str, positive: bool,
+                  timing: Timing) -> FunctionMatch:
+    """Is `new` the same function as `prev` on the task's domain (where every `domain` expression is defined)?"""
+    import time
+
+    if prev == new:
+        return FunctionMatch(True, how="structural")
+    symbols = set(prev.free_symbols | new.free_symbols)
+    for d in domain:
+        symbols |= d.free_symbols
+    t0 = time.perf_counter()
+    if not (prev.free_symbols | new.free_symbols):
+        match = compare_numbers(Scalar(prev), Scalar(new))
+        timing.numeric += time.perf_counter() - t0
+        if match.equal is not None:
+            return FunctionMatch(match.equal, how=match.method)
+    else:
+        agreed, narrowed = 0, None
+        for point in sample(list(symbols), seed, positive):
+            a, b = real_value(prev, point), real_value(new, point)
+            if a is None:
+                continue
+            if b is None:
+                if narrowed is None and all(real_value(d, point) is not None for d in domain):
+                    narrowed = point
+                continue
+            if not _close(a, b):
+                timing.numeric += time.perf_counter() - t0
+                return FunctionMatch(False)
+            agreed += 1
+        timing.numeric += time.perf_counter() - t0
+        if agreed >= 3:
+            return FunctionMatch(True, narrowed)
+    t0 = time.perf_counter()
+    try:
+        zero = sp.simplify(prev - new) == 0
+    finally:
+        timing.symbolic += time.perf_counter() - t0
+    return FunctionMatch(True, how="symbolic") if zero else FunctionMatch(None, how="symbolic")
+
+
+def denominators(expr: sp.Expr) -> list[sp.Expr]:
+    """Bases raised to negative powers that hold a variable: where they vanish, the expression is undefined."""
+    out = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.exp.is_number and node.exp.is_negative and node.base.free_symbols:
+            if node.base not in out:
+                out.append(node.base)
+    return out
+
+
+def new_pole(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, seed: str, positive: bool,
+             timing: Timing, prev_written: Sequence[sp.Expr] = (),
+             new_written: Sequence[sp.Expr] = ()) -> tuple[sp.Expr, Point] | None:
+    """A denominator of `new` that vanishes at a point where the task and `prev` are defined (dividing by
+    something that can be zero), with that point; None when there is none (or it cannot be found)."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        old = set(denominators(prev)) | set(prev_written)
+        for base in dict.fromkeys([*denominators(new), *new_written]):
+            if base in old:
+                continue
+            symbols = sorted(base.free_symbols, key=lambda s: s.name)
+            var = symbols[0]
+            others = {s: v for s, v in sample(symbols[1:], seed, positive, 1)[0].items()} if symbols[1:] else {}
+            for root in _real_roots(base.xreplace({s: sp.Rational(str(v)) for s, v in others.items()}), var):
+                if positive and root <= 0:
+                    continue
+                point = {**others, var: root}
+                if real_value(prev, point) is not None and all(real_value(d, point) is not None for d in domain) \
+                        and not any(real_value(d, point) is None for d in prev_written):
+                    return base, point
+        return None
+    finally:
+        timing.symbolic += time.perf_counter() - t0
+
+
+def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
+    try:
+        poly = sp.Poly(expr, var)
+    except sp.PolynomialError:
+        return []
+    if poly.degree() < 1 or poly.degree() > MAX_DEGREE or not poly.domain.is_Numerical:
+        return []
+    return _poly_real_roots(poly)
+
+
+def _poly_real_roots(poly: sp.Poly) -> list[object]:
+    """Distinct real roots to DPS digits: Sturm's count decides how many of the numeric roots are real."""
+    sqf = poly.sqf_part()
+    if sqf.degree() < 1:
+        return []
+    if sqf.domain.is_ZZ or sqf.domain.is_QQ:
+        count = sqf.count_roots()
+        roots = sorted(sqf.nroots(n=DPS, maxsteps=200), key=lambda r: abs(sp.im(r)))[:count]
+        return [mpmath.mpf(str(sp.re(r))) for r in roots]
+    roots = [r for r in sqf.nroots(n=DPS, maxsteps=200) if abs(sp.im(r)) < 1e-25]
+    return [mpmath.mpf(str(sp.re(r))) for r in roots]
+
+
+# -- solution sets --------------------------------------------------------------------------------------------
+class Undecided(Exception):
+    """A solution set we cannot compute within our means (a transcendental equation sympy cannot solve)."""
+
+
+Solution = tuple[object, ...]
+
+
+def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, timing: Timing,
+                   excluded: Sequence[sp.Expr] = ()) -> list[Solution]:
+    """Real solutions of one equation in one variable, each defined in the equation as written (a root of the
+    cleared numerator where a denominator vanishes is not a solution). Raises Undecided."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        f = lhs - rhs
+        if not f.free_symbols:
+            if f == 0 or not f.is_number:
+                raise Undecided("the equation holds wherever it is defined")
+            return []  # sympy cancelled the variable away and what is left is false: no solution
+        if f.free_symbols != {var}:
+            raise Undecided(f"the equation has variables other than {var}")
+        num, _ = sp.fraction(sp.together(f))
+        roots: list[object] | None = None
+        try:
+            poly = sp.Poly(num, var)
+            if poly.is_zero:
+                raise Undecided("the equation holds for every value")
+            if poly.degree() <= MAX_DEGREE and poly.domain.is_Numerical:
+                roots = _poly_real_roots(poly) if poly.degree() >= 1 else []
+        except sp.PolynomialError:
+            roots = None
+        if roots is None:
+            found = sp.solveset(sp.Eq(lhs, rhs), var, domain=sp.S.Reals)
+            if not isinstance(found, sp.FiniteSet):
+                raise Undecided(f"sympy returns {type(found).__name__} for this equation")
+            roots = [mpmath.mpf(str(sp.N(r, DPS))) for r in found if r.is_real]
+        out = []
+        for r in roots:
+            if positive and r <= 0:
+                continue
+            a, b = real_value(lhs, {var: r}), real_value(rhs, {var: r})
+            if a is not None and b is not None and abs(a - b) <= mpmath.mpf(10) ** -15 * (1 + abs(a)) and \
+                    all(real_value(d, {var: r}) not in (None, 0) and abs(real_value(d, {var: r})) > 1e-20
+                        for d in excluded):
+                out.append((r,))
+        return sorted(out)
+    finally:
+        timing.symbolic += time.perf_counter() - t0
+
+
+def solve_system(equations: Sequence[tuple[sp.Expr, sp.Expr]], variables: Sequence[sp.Symbol], positive: bool,
+                 timing: Timing) -> list[Solution]:
+    """Real solutions of a system (all variables determined), or Undecided."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        found = sp.solve([sp.Eq(a, b) for a, b in equations], list(variables), dict=True)
+        out = []
+        for sol in found:
+            if set(sol) != set(variables) or any(sol[v].free_symbols for v in variables):
+                raise Undecided("the system does not determine every variable")
+            values = tuple(sp.N(sol[v], DPS) for v in variables)
+            if any(abs(sp.im(v)) > 1e-25 for v in values):
+                continue
+            point = tuple(mpmath.mpf(str(sp.re(v))) for v in values)
+            if positive and any(p <= 0 for p in point):
+                continue
+            env = dict(zip(variables, point, strict=True))
+            if all(real_value(a, env) is not None and real_value(b, env) is not None for a, b in equations):
+                out.append(point)
+        return sorted(out)
+    except NotImplementedError as exc:
+        raise Undecided(str(exc)) from None
+    finally:
+        timing.symbolic += time.perf_counter() - t0
+
+
+def holds_at(lhs: sp.Expr, rhs: sp.Expr, variables: Sequence[sp.Symbol], solution: Solution) -> bool:
+    point = dict(zip(variables, solution, strict=True))
+    a, b = real_value(lhs, point), real_value(rhs, point)
+    return a is not None and b is not None and bool(abs(a - b) <= mpmath.mpf(10) ** -15 * (1 + abs(a) + abs(b)))
+
+
+def same_solutions(a: Sequence[Solution], b: Sequence[Solution]) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(any(all(_near(x, y) for x, y in zip(s, t, strict=True)) for t in b) for s in a) and \
+        all(any(all(_near(x, y) for x, y in zip(s, t, strict=True)) for t in a) for s in b)
+
+
+def _near(x: object, y: object) -> bool:
+    return bool(abs(x - y) <= mpmath.mpf(10) ** -15 * (1 + abs(x) + abs(y)))
+
+
+def describe_solutions(solutions: Sequence[Solution], variables: Sequence[sp.Symbol]) -> str:
+    if not solutions:
+        return "no real solution"
+    shown = []
+    for s in solutions:
+        vals = [mpmath.nstr(v, 8) for v in s]
+        shown.append(vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")")
+    names = variables[0].name if len(variables) == 1 else "(" + ", ".join(v.name for v in variables) + ")"
+    return f"{names} ∈ {{{', '.join(shown)}}}"
