@@ -22,7 +22,7 @@ CATEGORIES: tuple[str, ...] = ("integer", "fraction", "decimal", "radical", "pi"
 
 def curated_math_records() -> list[dict[str, Any]]:
     """The raw records, `check` included (the tests need it)."""
-    with resources.as_file(resources.files("rlvrgym.tasks").joinpath("data", CURATED_FILE)) as path:
+    with resources.as_file(resources.files("rlvrgym.tasks").joinpath("data").joinpath(CURATED_FILE)) as path:
         return read_jsonl(path)
 
 

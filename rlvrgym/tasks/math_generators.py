@@ -524,8 +524,8 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
                         x**n * sp.exp(b * x), a * sp.cos(b * x)))
     elif level == 4:
         c = _int(rng, 1, 9)
-        f = _pick(rng, (x**n * sp.sin(b * x), sp.log(abs(a) * x**2 + c), sp.exp(b * x**2),
-                        x / (x**2 + c), (x**2 + c) ** n * (a * x + b)))
+        f = _pick(rng, (a * x**n * sp.sin(b * x), sp.log(abs(a) * x**2 + c), a * sp.exp(b * x**2),
+                        a * x / (x**2 + c), (x**2 + c) ** n * (a * x + b)))
     else:  # the derivative's value at a point, from functions whose value there is rational
         point, c, m = _int(rng, 1, 4), _int(rng, 1, 9), _int(rng, 1, 4)
         f = _pick(rng, ((x**2 - c) ** _int(rng, 2, 3) * (a * x + b), (a * x + b) / (x**2 + c),
@@ -575,10 +575,11 @@ def integral(rng: np.random.Generator, level: int) -> Task:
                                 (a * sp.cos(x), 0, sp.pi / _pick(rng, (2, 3, 6))),
                                 (a * x / (x**2 + c), 0, _int(rng, 1, 4))))
     else:
-        c = _int(rng, 1, 3)
-        f, lo, hi = _pick(rng, ((x * sp.exp(c * x), 0, 1), (x * sp.sin(x), 0, sp.pi / _pick(rng, (1, 2))),
-                                (x * sp.cos(x), 0, sp.pi / 2), (sp.log(x), 1, _int(rng, 2, 5)),
-                                (x**2 * sp.exp(x), 0, 1), (a * x * (x**2 + c) ** 2, 0, _int(rng, 1, 2))))
+        c, top = _int(rng, 1, 3), _int(rng, 1, 2)
+        f, lo, hi = _pick(rng, ((x * sp.exp(c * x), 0, top), (x * sp.sin(c * x), 0, sp.pi / (top * c)),
+                                (x * sp.cos(c * x), 0, sp.pi / (2 * c)), (sp.log(x), 1, _int(rng, 2, 5)),
+                                (x**2 * sp.exp(x), 0, top), (x * (x**2 + c) ** 2, 0, top)))
+        f = a * f
     antiderivative = sp.integrate(f, x)
     value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)  # f is continuous on [lo, hi]
     value = value if value.is_Rational else sp.simplify(value)
@@ -668,13 +669,13 @@ LETTERS = "ABCDEFGHKLMNPRST"
 @_family("combinatorics")
 def combinatorics(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        n = _int(rng, 5, 12)
+        n = _int(rng, 5, 16)
         r = _int(rng, 2, n - 2)
         value = sp.binomial(n, r)
         question = f"Compute $\\binom{{{n}}}{{{r}}}$."
         steps = [f"$\\binom{{{n}}}{{{r}}} = \\frac{{{n}!}}{{{r}! \\, {n - r}!}} = {value}$."]
     elif level == 2:
-        n = _int(rng, 5, 12)
+        n = _int(rng, 5, 20)
         r = _int(rng, 2, min(5, n - 1))
         if rng.random() < 0.5:
             value = sp.ff(n, r)
