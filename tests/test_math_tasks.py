@@ -17,6 +17,8 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from latex2sympy2_extended import latex2sympy
 from sympy.calculus.util import continuous_domain, function_range, maximum
 
@@ -104,6 +106,16 @@ def test_every_task_is_well_formed(family: str, level: int, seed: int, task: Tas
     if len(task.reference) >= 3:
         assert task.reference not in task.prompt
     assert all(span.count("{") == span.count("}") for span in math_spans(task.prompt))
+
+
+@settings(max_examples=40, deadline=None)
+@given(family=st.sampled_from(FAMILIES), level=st.integers(1, 5), seed=st.integers(0, 2**62))
+def test_any_seed_gives_a_well_formed_task_that_replays(family: str, level: int, seed: int) -> None:
+    source = math_generator_source(difficulty=level)
+    task = source.make(family, level, seed)
+    assert source.get(task.id) == task
+    assert task.prompt.endswith(INSTRUCTION) and task.reference and task.meta["solution"]
+    assert not leaks(task.reference, task.prompt)
 
 
 def test_difficulty_beyond_five_is_the_hardest_level_and_zero_is_refused() -> None:
