@@ -20,10 +20,10 @@ def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
                        help="dockerfile: pull python:3.11-slim-bookworm; offline: debootstrap + docker import, no "
                             "registry needed (root, debootstrap); auto: offline when both are available")
     build.add_argument("--force", action="store_true", help="rebuild even when the tagged image exists")
-    build.set_defaults(handler=cmd_build_image)
+    build.set_defaults(handler=cmd_build_image, func=cmd_build_image)  # func: the top-level CLI
     doctor = sub.add_parser("doctor", help="report engine, image, runtime and limits, and how to fix what is missing")
     doctor.add_argument("--no-smoke", action="store_true", help="skip the smoke job")
-    doctor.set_defaults(handler=cmd_doctor)
+    doctor.set_defaults(handler=cmd_doctor, func=cmd_doctor)
     return parser
 
 
