@@ -84,6 +84,17 @@ def test_projectile_with_drag_vertical_launch_matches_closed_form() -> None:
     assert abs(out["range"]) < 1e-9
 
 
+@pytest.mark.parametrize(("k", "height"), [(0.05, 40.0), (10.0, 1e5)])  # DOP853, then the stiff (LSODA) branch
+def test_projectile_with_drag_dropped_from_height_matches_closed_form(k: float, height: float) -> None:
+    """Dropped from rest: t = arccosh(e^{kH}) / sqrt(gk), v = v_t sqrt(1 - e^{-2kH})."""
+    g = 9.81
+    out = solve("projectile", v0=1e-12, angle_deg=90, height=height, drag_k=k, g=g)
+    kh = k * height
+    t_fall = (math.acosh(math.exp(kh)) if kh < 300 else kh + math.log(2)) / math.sqrt(g * k)
+    assert close(out["flight_time"], t_fall, 1e-9)
+    assert close(out["impact_speed"], math.sqrt(g / k) * math.sqrt(-math.expm1(-2 * kh)), 1e-9)
+
+
 def test_projectile_with_vanishing_drag_tends_to_vacuum() -> None:
     vacuum = solve("projectile", v0=30, angle_deg=40, height=5)
     tiny = solve("projectile", v0=30, angle_deg=40, height=5, drag_k=1e-10)

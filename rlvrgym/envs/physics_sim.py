@@ -175,7 +175,7 @@ class PhysicsSimEnv(SingleTurnTextEnv):
             return "simulator: the parameters must be a JSON object of numbers"
         try:
             out = solve(family, **params)
-        except (ValueError, RuntimeError) as exc:
+        except (ValueError, RuntimeError, ArithmeticError) as exc:
             return f"simulator: {exc}"
         if self._too_close(family, params, out):
             return ("simulator: refused: that scenario is too close to the one you were asked about; change a "

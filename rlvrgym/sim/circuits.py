@@ -7,13 +7,15 @@ import math
 from rlvrgym.sim.core import Param, family
 from rlvrgym.sim.mechanics import spring
 
-_POSITIVE = {"low": 0.0, "low_open": True}
+_POSITIVE = {"low": 1e-15, "high": 1e15}
+_VOLTAGE = {"low": -1e9, "high": 1e9}
+_TIME = {"low": 0.0, "high": 1e9}
 
 
 @family("rc_circuit",
         (Param("resistance", "ohm", **_POSITIVE), Param("capacitance", "F", **_POSITIVE),
-         Param("voltage", "V", doc="source EMF, switched on at t = 0"),
-         Param("t", "s", low=0.0), Param("initial_voltage", "V", 0.0, doc="capacitor voltage at t = 0")),
+         Param("voltage", "V", **_VOLTAGE, doc="source EMF, switched on at t = 0"),
+         Param("t", "s", **_TIME), Param("initial_voltage", "V", 0.0, **_VOLTAGE, doc="capacitor voltage at t = 0")),
         {"capacitor_voltage": "V", "current": "A", "time_constant": "s", "charge": "C", "energy_stored": "J"})
 def rc_circuit(resistance: float, capacitance: float, voltage: float, t: float,
                initial_voltage: float) -> dict[str, float]:
@@ -27,7 +29,8 @@ def rc_circuit(resistance: float, capacitance: float, voltage: float, t: float,
 
 @family("rl_circuit",
         (Param("resistance", "ohm", **_POSITIVE), Param("inductance", "H", **_POSITIVE),
-         Param("voltage", "V", doc="source EMF, switched on at t = 0 with no current"), Param("t", "s", low=0.0)),
+         Param("voltage", "V", **_VOLTAGE, doc="source EMF, switched on at t = 0 with no current"),
+         Param("t", "s", **_TIME)),
         {"current": "A", "inductor_voltage": "V", "time_constant": "s", "energy_stored": "J"})
 def rl_circuit(resistance: float, inductance: float, voltage: float, t: float) -> dict[str, float]:
     """Series RL on a DC source from zero current: I = (V/R)(1 - e^{-tR/L})."""
@@ -38,10 +41,10 @@ def rl_circuit(resistance: float, inductance: float, voltage: float, t: float) -
 
 
 @family("rlc_circuit",
-        (Param("resistance", "ohm", low=0.0), Param("inductance", "H", **_POSITIVE),
+        (Param("resistance", "ohm", low=0.0, high=1e15), Param("inductance", "H", **_POSITIVE),
          Param("capacitance", "F", **_POSITIVE),
-         Param("voltage", "V", doc="source EMF, switched on at t = 0; C uncharged and no current before"),
-         Param("t", "s", low=0.0)),
+         Param("voltage", "V", **_VOLTAGE, doc="source EMF, switched on at t = 0; C uncharged and no current before"),
+         Param("t", "s", **_TIME)),
         {"capacitor_voltage": "V", "current": "A", "period": "s", "damping_ratio": "", "natural_frequency": "rad/s"})
 def rlc_circuit(resistance: float, inductance: float, capacitance: float, voltage: float,
                 t: float) -> dict[str, float]:

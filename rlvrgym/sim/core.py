@@ -22,7 +22,9 @@ STANDARD_GRAVITY = 9.81  # m/s^2, the default g of every family; prompts always 
 
 @dataclass(frozen=True)
 class Param:
-    """One input of a family. Bounds are checked by `simulate`; `None` means unbounded on that side."""
+    """One input of a family. Bounds are checked by `simulate`; `None` means unbounded on that side. Upper bounds
+    are generous plausibility limits: they keep absurd inputs (a tool call with v0 = 1e300) from overflowing or
+    running an integration for ever."""
 
     name: str
     unit: str

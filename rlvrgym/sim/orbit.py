@@ -45,10 +45,10 @@ def solve_kepler(mean_anomaly: float, e: float) -> float:
 
 
 @family("orbit",
-        (Param("central_mass", "kg", low=0.0, low_open=True),
-         Param("r0", "m", low=0.0, low_open=True, doc="initial distance from the centre"),
-         Param("v0", "m/s", low=0.0, low_open=True, doc="initial speed, perpendicular to the radius"),
-         Param("t", "s", 0.0, low=0.0, doc="time at which radius and speed are reported")),
+        (Param("central_mass", "kg", low=1.0, high=1e42),
+         Param("r0", "m", low=1.0, high=1e16, doc="initial distance from the centre"),
+         Param("v0", "m/s", low=0.0, high=1e7, low_open=True, doc="initial speed, perpendicular to the radius"),
+         Param("t", "s", 0.0, low=0.0, high=1e12, doc="time at which radius and speed are reported")),
         {"period": "s", "semi_major_axis": "m", "eccentricity": "", "periapsis": "m", "apoapsis": "m",
          "specific_energy": "J/kg", "radius": "m", "speed": "m/s"})
 def orbit(central_mass: float, r0: float, v0: float, t: float) -> dict[str, float]:
