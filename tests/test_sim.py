@@ -202,6 +202,14 @@ def test_pendulum_period_matches_numerical_quarter_swing(amplitude: float) -> No
     assert close(out["max_speed"], length * abs(sol.y_events[0][0][1]), 1e-8)  # energy conservation
 
 
+def test_pendulum_near_the_top_stays_finite_and_logarithmic() -> None:
+    """Near 180° the period grows like 4 sqrt(L/g) ln(8 / (π - θ0)); K(m) with m rounded to 1 would be infinite."""
+    eps = 1e-7  # radians short of the top
+    out = solve("pendulum", length=1, amplitude_deg=180 - math.degrees(eps))
+    assert math.isfinite(out["period"])
+    assert close(out["period"], 4 / math.sqrt(9.81) * math.log(8 / eps), 1e-6)
+
+
 def test_pendulum_small_angle_formula_is_the_trap_it_should_be() -> None:
     at_60 = solve("pendulum", length=1, amplitude_deg=60)
     at_170 = solve("pendulum", length=1, amplitude_deg=170)

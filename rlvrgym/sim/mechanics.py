@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.special import ellipk
+from scipy.special import ellipkm1
 
 from rlvrgym.sim.core import STANDARD_GRAVITY, Param, family
 
@@ -182,6 +182,7 @@ def pendulum(length: float, amplitude_deg: float, g: float) -> dict[str, float]:
     theta0 = math.radians(amplitude_deg)
     half_sin = math.sin(theta0 / 2.0)
     v_max = 2.0 * math.sqrt(g * length) * half_sin  # sqrt(2gL(1 - cos θ0)) without the cancellation
-    m = half_sin**2
-    return {"period": 4.0 * math.sqrt(length / g) * float(ellipk(m)), "max_speed": v_max,
+    # K(m) through ellipkm1(1 - m) with 1 - m = cos²(θ0/2): near 180° m rounds to 1 and K(m) would be infinite
+    k_m = float(ellipkm1(math.cos(theta0 / 2.0) ** 2))
+    return {"period": 4.0 * math.sqrt(length / g) * k_m, "max_speed": v_max,
             "small_angle_period": 2.0 * math.pi * math.sqrt(length / g), "max_angular_speed": v_max / length}
