@@ -364,7 +364,10 @@ def check_curated(rec: dict) -> None:
         assert answer.endswith("\\%")
         assert number_matches(answer.removesuffix("\\%"), value)
     elif kind == "units":
-        number, unit = re.fullmatch(r"(.+?) \\text\{ ([^}]+)\}(?:\^\{2\})?", answer).groups()
+        if answer.startswith("\\$"):
+            number, unit = answer.removeprefix("\\$"), "$"
+        else:
+            number, unit = re.fullmatch(r"(.+?) \\text\{ ([^}]+)\}(?:\^\{2\})?", answer).groups()
         assert unit == check["unit"]
         assert number_matches(number, value)
     elif kind == "set":
@@ -524,7 +527,7 @@ UNIT_SLASH = pytest.mark.xfail(strict=True, reason="verifier: a compound unit su
 @pytest.mark.parametrize("rec", [pytest.param(r, id=r["id"], marks=[UNIT_SLASH] if "/" in r["answer"] else [])
                                  for r in CURATED if r["kind"] in ("units", "percentage")])
 def test_a_bare_number_meets_a_unit_or_percent_reference(rec: dict) -> None:
-    number = re.sub(r"\s*(\\text\{[^}]*\}(\^\{2\})?|\\%)$", "", rec["answer"])
+    number = re.sub(r"\s*(\\text\{[^}]*\}(\^\{2\})?|\\%)$|^\\\$", "", rec["answer"])
     assert number != rec["answer"] and re.fullmatch(r"-?[\d.]+|\\frac\{\d+\}\{\d+\}", number)
     verdict = VERIFIER.verify(f"\\boxed{{{number}}}", rec["answer"])
     assert verdict.correct is True, verdict.reason
