@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import gymnasium as gym
 import pytest
@@ -143,3 +145,10 @@ def test_oracle_scores_one_and_an_echo_of_the_prompt_scores_zero() -> None:
         env.reset(seed=seed)
         _, reward, *_, info = env.step(prompt)
         assert reward == 0.0, (info["task_id"], info["verdict"], info["reward_breakdown"])
+
+
+def test_tool_offers_every_family_whatever_was_imported_before() -> None:
+    """Families register on import; a fresh interpreter must still offer all of them."""
+    code = ("from rlvrgym.envs.physics_sim import PhysicsSimEnv; from rlvrgym.sim import FAMILIES; "
+            "env = PhysicsSimEnv(tool_calls=1); assert set(env.tool_families) == set(FAMILIES), env.tool_families")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

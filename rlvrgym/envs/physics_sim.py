@@ -7,12 +7,12 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rlvrgym.envs.single_turn import SingleTurnTextEnv
 from rlvrgym.rewards import RewardSpec
-from rlvrgym.sim.core import FAMILIES, solve
+from rlvrgym.sim.core import FAMILIES, load_families, solve
 from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource
 from rlvrgym.tasks.physics import physics_generators
 from rlvrgym.verifiers.base import VerifierLike
@@ -41,6 +41,7 @@ class PhysicsSimConfig:
         process_weight: weight of the mean step score (equations' dimensions, intermediate claims); kept below
             `outcome_weight` so that the process never outweighs the answer.
         format_weight: weight of "the answer was boxed and had a unit".
+        tool_families: families the tool may simulate (default: all of them).
     """
 
     families: Sequence[str] | None = None
@@ -51,7 +52,7 @@ class PhysicsSimConfig:
     outcome_weight: float = 1.0
     process_weight: float = 0.2
     format_weight: float = 0.0
-    tool_families: Sequence[str] = field(default_factory=lambda: tuple(FAMILIES))
+    tool_families: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if self.tool_calls < 0:
@@ -83,7 +84,9 @@ class PhysicsSimEnv(SingleTurnTextEnv):
     0). The score is 1 within 1% of the simulated value, 0.5 within 5%, else 0; a wrong dimension or a missing
     unit scores 0. Steps: one per written equation whose two sides could be read (1 if dimensionally
     consistent) and one per intermediate claim (`t_f = 3.9 s`) matched by symbol to a simulated quantity
-    (tier score); unmatched claims are ignored, so padding earns nothing.
+    (tier score); unmatched claims are ignored and repeats count once. Caveat: a consistent but irrelevant
+    equation (E = ½mv² in any problem) still earns process credit, which is why the process weight stays small;
+    set `process_weight=0` where that matters more than the shaping.
 
     ## Starting State
     A problem drawn with `self.np_random` from the chosen families and difficulty levels, in the chosen split.
@@ -123,6 +126,8 @@ class PhysicsSimEnv(SingleTurnTextEnv):
                                       format_weight=config.format_weight)
         super().__init__(tasks, verifier or PhysicsVerifier(), reward, split=config.split, render_mode=render_mode)
         self._tool_calls_left = 0
+        self.tool_families = tuple(config.tool_families) if config.tool_families is not None else \
+            tuple(load_families())
 
     def oracle_completion(self) -> str | None:
         """The reference answer, boxed with its unit (sanity runs: anything under reward 1 is a false negative)."""
@@ -147,7 +152,7 @@ class PhysicsSimEnv(SingleTurnTextEnv):
         obs, info = super().reset(seed=seed, options=options)
         if self.config.tool_calls:
             listing = "; ".join(f"{name} ({', '.join(p.name for p in FAMILIES[name].params)})"
-                                for name in self.config.tool_families)
+                                for name in self.tool_families)
             obs += TOOL_HELP.format(n=self.config.tool_calls, pct=100 * self.config.tool_min_change,
                                     families=listing)
         return obs, info
@@ -164,8 +169,8 @@ class PhysicsSimEnv(SingleTurnTextEnv):
 
     def _run_tool(self, family: str, raw_params: str) -> str:
         """The simulator's reply to one call, as text; a bad or too-close call gets a refusal, never a fact."""
-        if family not in self.config.tool_families:
-            return f"simulator: unknown family {family!r}; known: {', '.join(self.config.tool_families)}"
+        if family not in self.tool_families:
+            return f"simulator: unknown family {family!r}; known: {', '.join(self.tool_families)}"
         try:
             params = json.loads(raw_params)
         except json.JSONDecodeError as exc:
