@@ -238,6 +238,10 @@ class Judge:
             return False
         pieces = math.statements[0].pieces
         written = "=".join(text_key(p.text) for piece in pieces for p in piece.parts)
+        if len(pieces) == 1 and len(pieces[0].parts) == 1 and not pieces[0].ops:
+            part = pieces[0].parts[0]  # `\\lim_{x\\to 0} f`, `\\int g\\,dx` or the lhs alone: the problem, not a step
+            start = self.goal.texts.get("lhs", self.goal.texts.get("expression", "\0"))
+            return bool(part.operators) or text_key(part.text) == text_key(start)
         if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) == 2:
             texts = self.goal.texts
             return {text_key(p.text) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
@@ -414,15 +418,17 @@ class Judge:
     def equation_step(self, line: Line, math: StepMath) -> Judged:
         verdicts = []
         for statement in math.statements:
-            pieces = [p for p in statement.pieces if not (p.ops and all(op != "=" for op in p.ops))]
+            conditions = [p for p in statement.pieces if p.ops and all(op != "=" for op in p.ops)]
+            pieces = [p for p in statement.pieces if p not in conditions]
             if not pieces:
                 continue
-            verdicts.append(self.equation_statement(line, pieces, statement.joiners))
+            verdicts.append(self.equation_statement(line, pieces, statement.joiners, conditions))
         if not verdicts:
             return Judged(line, False, False, False, "cannot be read: the step has no equation")
         return _combine(line, verdicts)
 
-    def equation_statement(self, line: Line, pieces: list[Piece], joiners: list[str]) -> Judged:
+    def equation_statement(self, line: Line, pieces: list[Piece], joiners: list[str],
+                           conditions: Sequence[Piece] = ()) -> Judged:
         variables = list(self.goal.variables)
         facts, fact_reason = True, ""
         equations: list[tuple[sp.Expr, sp.Expr]] = []
@@ -473,6 +479,8 @@ class Judge:
         except Undecided as exc:
             self.solutions, self.last_equations = None, equations
             return Judged(line, True, None, facts, f"could not decide the solution set: {exc}")
+        if conditions:  # x + 2 = x^2, x >= 0: the conditions on the same line restrict the solution set
+            found = [sol for sol in found if all(_satisfies(c, variables, sol) for c in conditions)]
         self.last_equations, self.last_key = equations, written
         self.final_stated = stated is not None
         previous, self.solutions = self.solutions, found
@@ -556,6 +564,28 @@ class Judge:
         if kind == "limit" and self.last_raw is not None and self.last_raw.free_symbols:
             return False, "the last step is not a number"
         return True, ""
+
+
+def _satisfies(condition: Piece, variables: Sequence[sp.Symbol], solution: Solution) -> bool:
+    """Does a solution meet a stated condition such as `x \\ge 0` or `x \\ne 1` (undefined: no)?"""
+    import mpmath
+
+    from rlvrgym.verifiers.math_proof.checks import real_value
+
+    point = dict(zip(variables, solution, strict=True))
+    values = []
+    for part in condition.parts:
+        if len(part.values) != 1:
+            return False
+        v = real_value(part.values[0], point)
+        if v is None:
+            return False
+        values.append(v)
+    tol = mpmath.mpf(10) ** -20
+    tests = {"<": lambda a, b: a < b - tol, "<=": lambda a, b: a <= b + tol, ">": lambda a, b: a > b + tol,
+             ">=": lambda a, b: a >= b - tol, "!=": lambda a, b: abs(a - b) > tol}
+    return all(op in tests and tests[op](a, b) for (a, b), op in zip(itertools.pairwise(values), condition.ops,
+                                                                        strict=True))
 
 
 def _written_as(written: str, target: str) -> bool:
