@@ -70,6 +70,7 @@ def _signed(rng: np.random.Generator, lo: int, hi: int) -> int:
 
 
 def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
+    """One of `options`, uniformly (numpy's `choice` would turn sympy objects into arrays)."""
     return options[int(rng.integers(len(options)))]
 
 
@@ -110,8 +111,9 @@ def _family(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]],
     def decorate(raw: Callable[[np.random.Generator, int], Task]) -> Generator:
         @wraps(raw)
         def generate(rng: np.random.Generator, difficulty: int) -> Task:
-            if not isinstance(difficulty, int) or difficulty < 1:
+            if isinstance(difficulty, bool) or not isinstance(difficulty, (int, np.integer)) or difficulty < 1:
                 raise ValueError(f"difficulty must be a positive int, got {difficulty!r}")
+            difficulty = int(difficulty)
             level = min(difficulty, MAX_LEVEL)
             for _ in range(MAX_REDRAWS):
                 try:
@@ -196,21 +198,19 @@ def _tree(rng: np.random.Generator, leaves: int, ops: Sequence[str], leaf: Calla
 
 # ------------------------------------------------------------------------------------------------------ families
 
-ARITHMETIC_LEVELS: dict[int, tuple[int, int, tuple[str, ...], float, int]] = {
-    # level: (numbers, largest number, operators, chance of a power leaf, largest |result|)
-    1: (2, 20, ("+", "-", "*"), 0.0, 400),
-    2: (3, 30, ("+", "-", "*"), 0.0, 2000),
-    3: (4, 40, ("+", "-", "*", "/", "neg"), 0.0, 5000),
-    4: (4, 60, ("+", "-", "*", "/", "neg"), 0.35, 20000),
-    5: (6, 120, ("+", "-", "*", "/", "neg"), 0.3, 200000),
+ARITHMETIC_LEVELS: dict[int, tuple[int, int, tuple[str, ...], bool, float, int]] = {
+    # level: (numbers, largest number, operators, negative numbers, chance of a power leaf, largest |result|)
+    1: (2, 20, ("+", "-", "*"), False, 0.0, 400),
+    2: (3, 30, ("+", "-", "*"), False, 0.0, 2000),
+    3: (4, 40, ("+", "-", "*", "/"), True, 0.0, 5000),
+    4: (4, 60, ("+", "-", "*", "/"), True, 0.35, 20000),
+    5: (6, 120, ("+", "-", "*", "/"), True, 0.3, 200000),
 }
 
 
 @_family("arithmetic")
 def arithmetic(rng: np.random.Generator, level: int) -> Task:
-    count, top, ops, p_power, bound = ARITHMETIC_LEVELS[level]
-    allow_negative = "neg" in ops
-    real_ops = [op for op in ops if op != "neg"]
+    count, top, ops, allow_negative, p_power, bound = ARITHMETIC_LEVELS[level]
 
     def leaf() -> Node:
         if p_power and rng.random() < p_power:
@@ -221,7 +221,7 @@ def arithmetic(rng: np.random.Generator, level: int) -> Task:
             value = -value
         return _leaf(sp.Integer(value))
 
-    node = _tree(rng, count, real_ops, leaf, exact_division=True, negative_divisors=allow_negative)
+    node = _tree(rng, count, ops, leaf, exact_division=True, negative_divisors=allow_negative)
     if abs(node.value) > bound or not node.value.is_Integer:
         raise Redraw
     steps = [f"Evaluate powers first, then products and quotients, then sums: ${node.latex} = {tex(node.value)}$."]
