@@ -40,6 +40,7 @@ _DVAR = re.compile(r"(?:\\[,;:!]|\s)*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*([a-z])(?![A
                    r"(?![A-Za-z])")
 _LABEL = re.compile(r"^\s*(?:[a-zA-Z]\s*'+\s*(?:\(\s*[a-z]\s*\))?|\\[dt]?frac\s*\{\s*d\s*[a-zA-Z]\s*\}\s*"
                     r"\{\s*d\s*[a-z]\s*\})\s*$")
+_RIGHT = re.compile(r"\\right\s*[)\]}]")
 _POWER = re.compile(r"\s*\^\s*(?:\{[^{}]*\}|\d+|[a-z])")
 _DIFFERENTIAL = re.compile(r"^\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-z]\s*=")
 _NO_SOLUTION = re.compile(r"^\s*(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\\text\s*\{\s*no\s+(?:real\s+)?solutions?"
@@ -187,9 +188,12 @@ class _Reader:
             if end < 0:
                 raise StepSyntaxError("unbalanced brackets after an operator")
             if text.startswith("\\left", j):
-                m = re.compile(r"\\right\s*[)\]}]").search(text, k)
+                m = _RIGHT.search(text, k)
                 if m is None:
                     raise StepSyntaxError("\\left without \\right")
+                power = _POWER.match(text, m.end())
+                if power:
+                    return text[j:power.end()], power.end()
                 return text[k + 1:m.start()], m.end()
             power = _POWER.match(text, end)
             if power:  # \frac{d}{dx}(3x^2+1)^4 differentiates the power

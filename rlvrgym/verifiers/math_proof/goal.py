@@ -128,9 +128,8 @@ def _read_goal_cached(key: str) -> Goal:
         return Goal(kind, variables, g, g, (g,), positive, texts=texts)
     if kind == "limit":
         expr = _expr(record.get("expression"), "expression")
-        point = _expr(record.get("point", "0"), "point")
         value = _expr(record.get("answer"), "answer")
-        return Goal(kind, variables, expr, value, (), positive, answer=point, texts=texts)
+        return Goal(kind, variables, expr, value, (), positive, texts=texts)
     equations = tuple(_equations(str(record.get("equation", ""))))
     solutions = _answer_solutions(str(record.get("answer", "")), variables)
     return Goal(kind, variables, equations=equations, solutions=solutions, positive=positive, texts=texts)

@@ -286,7 +286,9 @@ class Judge:
         stray = {s for s in free.free_symbols if s != x and s.name not in ("C", "K", "c")}
         if stray & set(integrals):
             raise StepSyntaxError("an integral is nested in a way we cannot read")
-        d = sp.diff(free, x)
+        real = sp.Symbol(x.name, real=True)  # d/dx |x| is x/|x| for a real x, not an expression in re and im
+        d = sp.diff(free.xreplace({x: real}), real).xreplace({real: x})
+        d = d.replace(sp.sign, lambda u: u / sp.Abs(u))
         return d.xreplace(slopes) if slopes else d
 
     def links_equal(self, a: sp.Expr, b: sp.Expr, a_dens: Sequence[sp.Expr] = (),
