@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 #: Sub-command groups that live with their part of the package: module -> function(subparsers).
-PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands"}
+PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
+                 "rlvrgym.agents.bench.cli": "add_bench_commands"}
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

@@ -1,0 +1,196 @@
+"""The benchmark loop: reset a batch of environments, ask the policy for all their completions at once, step the
+environments in parallel threads (each verifier uses its own worker pool or sandbox), log every episode.
+
+The runner never judges: reward, verdict and reward breakdown come from `env.step`. A policy call that raises or
+returns a `FailedCompletion` is recorded as `policy_error` for its episodes; an environment that raises is recorded
+as `env_error`; neither stops the run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import rlvrgym  # noqa: F401  (registers the environments)
+from rlvrgym.agents.bench.config import BenchConfig
+from rlvrgym.agents.policies.base import FailedCompletion, PolicyContractError, check_completions
+
+EPISODES_FILE = "episodes.jsonl"
+#: Statuses of episodes that ended without a verdict.
+POLICY_ERROR, ENV_ERROR, MAX_STEPS = "policy_error", "env_error", "max_steps"
+
+
+@dataclass
+class _Slot:
+    """One episode in flight."""
+
+    env: gym.Env
+    record: dict[str, Any]
+    observation: str = ""
+    done: bool = False
+
+
+def make_env(env_id: str, config: BenchConfig) -> gym.Env:
+    kwargs = {"split": config.split, **config.env_kwargs.get(env_id, {})}
+    if env_id not in gym.registry:
+        raise ValueError(f"unknown environment {env_id!r}; registered: "
+                         f"{', '.join(sorted(k for k in gym.registry if k.endswith('-v0') and '/' not in k))}")
+    try:
+        return gym.make(env_id, disable_env_checker=True, **kwargs)
+    except TypeError as exc:
+        raise ValueError(f"{env_id} rejected the options {kwargs}: {exc}") from exc
+
+
+def call_policy(policy: Any, observations: list[str], envs: Sequence[gym.Env]) -> list[str]:
+    """Privileged (sanity) policies also get the environments; everyone else sees text only."""
+    if getattr(policy, "privileged", False):
+        out = policy.act(observations, envs=envs)
+    else:
+        out = policy.act(observations)
+    return check_completions(getattr(policy, "name", type(policy).__name__), observations, out)
+
+
+def _jobs(config: BenchConfig) -> Iterator[tuple[int, int, int]]:
+    for i in range(config.episodes):
+        for s in range(config.samples):
+            yield i, s, config.seed + i
+
+
+def _new_record(env_id: str, index: int, sample: int, seed: int) -> dict[str, Any]:
+    return {"env_id": env_id, "task_index": index, "sample": sample, "seed": seed, "task_id": None, "kind": None,
+            "difficulty": None, "prompt": None, "completion": None, "turns": [], "reward": 0.0, "success": False,
+            "status": None, "verdict": None, "reward_breakdown": {}, "steps": 0, "policy_s": 0.0, "verify_s": 0.0,
+            "error": None, "policy_info": None}
+
+
+def _reset(slot: _Slot) -> None:
+    rec = slot.record
+    try:
+        obs, info = slot.env.reset(seed=rec["seed"])
+    except Exception as exc:
+        rec.update(status=ENV_ERROR, error=f"reset failed: {type(exc).__name__}: {exc}")
+        slot.done = True
+        return
+    task = getattr(slot.env.unwrapped, "task", None)
+    rec.update(task_id=info.get("task_id", getattr(task, "id", None)),
+               kind=info.get("kind", getattr(task, "kind", None)),
+               difficulty=info.get("difficulty", getattr(task, "difficulty", None)), prompt=obs)
+    slot.observation = obs
+
+
+def _step(slot: _Slot, completion: str) -> None:
+    rec = slot.record
+    start = time.perf_counter()
+    try:
+        obs, reward, terminated, truncated, info = slot.env.step(completion)
+    except Exception as exc:
+        rec["verify_s"] += time.perf_counter() - start
+        rec.update(status=ENV_ERROR, error=f"step failed: {type(exc).__name__}: {exc}", completion=completion)
+        slot.done = True
+        return
+    rec["verify_s"] += time.perf_counter() - start
+    rec["steps"] += 1
+    rec["reward"] += float(reward)
+    verdict = info.get("verdict")
+    rec["turns"].append({"completion": completion, "reward": float(reward),
+                         "status": verdict["status"] if verdict else None,
+                         "observation": None if terminated or truncated else obs})
+    rec["completion"] = completion
+    if verdict is not None:
+        rec.update(verdict=verdict, status=verdict["status"], success=verdict.get("correct") is True,
+                   reward_breakdown=info.get("reward_breakdown", {}))
+    slot.observation = obs
+    if terminated or truncated:
+        slot.done = True
+        if rec["status"] is None:
+            rec["status"] = "no_verdict"
+
+
+def play_batch(policy: Any, slots: list[_Slot], pool: ThreadPoolExecutor, max_steps: int) -> None:
+    """Play a batch of episodes to their end: one `act` call per turn for all the episodes still going."""
+    list(pool.map(_reset, slots))
+    for _ in range(max_steps):
+        active = [s for s in slots if not s.done]
+        if not active:
+            return
+        start = time.perf_counter()
+        try:
+            completions = call_policy(policy, [s.observation for s in active], [s.env for s in active])
+        except PolicyContractError:
+            raise  # a broken contract is a bug to fix, not a result to record
+        except Exception as exc:
+            completions = [FailedCompletion(f"{type(exc).__name__}: {exc}")] * len(active)
+        elapsed = time.perf_counter() - start
+        infos = getattr(policy, "last_info", None)
+        stepping = []
+        for j, (slot, completion) in enumerate(zip(active, completions, strict=True)):
+            slot.record["policy_s"] += elapsed
+            if isinstance(infos, list) and len(infos) == len(active):
+                slot.record["policy_info"] = infos[j]
+            if isinstance(completion, FailedCompletion):
+                slot.record.update(status=POLICY_ERROR, error=completion.error, success=False)
+                slot.done = True
+            else:
+                stepping.append((slot, completion))
+        list(pool.map(lambda pair: _step(*pair), stepping))
+    for slot in slots:
+        if not slot.done:
+            slot.record.update(status=MAX_STEPS, success=False,
+                               error=f"the episode did not end within {max_steps} steps")
+            slot.done = True
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def run_episodes(policy: Any, config: BenchConfig, sink: Callable[[dict[str, Any]], None],
+                 progress: ProgressFn | None = None) -> None:
+    """Play every environment of `config`, handing each finished episode record to `sink` (in order)."""
+    total = config.episodes * config.samples
+    with ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="rlvrgym-bench") as pool:
+        for env_id in config.envs:
+            envs = [make_env(env_id, config) for _ in range(min(config.batch_size, total))]
+            try:
+                jobs = list(_jobs(config))
+                done = 0
+                for b in range(0, len(jobs), config.batch_size):
+                    batch = jobs[b:b + config.batch_size]
+                    slots = [_Slot(envs[k], _new_record(env_id, i, s, seed)) for k, (i, s, seed) in enumerate(batch)]
+                    play_batch(policy, slots, pool, config.max_steps)
+                    for slot in slots:
+                        sink(slot.record)
+                    done += len(batch)
+                    if progress:
+                        progress(env_id, done, total)
+            finally:
+                for env in envs:
+                    env.close()
+
+
+class JSONLWriter:
+    """Appends episode records as they finish, so an interrupted run still leaves every finished episode."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = path.open("a", encoding="utf-8")
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
+    path = Path(run_dir) / EPISODES_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a benchmark run directory (no {EPISODES_FILE})")
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
