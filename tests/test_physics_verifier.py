@@ -222,3 +222,42 @@ def test_registered_and_bounded_in_a_worker_process() -> None:
     assert isinstance(verifier, PhysicsVerifier)
     verdicts = verifier.verify_batch([r"\boxed{3 m}", r"\boxed{3 s}"], [ref(3.0, "m"), ref(3.0, "m")])
     assert [v.status for v in verdicts] == [VerdictStatus.CORRECT, VerdictStatus.WRONG]
+
+
+# --- realistic derivations: no false process penalties, and real slips caught --------------------------------
+
+CORRECT_DERIVATIONS = {
+    "incline": r"""Along the incline: $ma = mg\sin\theta - \mu_k mg\cos\theta$, so
+$$a = g(\sin\theta - \mu_k\cos\theta)$$
+It slides since $\tan\theta > \mu_s$. Numbers: $a = 9.81(\sin 30^\circ - 0.3\cos 30^\circ) = 2.36\ \text{m/s}^2$.
+$N = mg\cos\theta$, $f_k = \mu_k N$, $d = \frac{1}{2} a t^2$, so $t = \sqrt{2d/a}$ and $v_f = \sqrt{2 a d}$.""",
+    "spring": r"""$\omega = \sqrt{k/m}$ and the period $T = 2\pi\sqrt{m/k}$. Position: $x(t) = x_0 \cos(\omega t)$,
+velocity $v = -x_0\omega\sin(\omega t)$, energy $E = \frac{1}{2} k x_0^2$.""",
+    "pendulum": r"""$T = 4\sqrt{L/g}\,K(k)$ with $k = \sin(\theta_0/2)$; small angles give $T_0 = 2\pi\sqrt{L/g}$.
+Energy: $v_{max} = \sqrt{2gL(1-\cos\theta_0)}$.""",
+    "orbit": r"""$\varepsilon = \frac{v_0^2}{2} - \frac{GM}{r_0}$, $a = -\frac{GM}{2\varepsilon}$,
+$T = 2\pi\sqrt{\frac{a^3}{GM}}$, $h = r_0 v_0$, $e = \sqrt{1 + \frac{2\varepsilon h^2}{(GM)^2}}$, $r_a = a(1+e)$.""",
+    "rlc_circuit": r"""$\omega_0 = \frac{1}{\sqrt{LC}}$, $\gamma = \frac{R}{2L}$,
+$\omega_d = \sqrt{\omega_0^2 - \gamma^2}$,
+$V_C = V\left(1 - e^{-\gamma t}\left(\cos\omega_d t + \frac{\gamma}{\omega_d}\sin\omega_d t\right)\right)$.""",
+    "projectile": r"""$v_x = v_0\cos\theta$, $v_y = v_0 \sin\theta$. $y = h + v_y t - \frac{1}{2} g t^2$, so
+$t_f = \frac{v_y + \sqrt{v_y^2 + 2 g h}}{g}$, $R = v_x t_f$, $H = h + \frac{v_y^2}{2g}$.""",
+}
+
+
+@pytest.mark.parametrize("family", sorted(CORRECT_DERIVATIONS))
+def test_correct_derivations_have_only_valid_steps(family: str) -> None:
+    task = SOURCE.make(family, 2, 0)
+    steps = V.verify(CORRECT_DERIVATIONS[family] + r" \boxed{1 m}", task.reference).steps
+    assert len(steps) >= 3 and all(s.valid for s in steps), [(s.text, s.reason) for s in steps if not s.valid]
+
+
+@pytest.mark.parametrize(("family", "text", "n_invalid"), [
+    ("incline", r"$t = \sqrt{2 a d}$ and $v_f = 2 a d$ and $a = g\sin\theta - \mu_k$ and $N = m g \cos\theta$", 3),
+    ("spring", r"$T = 2\pi\sqrt{k/m}$ and $x(t) = x_0\cos(\omega)$ and $E = \frac{1}{2} k x_0$", 3),
+    ("rc_circuit", r"$\tau = R/C$ and $V_C = V(1 - e^{-t/\tau})$ and $I = V R$", 2),
+    ("incline", r"$v = a Q t$ and $\Delta v = a$", 0),  # unknown Q, glued Δ: not understood, not judged
+])
+def test_dimensional_slips_are_caught(family: str, text: str, n_invalid: int) -> None:
+    steps = V.verify(text, SOURCE.make(family, 2, 0).reference).steps
+    assert sum(not s.valid for s in steps) == n_invalid, [(s.text, s.reason) for s in steps]

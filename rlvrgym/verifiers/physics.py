@@ -205,8 +205,6 @@ class PhysicsVerifier(Verifier):
                 continue  # a bare "x = 3 m" is a claim (judged above when it names a known quantity), not algebra
             if [t.text for t in left] == [t.text for t in right]:
                 continue
-            if _bare_number(left) or _bare_number(right):
-                continue  # "m v = 2*3": a substitution with the units left off is sloppy, not inconsistent
             text = f"{_show(left)} = {_show(right)}"
             try:
                 lq = literal[i] if literal[i] is not None else evaluate(left, table, reg).q
@@ -218,6 +216,8 @@ class PhysicsVerifier(Verifier):
                 continue  # unreadable: not judged, neither rewarded nor punished
             if not any(t.kind == "sym" for t in left + right):
                 continue  # pure arithmetic carries no dimensional content
+            if any(not any(t.kind == "sym" for t in side) and q.dimensionless for side, q in ((left, lq), (right, rq))):
+                continue  # "a = 9.81(sin 30° - 0.3 cos 30°)": numbers substituted with their units left off
             if lq.dimensionality == rq.dimensionality:
                 out.append(StepVerdict(0, text, True, 1.0, "dimension: both sides are " + _dimtext(lq)))
             else:
@@ -269,10 +269,6 @@ def _literal_quantity(toks: list[Tok], reg: pint.UnitRegistry) -> pint.Quantity 
     except ValueError:
         return None
     return q if isinstance(q, pint.Quantity) else reg.Quantity(q)
-
-
-def _bare_number(toks: list[Tok]) -> bool:
-    return all(t.kind in ("num", "op", "const") for t in toks)
 
 
 def _trivial(toks: list[Tok]) -> bool:

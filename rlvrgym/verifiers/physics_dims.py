@@ -62,6 +62,10 @@ class Tok:
     kind: str  # num, sym, unit, const, func, op, unknown
     text: str
     value: float = 0.0
+    spaced: bool = True  # whitespace (or the start) precedes it: prose may end a side here
+
+
+_PUNCTUATION = frozenset(".,;:!?")
 
 
 def _resolve_ident(raw: str, table: Mapping[str, str], split_runs: bool) -> list[Tok]:
@@ -106,23 +110,61 @@ def tokenize(text: str, table: Mapping[str, str], split_runs: bool) -> list[Tok]
     """Tokens of normalized math text; anything unreadable becomes an `unknown` token (a boundary)."""
     toks: list[Tok] = []
     pos = 0
+    spaced = True
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            toks.append(Tok("unknown", text[pos]))
+            toks.append(Tok("unknown", text[pos], spaced=spaced))
             pos += 1
+            spaced = False
             continue
         pos = m.end()
+        if m["space"]:
+            spaced = True
+            continue
         if m["num"]:
-            toks.append(Tok("num", m["num"], float(m["num"])))
+            toks.append(Tok("num", m["num"], float(m["num"]), spaced))
         elif m["ident"]:
-            toks.extend(_resolve_ident(m["ident"], table, split_runs))
+            for i, tok in enumerate(_resolve_ident(m["ident"], table, split_runs)):
+                if tok.kind == "unit" and not _unit_context(toks):
+                    tok = Tok("unknown", m["ident"])  # "K(k)" is a function of the text, not a kelvin
+                toks.append(Tok(tok.kind, tok.text, tok.value, spaced and i == 0))
         elif m["deg"]:
-            toks.append(Tok("unit", "degree"))
+            toks.append(Tok("unit", "degree", spaced=spaced))
         elif m["op"]:
-            op = "^" if m["op"] == "**" else m["op"]
-            toks.append(Tok("op", op))
-    return toks
+            toks.append(Tok("op", "^" if m["op"] == "**" else m["op"], spaced=spaced))
+        spaced = False
+    return _drop_call_notation(toks)
+
+
+def _unit_context(toks: list[Tok]) -> bool:
+    """A unit name counts as a unit only attached to a number: "3 m/s", "9.8 m s^-2", "2 kg*m", "30°"."""
+    i = len(toks) - 1
+    while i >= 0:
+        tok = toks[i]
+        if tok.kind == "op" and tok.text in "*/^()":
+            i -= 1
+        elif tok.kind == "num" and i > 0 and toks[i - 1].text in ("^", "-") and \
+                (toks[i - 1].text == "^" or (i > 1 and toks[i - 2].text == "^")):
+            i -= 2 if toks[i - 1].text == "^" else 3  # an exponent: "m^2 s", "s^-2 kg"
+        else:
+            break
+    return i >= 0 and toks[i].kind in ("num", "unit")
+
+
+def _drop_call_notation(toks: list[Tok]) -> list[Tok]:
+    """`x(t)`, `v(t)`: a symbol "of t" is the symbol itself, not x times t."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        if (toks[i].kind == "sym" and i + 3 < len(toks) and toks[i + 1].text == "(" and not toks[i + 1].spaced
+                and toks[i + 2].kind == "sym" and toks[i + 2].text in ("t", "x", "θ") and toks[i + 3].text == ")"):
+            out.append(toks[i])
+            i += 4
+            continue
+        out.append(toks[i])
+        i += 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -235,7 +277,13 @@ class _Parser:
             return val
         if tok.kind == "func":
             nxt = self.peek()
-            arg = self.atom() if nxt is not None and nxt.text == "(" else self.power()
+            if nxt is not None and nxt.text == "(":
+                arg = self.atom()
+            else:  # LaTeX's \cos\omega_d t is cos(ω_d t): the argument runs over juxtaposed factors
+                arg = self.power()
+                while (nxt := self.peek()) is not None and nxt.kind in ("num", "sym", "const", "unit"):
+                    factor = self.power()
+                    arg = Val(arg.q * factor.q, arg.symbolic or factor.symbolic)
             return self.apply(tok.text, arg)
         raise _Unreadable(f"unexpected {tok.text!r}")
 
@@ -310,22 +358,32 @@ def chains(completion: str, table: Mapping[str, str]) -> Iterator[Chain]:
                      for s in raw_sides]
             # prose around the math: the first side keeps what follows its last unreadable token, the others
             # what precedes their first one
-            sides[0] = _after_last_unknown(sides[0])
-            sides[1:] = [_before_first_unknown(s) for s in sides[1:]]
+            sides[0] = _after_last_unknown(sides[0], math_mode)
+            sides[1:] = [_before_first_unknown(s, math_mode) for s in sides[1:]]
             yield Chain(part.strip()[:200], sides)
 
 
-def _after_last_unknown(toks: list[Tok]) -> list[Tok]:
+def _is_boundary(tok: Tok, math_mode: bool) -> bool:
+    """Where prose may end a side: punctuation, or (outside math) a spaced English word. An unknown single letter
+    or a token glued to the math ("2πsqrt", "Δx") means the side was not understood, so it is dropped: cutting
+    "v = a Q t" to "v = a" would report a wrong equation that the text never wrote."""
+    if tok.text in _PUNCTUATION:
+        return True
+    return not math_mode and tok.spaced and len(tok.text) >= 2 and tok.text.isalpha()
+
+
+def _after_last_unknown(toks: list[Tok], math_mode: bool) -> list[Tok]:
     for i in range(len(toks) - 1, -1, -1):
         if toks[i].kind == "unknown":
-            return toks[i + 1:]
+            rest = toks[i + 1:]
+            return rest if _is_boundary(toks[i], math_mode) and (not rest or rest[0].spaced) else []
     return toks
 
 
-def _before_first_unknown(toks: list[Tok]) -> list[Tok]:
+def _before_first_unknown(toks: list[Tok], math_mode: bool) -> list[Tok]:
     for i, tok in enumerate(toks):
         if tok.kind == "unknown":
-            return toks[:i]
+            return toks[:i] if _is_boundary(tok, math_mode) else []
     return toks
 
 

@@ -169,7 +169,7 @@ def normalize_latex(text: str) -> str:
     t = re.sub(r"\\%|%", " percent ", t)
     t = re.sub(r"\\(?:cdot|times|ast)(?![A-Za-z])|[×·⋅∙]", "*", t)
     t = _replace_command_with_args(t, "frac", 2, "(({0})/({1}))")
-    t = _replace_command_with_args(t, "sqrt", 1, "sqrt({0})")
+    t = _replace_command_with_args(t, "sqrt", 1, " sqrt({0})")
     t = re.sub(r"\\([A-Za-z]+)", _command, t)
     t = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + m.group(0).translate(SUPERSCRIPTS) + ")", t)
     t = re.sub(r"\^\s*\{([^{}]*)\}", r"^(\1)", t)
@@ -178,8 +178,9 @@ def normalize_latex(text: str) -> str:
 
 def _command(m: re.Match[str]) -> str:
     name = m.group(1)
-    if name in GREEK:
-        return GREEK[name]
+    if name in GREEK:  # "\pi\sqrt" must not fuse into one identifier "πsqrt"
+        nxt = m.string[m.end():m.end() + 1]
+        return GREEK[name] + (" " if nxt.isalpha() or nxt == "\\" else "")
     return f" {name} " if name in LATEX_FUNCTIONS else m.group(0)
 
 
