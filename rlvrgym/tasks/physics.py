@@ -57,7 +57,9 @@ SYMBOLS: dict[str, dict[str, str]] = {
                     "t": "s", "ω_0": "1/s", "ω_d": "1/s", "γ": "1/s", "α": "1/s", "ζ": "", "T": "s", "T_d": "s"},
 }
 
-#: Simulator output -> the symbols that name it in a solution (intermediate claims).
+#: Simulator output -> the symbols that name it in a solution (intermediate claims). Only unambiguous names:
+#: "x", "v", "I", "Q" or "U" often name an initial or final value rather than the one at time t, and a claim
+#: matched to the wrong quantity would punish a right step.
 CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
     "projectile": {"range": ["R", "x_{max}"], "flight_time": ["t_f", "t_{flight}", "T_f", "t_{total}"],
                    "max_height": ["H", "h_{max}", "y_{max}", "H_{max}"],
@@ -66,17 +68,14 @@ CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
     "collision_1d": {"v1": ["v_1", "v_1'", "v_{1f}"], "v2": ["v_2", "v_2'", "v_{2f}"],
                      "kinetic_energy_lost": ["ΔK", "ΔKE", "K_{lost}", "E_{lost}"], "momentum": ["p", "p_i", "p_f"],
                      "kinetic_energy_before": ["K_i", "KE_i"]},
-    "spring": {"period": ["T", "T_d"], "angular_frequency": ["ω_d"], "position": ["x"], "velocity": ["v"],
-               "damping_ratio": ["ζ"], "energy": ["E"]},
+    "spring": {"period": ["T", "T_d"], "angular_frequency": ["ω_d"], "damping_ratio": ["ζ"]},
     "pendulum": {"period": ["T"], "max_speed": ["v_{max}"], "small_angle_period": ["T_0"]},
     "orbit": {"period": ["T"], "semi_major_axis": ["a"], "eccentricity": ["e"], "periapsis": ["r_p", "r_{peri}"],
               "apoapsis": ["r_a", "r_{apo}"], "specific_energy": ["ε"]},
-    "rc_circuit": {"capacitor_voltage": ["V_C", "V_c"], "current": ["I", "i"], "time_constant": ["τ"],
-                   "charge": ["Q", "q"], "energy_stored": ["U", "U_C"]},
-    "rl_circuit": {"current": ["I", "i"], "inductor_voltage": ["V_L"], "time_constant": ["τ"],
-                   "energy_stored": ["U", "U_L"]},
-    "rlc_circuit": {"capacitor_voltage": ["V_C"], "current": ["I", "i"], "period": ["T", "T_d"],
-                    "damping_ratio": ["ζ"], "natural_frequency": ["ω_0"]},
+    "rc_circuit": {"capacitor_voltage": ["V_C", "V_c"], "time_constant": ["τ"]},
+    "rl_circuit": {"inductor_voltage": ["V_L"], "time_constant": ["τ"]},
+    "rlc_circuit": {"capacitor_voltage": ["V_C"], "period": ["T", "T_d"], "damping_ratio": ["ζ"],
+                    "natural_frequency": ["ω_0"]},
 }
 
 WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "max_height":
