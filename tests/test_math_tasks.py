@@ -118,6 +118,17 @@ def test_any_seed_gives_a_well_formed_task_that_replays(family: str, level: int,
     assert not leaks(task.reference, task.prompt)
 
 
+@pytest.mark.parametrize("family", ["arithmetic", "fractions"])
+def test_worked_evaluations_are_chains_of_equal_values(family: str) -> None:
+    for level in LEVELS:
+        for seed in SEEDS:
+            task = BY_KEY[family, level, seed]
+            steps = task.meta["solution"]
+            assert len(steps) >= 2 and steps[-1] == f"$= {task.reference}$"
+            for step in steps:
+                assert same(parse(step.strip("$").removeprefix("= ")), parse(task.reference)), (step, task.reference)
+
+
 def test_difficulty_beyond_five_is_the_hardest_level_and_zero_is_refused() -> None:
     task = MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 9)
     assert task.difficulty == 9

@@ -134,11 +134,15 @@ def _family(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]],
 
 @dataclass(frozen=True)
 class Node:
-    """A rendered arithmetic expression: its LaTeX, its exact value, and its precedence (for parentheses)."""
+    """A rendered arithmetic expression: its LaTeX, its exact value, its precedence (for parentheses), and the
+    operation that made it (for step-by-step solutions; `^` marks a power of two numbers)."""
 
     latex: str
     value: sp.Rational
     prec: int  # 1 sum, 2 product, 3 power, 4 atom
+    op: str = ""
+    left: Node | None = None
+    right: Node | None = None
 
 
 def _leaf(value: sp.Rational) -> Node:
@@ -153,26 +157,42 @@ def _wrap(node: Node, below: int) -> str:
 
 def _combine(op: str, a: Node, b: Node) -> Node:
     """Apply `op` to two nodes, computing the value with sympy's exact arithmetic."""
+    if op in ("/", "over") and b.value == 0:
+        raise Redraw
     if op == "+":
-        return Node(f"{a.latex} + {b.latex}", a.value + b.value, 1)
+        return Node(f"{a.latex} + {b.latex}", a.value + b.value, 1, op, a, b)
     if op == "-":
-        return Node(f"{a.latex} - {_wrap(b, 2)}", a.value - b.value, 1)
+        return Node(f"{a.latex} - {_wrap(b, 2)}", a.value - b.value, 1, op, a, b)
     if op == "*":
-        return Node(f"{_wrap(a, 2)} \\times {_wrap(b, 3)}", a.value * b.value, 2)
+        return Node(f"{_wrap(a, 2)} \\times {_wrap(b, 3)}", a.value * b.value, 2, op, a, b)
     if op == "/":
-        if b.value == 0:
-            raise Redraw
-        return Node(f"{_wrap(a, 2)} \\div {_wrap(b, 3)}", a.value / b.value, 2)
+        return Node(f"{_wrap(a, 2)} \\div {_wrap(b, 3)}", a.value / b.value, 2, op, a, b)
     if op == "over":
-        if b.value == 0:
-            raise Redraw
-        return Node(f"\\dfrac{{{a.latex}}}{{{b.latex}}}", a.value / b.value, 4)
+        return Node(f"\\dfrac{{{a.latex}}}{{{b.latex}}}", a.value / b.value, 4, op, a, b)
     raise ValueError(f"unknown operator {op!r}")
 
 
 def _power(base: int, exponent: int) -> Node:
     body = f"\\left({base}\\right)" if base < 0 else str(base)
-    return Node(f"{body}^{{{exponent}}}", sp.Integer(base) ** exponent, 3)
+    return Node(f"{body}^{{{exponent}}}", sp.Integer(base) ** exponent, 3, "^")
+
+
+def _reduce_once(node: Node) -> Node:
+    """Evaluate the leftmost innermost operation (powers count as innermost): one step of a worked solution."""
+    if node.op == "^" or (node.op and not node.left.op and not node.right.op):
+        return _leaf(node.value)
+    if node.left.op:
+        return _combine(node.op, _reduce_once(node.left), node.right)
+    return _combine(node.op, node.left, _reduce_once(node.right))
+
+
+def _evaluation_steps(node: Node) -> list[str]:
+    """`$expr$`, `$= ...$`, ..., `$= value$`: one operation per line."""
+    steps = [f"${node.latex}$"]
+    while node.op:
+        node = _reduce_once(node)
+        steps.append(f"$= {tex(node.value) if not node.op else node.latex}$")
+    return steps
 
 
 def _tree(rng: np.random.Generator, leaves: int, ops: Sequence[str], leaf: Callable[[], Node],
@@ -224,7 +244,7 @@ def arithmetic(rng: np.random.Generator, level: int) -> Task:
     node = _tree(rng, count, ops, leaf, exact_division=True, negative_divisors=allow_negative)
     if abs(node.value) > bound or not node.value.is_Integer:
         raise Redraw
-    steps = [f"Evaluate powers first, then products and quotients, then sums: ${node.latex} = {tex(node.value)}$."]
+    steps = _evaluation_steps(node)
     return _task("arithmetic", f"Compute ${node.latex}$.", node.value, "integer", steps)
 
 
@@ -236,6 +256,19 @@ FRACTION_LEVELS: dict[int, tuple[int, int, tuple[str, ...], bool]] = {
     4: (4, 12, ("+", "-", "*", "/"), True),
     5: (4, 15, ("+", "-", "*", "/"), True),
 }
+
+
+def _common_denominator_steps(node: Node) -> list[str]:
+    """The schoolbook steps for a sum or difference of two positive fractions."""
+    a, b = node.left.value, node.right.value
+    common = sp.ilcm(a.q, b.q)
+    p, q = a.p * common // a.q, b.p * common // b.q
+    total = p + q if node.op == "+" else p - q
+    steps = [f"${node.latex}$", f"$= \\frac{{{p}}}{{{common}}} {node.op} \\frac{{{q}}}{{{common}}}$",
+             f"$= {'-' if total < 0 else ''}\\frac{{{abs(total)}}}{{{common}}}$"]
+    if sp.Rational(total, common).q != common:
+        steps.append(f"$= {tex(node.value)}$")
+    return steps
 
 
 @_family("fractions")
@@ -258,8 +291,7 @@ def fractions(rng: np.random.Generator, level: int) -> Task:
         node = _tree(rng, count, ops, leaf, exact_division=False)
     if node.value.q > 10_000 or abs(node.value.p) > 100_000:
         raise Redraw
-    steps = ["Bring the fractions to a common denominator (invert the divisor for a division).",
-             f"${node.latex} = {tex(node.value)}$ in lowest terms."]
+    steps = _common_denominator_steps(node) if level == 1 else _evaluation_steps(node)
     return _task("fractions", f"Compute ${node.latex}$ and give the result as a fraction in lowest terms.",
                  node.value, _number_type(node.value), steps)
 
