@@ -51,6 +51,13 @@ def test_reads_common_answer_forms(completion: str, reference: dict) -> None:
     assert verdict.status == VerdictStatus.CORRECT and verdict.score == 1.0, verdict.reason
 
 
+def test_unit_written_just_outside_the_box_counts_but_is_not_the_asked_format() -> None:
+    for completion in (r"\boxed{2.15}\,\text{s}", r"$\boxed{2.15}$ s.", r"\boxed{2.15} seconds"):
+        verdict = V.verify(completion, ref(2.15, "s"))
+        assert verdict.score == 1.0 and verdict.details["format_ok"] is False, completion
+    assert V.verify(r"\boxed{2.15}. So that is it", ref(2.15, "s")).status == VerdictStatus.UNPARSEABLE
+
+
 def test_design_note_unit_traps() -> None:
     assert V.verify(r"\boxed{5\ \text{m s}}", ref(0.005, "s")).score == 0  # metre·second, not milliseconds
     gram = V.verify(r"\boxed{9.81\ \text{g}}", ref(9.81, "m/s^2"))  # g is a gram, not gravity

@@ -80,9 +80,9 @@ def matching_paren(text: str, open_index: int) -> int:
     return -1
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` (or `\\fbox{...}`) with balanced braces, in one linear pass (a scan
-    from every opening would be quadratic on adversarial text)."""
+def last_boxed_span(text: str) -> tuple[int, int] | None:
+    """(index of `{`, index of its `}`) of the last `\\boxed{...}` (or `\\fbox{...}`) with balanced braces, in
+    one linear pass (a scan from every opening would be quadratic on adversarial text)."""
     starts = {m.end() - 1 for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)}
     if not starts:
         return None
@@ -95,15 +95,27 @@ def last_boxed(text: str) -> str | None:
             opened = stack.pop()
             if opened in starts and (best is None or opened > best[0]):
                 best = (opened, i)
-    return None if best is None else text[best[0] + 1:best[1]]
+    return best
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last `\\boxed{...}`."""
+    span = last_boxed_span(text)
+    return None if span is None else text[span[0] + 1:span[1]]
 
 
 def find_final_answer(text: str) -> tuple[str, str] | None:
-    """(answer text, how it was found): the last `\\boxed{}`, else the text after an "answer" cue, else the right
-    side of the last `=`/`≈`. The caller decides what the form is worth (format reward)."""
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed, "boxed"
+    """(answer text, how it was found): the last `\\boxed{}` ("boxed"; "boxed_unit_outside" when the box holds a
+    bare number and a unit follows it, as in `\\boxed{2.15}\\,\\text{s}`), else the text after an "answer" cue,
+    else the right side of the last `=`/`≈`. The caller decides what the form is worth (format reward)."""
+    span = last_boxed_span(text)
+    if span is not None:
+        content = text[span[0] + 1:span[1]]
+        tail = text[span[1] + 1:span[1] + 60].split("\n", 1)[0]
+        tail = re.sub(r"^(?:\s|\\[,;: !]|\$|\\\)|\\\])*", "", tail)
+        if not re.search(r"[A-Za-z°%Ωµμ]", content) and re.match(r"\\(?:text|mathrm|rm|,)|[A-Za-zΩµμ°%]", tail):
+            return f"{content} {tail}", "boxed_unit_outside"
+        return content, "boxed"
     lines = text.split("\n")
     for pattern, form in ((_ANSWER_CUE, "cue"), (_RELATION, "equation")):
         found = _last_followed_by_digit(pattern, lines)
