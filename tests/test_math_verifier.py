@@ -267,3 +267,37 @@ def test_random_different_fractions_are_never_equal(a: object, b: object) -> Non
 def test_parse_answer_reads_whole_input() -> None:
     answer, _ = parse_answer("\\frac{1}{2} + x")
     assert sp.simplify(answer.expr - (sp.Rational(1, 2) + sp.Symbol("x"))) == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("answer", "reference"), [
+    ("18 - 13", "5"), ("\\frac{10}{2}", "5"), ("\\sqrt{16}", "4"), ("\\log_2 8", "3"), ("2^3", "8"),
+    ("3 \\cdot 4", "12"), ("0.5 + 0.25", "0.75"),
+])
+def test_require_evaluated_rejects_arithmetic_left_to_do(answer: str, reference: str) -> None:
+    assert check(boxed(answer), reference).correct is True
+    verdict = check(boxed(answer), reference, require_evaluated=True)
+    assert verdict.correct is False and "unevaluated" in verdict.reason
+
+
+@pytest.mark.parametrize(("answer", "reference"), [
+    ("5", "5"), ("-5", "-5"), ("\\frac{3}{4}", "0.75"), ("3/4", "\\frac34"), ("2\\frac13", "\\frac73"),
+    ("3\\times 10^8", "300000000"), ("10^{6}", "1000000"), ("0.75", "\\frac{3}{4}"), ("3\\sqrt{2}", "\\sqrt{18}"),
+    ("\\frac{\\pi}{4}", "\\pi/4"), ("x > 4", "(4, \\infty)"), ("(4, \\infty)", "x > 4"),
+])
+def test_require_evaluated_accepts_plain_notation(answer: str, reference: str) -> None:
+    verdict = check(boxed(answer), reference, require_evaluated=True)
+    assert verdict.correct is True, verdict.reason
+
+
+def test_require_evaluated_rejects_an_unsolved_inequality() -> None:
+    assert check(boxed("2x - 3 > 5"), "x > 4").correct is True
+    assert check(boxed("2x - 3 > 5"), "x > 4", require_evaluated=True).correct is False
+
+
+@pytest.mark.parametrize(("answer", "reference"), [
+    ("14.4", "14.4 \\text{ km/h}"), ("14.4 \\text{ km/h}", "14.4"), ("9.8", "9.8\\,\\text{m/s}^2"),
+    ("\\begin{pmatrix}1&2\\\\ 3&4\\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"),
+])
+def test_compound_units_and_spaced_matrix_rows(answer: str, reference: str) -> None:
+    verdict = check(boxed(answer), reference)
+    assert verdict.correct is True, verdict.reason

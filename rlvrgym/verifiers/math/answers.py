@@ -73,9 +73,11 @@ class Ordered:
 
 @dataclass(frozen=True)
 class RealSet:
-    """Intervals, unions of them, inequalities in one variable, the empty set: all as a sympy set of reals."""
+    """Intervals, unions of them, inequalities in one variable, the empty set: all as a sympy set of reals.
+    `unevaluated` marks an inequality left unsolved (`2x - 3 > 5`) for `require_evaluated`."""
 
     value: sp.Set
+    unevaluated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ UNIT_WORDS = (
     "|percent|radians?|rad|people|persons?|students?|ways|times|points?|items?|marbles|cookies|books|pages"
 )
 _TEXT_CMD = r"\\(?:text|textrm|textnormal|mathrm|mbox|textup|mathit|textit|textsf|mathsf)"
-_TRAILING_TEXT_UNIT = re.compile(_TEXT_CMD + r"\s*\{\s*([A-Za-z][A-Za-z .]*?)\s*\}(\s*\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_TRAILING_TEXT_UNIT = re.compile(_TEXT_CMD + r"\s*\{\s*([A-Za-z][A-Za-z .]*(?:/[A-Za-z][A-Za-z .^0-9]*)?)\s*\}"
+                                 r"(\s*\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _TRAILING_PLAIN_UNIT = re.compile(r"(?<=[\d}\)])\s*(?:" + UNIT_WORDS + r")(?:\s*\^\s*\{?[23]\}?)?\s*$")
 _UNIT_SET = {u for u in re.split(r"\|", UNIT_WORDS) if u.isalpha()} | {"seconds", "minutes", "hours", "days",
                                                                       "units", "degrees", "dollars", "meters"}
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])")
-_SPACES = re.compile(r"\\(?:,|;|:|!|\s|quad(?![A-Za-z])|qquad(?![A-Za-z])|enspace(?![A-Za-z])|thinspace"
+_SPACES = re.compile(r"\\\\|\\(?:,|;|:|!|\s|quad(?![A-Za-z])|qquad(?![A-Za-z])|enspace(?![A-Za-z])|thinspace"
                      r"(?![A-Za-z])|medspace(?![A-Za-z]))|~")
 _MIXED = re.compile(r"(?<![\w.^}{)])(\d+)\s*\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))(?![\w{(\\])")
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d]|\.\d|,\d)")
@@ -60,7 +61,7 @@ def normalize(text: str, *, join_thousands: bool = True, dropped: list[str] | No
     s = re.sub(r"\\[dt]binom(?![A-Za-z])", r"\\binom", s)
     s = s.replace("{,}", "")
     s = re.sub(r"(\d)\\,(\d{3})(?!\d)", r"\1\2", s)  # 1\,000 is a thousands separator, not a space
-    s = _SPACES.sub(" ", s)
+    s = _SPACES.sub(lambda m: m.group() if m.group() == "\\\\" else " ", s)  # keep \\ (matrix row breaks)
     # Decorations: degree marks, percent and dollar signs carry no value of their own (math.md, "Decorations").
     s, n = re.subn(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°", "", s)
     if n:
@@ -92,5 +93,5 @@ def _mixed_number(m: re.Match[str]) -> str:
     """2\\frac13 is the mixed number 7/3 (math.md, "Numbers"), when the fraction is proper."""
     whole, num, den = m.group(1), m.group(2) or m.group(3), m.group(4) or m.group(5)
     if int(num) < int(den):
-        return f"({whole}+\\frac{{{num}}}{{{den}}})"
+        return f"\\frac{{{int(whole) * int(den) + int(num)}}}{{{den}}}"  # a literal: not arithmetic left undone
     return m.group(0)

@@ -152,6 +152,7 @@ class Parser:
         self.abs_depth = 0
         self.decimals: list[sp.Rational] = []
         self.unevaluated: list[str] = []
+        self.scientific = False  # the factor just parsed was a power of ten (3 \times 10^8 is notation)
 
     # -- token helpers ---------------------------------------------------------------------------------------
     def peek(self, offset: int = 0) -> Token | None:
@@ -235,8 +236,20 @@ class Parser:
             right = self.scalar(self.parse_term(), "add")
             left = self.scalar(node, "add")
             sign = {"+": 1, "-": -1, r"\pm": PM, r"\mp": -PM}[op]
+            self.note_arithmetic(left, right)
             node = sp.Add(left, sign * right)
         return node
+
+    def note_arithmetic(self, left: sp.Expr, right: sp.Expr, *, fraction: bool = False) -> None:
+        """Record arithmetic on two numbers left for the reader (`18 - 13`): `require_evaluated` rejects it when
+        the reference is a plain number. A fraction in lowest terms (`3/4`) and `a \\times 10^k` are notations."""
+        if not (left.is_number and right.is_number) or left.has(PM) or right.has(PM):
+            return
+        if fraction and left.is_Integer and right.is_Integer and right > 1 and sp.gcd(left, right) == 1:
+            return
+        if right.is_Integer and right > 1 and sp.log(right, 10).is_Integer and self.scientific:
+            return
+        self.unevaluated.append("arithmetic")
 
     def parse_term(self) -> object:
         node = self.parse_unary()
@@ -251,12 +264,16 @@ class Parser:
                 if tok.text in DIVIDE:
                     if right == 0:
                         raise ParseFailure("division by zero")
+                    self.note_arithmetic(left, right, fraction=True)
                     node = sp.Mul(left, sp.Pow(right, -1))
                 else:
+                    self.note_arithmetic(left, right)
                     node = sp.Mul(left, right)
             elif self.starts_factor(tok):
                 right = self.scalar(self.parse_power(), "multiply")
-                node = sp.Mul(self.scalar(node, "multiply"), right)
+                left = self.scalar(node, "multiply")
+                self.note_arithmetic(left, right)
+                node = sp.Mul(left, right)
             else:
                 return node
 
@@ -286,8 +303,14 @@ class Parser:
         if self.at("^", "**"):
             self.next()
             exponent = self.parse_exponent()
-            node = make_pow(self.scalar(node, "raise"), exponent)
+            base = self.scalar(node, "raise")
+            self.scientific = base == 10
+            if base != 10:
+                self.note_arithmetic(base, exponent)
+            node = make_pow(base, exponent)
             node = self.parse_factorials(node)
+        else:
+            self.scientific = False
         return node
 
     def parse_exponent(self) -> sp.Expr:
@@ -438,6 +461,8 @@ class Parser:
             arg = self.scalar(self.parse_power(), "apply a function to")
             while (tok := self.peek()) is not None and self.starts_factor(tok, allow_functions=False):
                 arg = sp.Mul(arg, self.scalar(self.parse_power(), "apply a function to"))
+        if arg.is_number:
+            self.unevaluated.append("function")
         if power is not None and power == -1 and name in INVERSE:
             return INVERSE[name](arg)
         value = sp.log(arg, base) if base is not None else FUNCTIONS[name](arg)
@@ -501,14 +526,21 @@ class Parser:
             den = self.parse_command_arg()
             if den == 0:
                 raise ParseFailure("division by zero")
+            self.note_arithmetic(num, den, fraction=True)
             return sp.Mul(num, sp.Pow(den, -1))
         if name == "sqrt":
             if self.at("["):
                 self.next()
                 n = self.scalar(self.parse_additive(), "use as a root index")
                 self.expect("]")
-                return _real_root(self.parse_command_arg(), n)
-            return sp.sqrt(self.parse_command_arg())
+                arg = self.parse_command_arg()
+                value = _real_root(arg, n)
+            else:
+                arg = self.parse_command_arg()
+                value = sp.sqrt(arg)
+            if arg.is_number and value.is_Rational:
+                self.unevaluated.append("arithmetic")  # \sqrt{16} is 4 left unevaluated
+            return value
         if name == "binom":
             n, k = self.parse_command_arg(), self.parse_command_arg()
             if n.is_Integer and n > 100_000:
@@ -674,7 +706,8 @@ def _relation_to_set(rel: Inequality) -> sp.Set:
         return sp.S.Reals
     if expr is sp.false:
         return sp.S.EmptySet
-    return sp.solve_univariate_inequality(expr, real, relational=False)
+    solved = sp.solve_univariate_inequality(expr, real, relational=False)
+    return solved.subs(real, var) if solved.has(real) else solved
 
 
 def _convert(node: object, item: _Item) -> list[Answer]:
@@ -715,9 +748,16 @@ def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
     if "=" in node.ops:
         raise ParseFailure("a chain mixes = with inequalities")
     result: sp.Set = sp.S.Reals
+    solved = True
     for (left, right), op in zip(itertools.pairwise(parts), node.ops, strict=True):
         result = sp.Intersection(result, _relation_to_set(Inequality(left, op, right)))
-    return [RealSet(result)]
+        solved = solved and _is_solved(left, right)
+    return [RealSet(result, unevaluated=() if solved else ("unsolved inequality",))]
+
+
+def _is_solved(left: sp.Expr, right: sp.Expr) -> bool:
+    """`x > 4` is solved; `2x - 3 > 5`, the question copied back, is not."""
+    return any(isinstance(a, sp.Symbol) and b.is_number and not b.has(PM) for a, b in ((left, right), (right, left)))
 
 
 def _single(answers: list[Answer], what: str) -> Answer:
