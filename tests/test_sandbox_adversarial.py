@@ -136,7 +136,7 @@ def test_host_is_healthy_and_no_container_is_left_behind(docker_ready: None) -> 
                                            ExecStatus.TIMEOUT]
     assert sandbox.recycled >= 4
     sandbox.close()
-    left = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
+    left = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"}, sparse=True)
     assert left == []
     # no process of the sandbox uids survives on the host (containers share its kernel)
     survivors = []
@@ -149,7 +149,34 @@ def test_host_is_healthy_and_no_container_is_left_behind(docker_ready: None) -> 
                 continue
             if uid in (10001, 10002):
                 survivors.append(p)
-    others = client.containers.list(filters={"label": LABEL})  # other live sandboxes (e.g. the module fixture)
+    others = client.containers.list(filters={"label": LABEL}, sparse=True)  # other live sandboxes
     if not others:
         assert survivors == []
     assert os.getloadavg()[0] < 50
+
+
+CALLS = {"setup": [], "aliases": {"candidate": "f"}, "units": [
+    {"kind": "stmt", "src": "assert candidate(1) == 1", "test": True},
+    {"kind": "stmt", "src": "assert candidate(2) == 2", "test": True}]}
+
+
+@pytest.mark.parametrize("name,program,first", [
+    ("floods_the_answer_channel",
+     "import os, threading\ndef flood():\n    while True:\n        os.write(4, b'{}\\n' * 1000)\n"
+     "def f(x):\n    if x == 1:\n        threading.Thread(target=flood, daemon=True).start()\n"
+     "        import time\n        time.sleep(10)\n    return x\n", ("output_limit", "timeout", "crashed")),
+    ("answers_with_deep_nesting", "import os\ndef f(x):\n    if x == 1:\n"
+     "        os.write(4, b'[' * 500000 + b'\\n')\n        import time\n        time.sleep(10)\n    return x\n",
+     ("failed",)),
+    ("stops_reading_its_requests", "import os\nos.close(3)\ndef f(x):\n    return x\n", ("crashed", "timeout")),
+])
+def test_hostile_calls_candidate_fails_its_tests_not_the_sandbox(docker_sandbox: DockerSandbox, name: str,
+                                                                  program: str, first: tuple[str, ...]) -> None:
+    r = docker_sandbox.run(Job(files={"solution.py": program}, kind="calls", calls=CALLS, timeout=20,
+                               limits=Limits(test_timeout=2.0)))
+    assert r.status == ExecStatus.OK, (name, r)  # never a sandbox_error: the candidate's fault is its fail
+    statuses = [rec["status"] for rec in r.records]
+    assert statuses[0] in first, (name, statuses)
+    if name != "stops_reading_its_requests":
+        assert statuses[1] == "passed", (name, statuses)  # a fresh candidate process serves the next test
+    assert probe(docker_sandbox) == ([], [])

@@ -116,8 +116,9 @@ def janitor(client: Any, owner: str | None = None) -> int:
     """Remove labelled sandbox containers of `owner`, or (no owner) those whose owner process is gone; returns how
     many. Containers of other live processes are left alone: several trainers may share one engine."""
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        label = c.labels.get(OWNER_LABEL, "")
+    # sparse: no per-container inspect, which races with containers other sandboxes are removing right now
+    for c in client.containers.list(all=True, filters={"label": LABEL}, sparse=True):
+        label = (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
         if label == owner if owner is not None else not _owner_alive(label):
             try:
                 c.remove(force=True)

@@ -36,7 +36,7 @@ JOB_DIR = BASE + "/job"  # root-owned, 0755: the candidate reads solution.py, ca
 SCRATCH = BASE + "/scratch"  # root-owned, 01777: the candidate's cwd and $HOME
 SOLUTION = JOB_DIR + "/solution.py"
 WIPE_DIRS = (SCRATCH,) if LOCAL else ("/tmp", "/dev/mqueue", "/dev/shm", "/var/tmp", "/run/lock")
-_spawned = set()  # local mode: process groups to kill
+_spawned = {CANDIDATE_UID: set(), DRIVER_UID: set()}  # local mode: process groups to kill, by role
 OOM_CONTROL = "/sys/fs/cgroup/memory/memory.oom_control"
 MAX_LINE = 1 << 20  # one message from the candidate side; longer is an output-limit violation
 RUNNER = os.path.abspath(__file__)
@@ -248,13 +248,14 @@ def kill_uids(uids):
     double-forked escapees that a process-group kill misses. Needs no fork, so it works when the pid limit is full.
     Local mode can only kill the process groups it started."""
     if LOCAL:
-        for pgid in list(_spawned):
+        for pgid in [p for uid in uids for p in _spawned[uid]]:
             for sig in (signal.SIGSTOP, signal.SIGKILL):
                 try:
                     os.killpg(pgid, sig)
                 except OSError:
                     pass
-        _spawned.clear()
+        for uid in uids:
+            _spawned[uid].clear()
         reap()
         return
     for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -368,7 +369,7 @@ def spawn_candidate(argv, fds, limits):
     """Fork, enter the candidate identity, exec `argv`. Returns the pid."""
     pid = os.fork()
     if pid != 0:
-        _spawned.add(pid)
+        _spawned[CANDIDATE_UID].add(pid)
         return pid
     try:
         enter_candidate(fds, limits)
@@ -406,7 +407,7 @@ class Zygote:
     def spawn(self, fds, limits):
         targets = sorted(fds)
         pid = self.request({"op": "spawn", "targets": targets, "limits": limits}, [fds[t] for t in targets])["pid"]
-        _spawned.add(pid)
+        _spawned[CANDIDATE_UID].add(pid)
         return pid
 
     def wait(self, pid):
@@ -702,10 +703,9 @@ def driver_main(job, rfd, wfd):
                 for line in lines.feed():
                     try:
                         msg = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(msg, dict):
-                        pending.append(msg)
+                    except Exception:  # deep nesting raises RecursionError: still the candidate's fault
+                        msg = {"malformed": True}
+                    pending.append(msg if isinstance(msg, dict) else {"malformed": True})
                 if lines.eof:
                     os._exit(3)
 
@@ -735,10 +735,18 @@ def driver_main(job, rfd, wfd):
         return f"the candidate process ended ({status or 'exit'} {code})"
 
     def restart(reason):
-        out({"restart": reason})
+        """A fresh candidate. Whatever the old one still had in flight is dropped up to the runner's marker."""
+        state["gen"] = state.get("gen", 0) + 1
+        out({"restart": reason, "gen": state["gen"]})
         state["alive"] = False
-        pending.clear()
-        wait_ready(time.monotonic() + test_timeout + 5)
+        deadline = time.monotonic() + test_timeout + 5
+        try:
+            while recv(deadline).get("restarted") != state["gen"]:
+                pass
+        except CandidateTimeout:
+            state.update(loaded=False, load_error="the candidate could not be restarted")
+            return
+        wait_ready(deadline)
 
     def call(name, args, kwargs):
         if not state["alive"]:
@@ -760,6 +768,8 @@ def driver_main(job, rfd, wfd):
                     raise CandidateDied("output_limit" if st == "output_limit" else "memory",
                                         f"the candidate process was killed ({st or 'out of memory'})")
                 raise CandidateDied("crashed", died_message(msg))
+            if msg.get("malformed"):
+                raise RuntimeError("the candidate sent a malformed answer")
             if msg.get("seq") != seq:
                 continue
             if "ok" in msg:
@@ -838,6 +848,7 @@ def driver_main(job, rfd, wfd):
             if began:
                 if state["alive"] and record["status"] != "timeout":
                     out({"to": "candidate", "msg": {"op": "end"}})
+                    msg = {}
                     try:
                         while True:
                             msg = recv(time.monotonic() + 2.0)
@@ -960,18 +971,18 @@ def run_calls(job, wake_r):
             os._exit(4)
     os.close(d_in_r)
     os.close(d_out_w)
+    os.set_blocking(d_in_w, False)
     if LOCAL:
-        _spawned.add(dpid)
+        _spawned[DRIVER_UID].add(dpid)
     driver = Lines(d_out_r)
-    cand = {"pid": None, "req": -1, "resp": None, "out": {}, "since": 0}
+    cand = {"pid": None, "req": -1, "resp": None, "out": {}, "since": 0, "to": bytearray()}
     records, done, status, cpu, maxrss = [], None, "ok", 0.0, 0
     events = []
 
+    to_d = bytearray()  # runner -> driver, written as the driver reads: a flood must never block the runner
+
     def to_driver(obj):
-        try:
-            write_all(d_in_w, (json.dumps(obj) + "\n").encode())
-        except OSError:
-            pass
+        to_d.extend((json.dumps(obj) + "\n").encode())
 
     def stop_candidate(reason):
         nonlocal cpu, maxrss
@@ -1001,7 +1012,9 @@ def run_calls(job, wake_r):
             os.close(fd)
         for fd in (out_r, err_r):
             os.set_blocking(fd, False)
-        cand.update(pid=pid, req=req_w, resp=Lines(resp_r), out={out_r: 1, err_r: 2}, since=output.total)
+        cand.update(pid=pid, req=req_w, resp=Lines(resp_r), out={out_r: 1, err_r: 2}, since=output.total, answered=0,
+                    to=bytearray())
+        os.set_blocking(req_w, False)
 
     start_candidate()
     try:
@@ -1013,9 +1026,26 @@ def run_calls(job, wake_r):
             watch = [driver.fd, wake_r]
             if cand["pid"] is not None:
                 watch += [cand["resp"].fd, *cand["out"]]
-            r, _, _ = select.select(watch, [], [], min(left, 0.5))
+            wlist = [d_in_w] if to_d else []
+            if cand["pid"] is not None and cand["to"]:
+                wlist.append(cand["req"])
+            r, w, _ = select.select(watch, wlist, [], min(left, 0.5))
             if wake_r in r:
                 read_some(wake_r)
+            if d_in_w in w:
+                try:
+                    del to_d[:os.write(d_in_w, to_d[:1 << 16])]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    to_d.clear()
+            if cand["pid"] is not None and cand["req"] in w:
+                try:
+                    del cand["to"][:os.write(cand["req"], cand["to"][:1 << 16])]
+                except BlockingIOError:
+                    pass
+                except OSError:  # the candidate closed its end: it is gone for all the driver cares
+                    stop_candidate("exit")
             if cand["pid"] is not None:
                 for fd in list(cand["out"]):
                     if fd in r:
@@ -1028,11 +1058,9 @@ def run_calls(job, wake_r):
                     stop_candidate("output_limit")
             if cand["pid"] is not None and cand["resp"].fd in r:
                 for line in cand["resp"].feed():
-                    try:
-                        write_all(d_in_w, line + b"\n")
-                    except OSError:
-                        pass
-                if cand["resp"].overflow:
+                    to_d.extend(line + b"\n")
+                    cand["answered"] += len(line) + 1
+                if cand["resp"].overflow or cand["answered"] > budget:
                     stop_candidate("output_limit")
                 elif cand["resp"].eof:
                     stop_candidate("exit")
@@ -1046,14 +1074,13 @@ def run_calls(job, wake_r):
                         if cand["pid"] is not None:
                             if msg["msg"].get("op") == "begin":
                                 cand["since"] = output.total
-                            try:
-                                write_all(cand["req"], (json.dumps(msg["msg"]) + "\n").encode())
-                            except OSError:
-                                stop_candidate("exit")
+                                cand["answered"] = 0
+                            cand["to"].extend((json.dumps(msg["msg"]) + "\n").encode())
                         else:
                             to_driver({"event": "died", "status": "exit", "exit_code": None})
                     elif "restart" in msg:
                         stop_candidate(None)
+                        to_driver({"restarted": msg.get("gen")})  # everything before this is the old candidate's
                         start_candidate()
                     elif "record" in msg:
                         records.append(msg)
