@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 #: Sub-command groups that live with their part of the package: module -> function(subparsers).
 PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
-                 "rlvrgym.agents.bench.cli": "add_bench_commands"}
+                 "rlvrgym.agents.bench.cli": "add_bench_commands",
+                 "rlvrgym.tasks.proof_export": "add_export_steps_command"}
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

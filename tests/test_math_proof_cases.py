@@ -80,6 +80,10 @@ CASES: list[Case] = [
     ("plain text lines", ID_POLY, "x(x+2) - 2x = x^2 + 2x - 2x\n= x^2", -1, True),
     ("with a justification", ID_POLY, "$x(x+2) - 2x = x^2 + 2x - 2x \\quad \\text{(expand)}$\n"
      "$= x^2$ (by cancelling)", -1, True),
+    ("letters before a power", {"kind": "identity", "lhs": "a(a + b)^2", "rhs": "a^3 + 2a^2b + ab^2"},
+     "$a(a + b)^2 = a(a^2 + 2ab + b^2)$\n$= a^3 + 2a^2b + ab^2$", -1, True),
+    ("x e to the x without spaces", {"kind": "derivative", "function": "x^2 e^x", "variable": "x"},
+     "$\\frac{d}{dx}(x^2e^x) = 2xe^x + x^2e^x$", -1, True),
     # ---- identities: wrong ------------------------------------------------------------------------------------
     ("dropped middle term", ID_SQ, "$(x+1)^2 = (x+1)(x+1)$\n$= x^2 + 1$\n$= x^2 + 2x + 1$", 1, False),
     ("wrong first step", ID_SQ, "$(x+1)^2 = x^2 + 1^2$\n$= x^2 + 2x + 1$", 0, False),

@@ -230,9 +230,9 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
     elif level == 3:
         n = _int(rng, 2, 6)
         g, dg = _pick(rng, [("\\sin x", "\\cos x"), ("e^x", "e^x"), ("\\cos x", "-\\sin x")])
-        f = f"x^{n}{g}"
+        f = f"x^{n} {g}"
         steps = [f"{d}({f}) = {d}(x^{n}) \\cdot {g} + x^{n} \\cdot {d}({g})",
-                 f"= {n}x^{n - 1}{g} + x^{n}({dg})" if n > 2 else f"= 2x{g} + x^2({dg})"]
+                 f"= {n}x^{n - 1} {g} + x^{n}({dg})" if n > 2 else f"= 2x {g} + x^2({dg})"]
     elif level == 4:
         a, b, n = _int(rng, 2, 5), _nonzero(rng, -5, 5), _int(rng, 2, 5)
         inner = poly(a, 0, b)
