@@ -102,6 +102,12 @@ def accuracy(rng: np.random.Generator, n: int) -> dict[str, float]:
         rlc = solve("rlc_circuit", resistance=res, inductance=ind, capacitance=c_, voltage=vb, t=t_end)
         ode = solve_ivp(lambda _t, s, ll=ind, rr=res, cc=c_, vb=vb: [s[1], (vb - rr * s[1] - s[0] / cc) / ll],
                         (0, t_end), [0.0, 0.0], method="DOP853", rtol=1e-13, atol=1e-18)
+        rs = [float(x) for x in 10 ** rng.uniform(0, 4, 5)]
+        bridge = solve("dc_bridge", r1=rs[0], r2=rs[1], r3=rs[2], r4=rs[3], r5=rs[4], voltage=vb)
+        num = rs[0] * rs[2] * (rs[1] + rs[3]) + rs[1] * rs[3] * (rs[0] + rs[2]) \
+            + rs[4] * (rs[0] + rs[1]) * (rs[2] + rs[3])
+        r_eq = num / ((rs[0] + rs[2]) * (rs[1] + rs[3]) + rs[4] * sum(rs[:4]))
+        note("dc_bridge (nodal analysis vs delta-star closed form)", rel(bridge["equivalent_resistance"], r_eq))
         note("rlc_circuit (closed form vs ODE, all regimes)", abs(rlc["capacitor_voltage"] - ode.y[0, -1] / c_) / vb)
 
     earth, r0 = 5.972e24, 7.0e6

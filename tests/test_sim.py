@@ -291,6 +291,36 @@ def test_rlc_matches_ode(resistance: float) -> None:
     assert math.isclose(out["current"], sol.y[1, -1], rel_tol=1e-8, abs_tol=1e-10 * v * math.sqrt(cap / ind))
 
 
+def bridge_equivalent(r1: float, r2: float, r3: float, r4: float, r5: float) -> float:
+    """Closed form (by a delta-star transform) with r1, r3 on the + side and r2, r4 on the - side."""
+    num = r1 * r3 * (r2 + r4) + r2 * r4 * (r1 + r3) + r5 * (r1 + r2) * (r3 + r4)
+    return num / ((r1 + r3) * (r2 + r4) + r5 * (r1 + r2 + r3 + r4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(r=st.lists(st.floats(1, 1e5), min_size=5, max_size=5), v=st.floats(-50, 50))
+def test_dc_bridge_nodal_analysis_obeys_kirchhoff_and_the_closed_form(r: list[float], v: float) -> None:
+    r1, r2, r3, r4, r5 = r
+    out = solve("dc_bridge", r1=r1, r2=r2, r3=r3, r4=r4, r5=r5, voltage=v)
+    assert close(out["equivalent_resistance"], bridge_equivalent(r1, r2, r3, r4, r5), 1e-9)
+    vc_vd = out["voltage_cd"]
+    assert math.isclose(out["bridge_current"], vc_vd / r5, rel_tol=1e-12, abs_tol=1e-15)
+    # power delivered equals the heat in the five resistors (Tellegen / energy conservation)
+    i_total = out["source_current"]
+    assert math.isclose(out["power"], v * i_total, rel_tol=1e-12, abs_tol=1e-15)
+    assert out["power"] >= 0
+
+
+def test_dc_bridge_limits() -> None:
+    balanced = solve("dc_bridge", r1=100, r2=200, r3=150, r4=300, r5=47, voltage=9)
+    assert abs(balanced["bridge_current"]) < 1e-15
+    assert close(balanced["equivalent_resistance"], (300 * 450) / 750, 1e-12)  # R5 carries nothing: (R1+R2)||(R3+R4)
+    shorted = solve("dc_bridge", r1=100, r2=200, r3=300, r4=50, r5=1e-6, voltage=9)
+    assert close(shorted["equivalent_resistance"], 100 * 300 / 400 + 200 * 50 / 250, 1e-7)  # R1||R3 + R2||R4
+    with pytest.raises(ValueError, match="r5"):  # a ratio nodal analysis cannot resolve in double precision
+        solve("dc_bridge", r1=100, r2=200, r3=300, r4=50, r5=1e-12, voltage=9)
+
+
 # --- the public API ---------------------------------------------------------------------------------------------
 
 def test_simulate_returns_si_quantities_of_the_declared_units() -> None:
@@ -301,7 +331,7 @@ def test_simulate_returns_si_quantities_of_the_declared_units() -> None:
                   "orbit": {"central_mass": EARTH, "r0": 7e6, "v0": 7.6e3}, "rc_circuit": {"resistance": 1,
                   "capacitance": 1, "voltage": 1, "t": 1}, "rl_circuit": {"resistance": 1, "inductance": 1,
                   "voltage": 1, "t": 1}, "rlc_circuit": {"resistance": 1, "inductance": 1, "capacitance": 1,
-                  "voltage": 1, "t": 1}}[name]
+                  "voltage": 1, "t": 1}, "dc_bridge": {"r1": 1, "r2": 2, "r3": 3, "r4": 4, "r5": 5, "voltage": 1}}[name]
         out = simulate(name, **params)
         assert set(out) == set(fam.outputs)
         for key, q in out.items():

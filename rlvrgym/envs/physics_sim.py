@@ -68,9 +68,10 @@ class PhysicsSimEnv(SingleTurnTextEnv):
     """
     ## Description
     Physics word problems (projectile with and without quadratic drag, friction on an incline, 1-D collisions,
-    damped springs, large-angle pendulums, Kepler orbits, RC and RL circuits) whose ground truth comes from
-    `rlvrgym.sim`: closed forms, `solve_ivp` at rtol 1e-12 for drag, Kepler's equation for orbits. Every number
-    the prompt states (g included) is the number that was simulated.
+    damped springs, large-angle pendulums, Kepler orbits, RC, RL and RLC circuits, a Wheatstone bridge) whose
+    ground truth comes from `rlvrgym.sim`: closed forms, `solve_ivp` at rtol 1e-12 for drag, Kepler's equation
+    for orbits, nodal analysis for the bridge. Every number the prompt states (g included) is the number that was
+    simulated.
 
     ## Action Space
     `UnicodeText(65536)`: the completion, with the final answer as `\\boxed{value unit}`. With `tool_calls > 0`

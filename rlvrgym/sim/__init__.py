@@ -1,7 +1,7 @@
 """Physics ground truth: `simulate(family, **params) -> dict[str, pint.Quantity]` in SI units.
 
 Families (see `FAMILIES[name].params` / `.outputs`): projectile, incline, collision_1d, spring, pendulum, orbit,
-rc_circuit, rl_circuit, rlc_circuit. The simulator computes facts; it never decides a reward.
+rc_circuit, rl_circuit, rlc_circuit, dc_bridge. The simulator computes facts; it never decides a reward.
 
 Names load lazily (PEP 562), so the verifier can import `rlvrgym.sim.units` (pint only) without paying for scipy.
 """

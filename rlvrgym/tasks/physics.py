@@ -55,6 +55,9 @@ SYMBOLS: dict[str, dict[str, str]] = {
                    "t": "s", "V_L": "V", "V_R": "V", "U": "J", "U_L": "J"},
     "rlc_circuit": {"R": "ohm", "L": "H", "C": "F", "V": "V", "ε": "V", "V_C": "V", "I": "A", "Q": "C", "q": "C",
                     "t": "s", "ω_0": "1/s", "ω_d": "1/s", "γ": "1/s", "α": "1/s", "ζ": "", "T": "s", "T_d": "s"},
+    "dc_bridge": {"R_1": "ohm", "R_2": "ohm", "R_3": "ohm", "R_4": "ohm", "R_5": "ohm", "R": "ohm", "R_{eq}": "ohm",
+                  "V": "V", "ε": "V", "V_C": "V", "V_D": "V", "V_{CD}": "V", "I": "A", "I_1": "A", "I_2": "A",
+                  "I_3": "A", "I_4": "A", "I_5": "A", "I_s": "A", "P": "W"},
 }
 
 #: Simulator output -> the symbols that name it in a solution (intermediate claims). Only unambiguous names:
@@ -76,6 +79,8 @@ CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
     "rl_circuit": {"inductor_voltage": ["V_L"], "time_constant": ["τ"]},
     "rlc_circuit": {"capacitor_voltage": ["V_C"], "period": ["T", "T_d"], "damping_ratio": ["ζ"],
                     "natural_frequency": ["ω_0"]},
+    "dc_bridge": {"equivalent_resistance": ["R_{eq}", "R_eq"], "source_current": ["I_s", "I_{total}"],
+                  "bridge_current": ["I_5", "I_{CD}"], "voltage_cd": ["V_{CD}"], "power": ["P"]},
 }
 
 WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "max_height":
@@ -91,7 +96,9 @@ WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "
          "centre", "capacitor_voltage": "the capacitor voltage at that time", "current": "the current at that time",
          "time_constant": "the time constant", "charge": "the charge on the capacitor at that time",
          "energy_stored": "the energy stored at that time", "inductor_voltage": "the voltage across the inductor "
-         "at that time"}
+         "at that time", "equivalent_resistance": "the equivalent resistance seen by the battery",
+         "source_current": "the current drawn from the battery", "bridge_current": "the current through R5, "
+         "positive from C to D"}
 
 
 def fmt(x: float, sig: int = 4) -> str:
@@ -363,9 +370,33 @@ def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
                      abs_tol=None if scale is None else 1e-3 * abs(scale), textbook=textbook, trap_reason=reason)
 
 
+def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
+    r1, r2, r3 = (rnd(float(10 ** rng.uniform(1, 3)), 2) for _ in range(3))
+    if difficulty == 1:  # balanced: R5 carries no current, the textbook series-parallel answer is exact
+        r4 = rnd(r2 * r3 / r1, 6)
+    else:
+        r4 = rnd(float(10 ** rng.uniform(1, 3)), 2)
+    r5 = rnd(float(10 ** rng.uniform(1, 3)), 2)
+    voltage = uniform(rng, 1.5, 24, 2)
+    params = {"r1": r1, "r2": r2, "r3": r3, "r4": r4, "r5": r5, "voltage": voltage}
+    out = solve("dc_bridge", **params)
+    prompt = (f"A Wheatstone bridge: an ideal {fmt(voltage)} V battery has its + terminal connected through "
+              f"R1 = {fmt(r1, 6)} Ω to node C and through R3 = {fmt(r3, 6)} Ω to node D; C connects to the - terminal "
+              f"through R2 = {fmt(r2, 6)} Ω and D through R4 = {fmt(r4, 6)} Ω; R5 = {fmt(r5, 6)} Ω joins C and D.")
+    asked = {1: _pick(rng, ["equivalent_resistance", "source_current"]),
+             2: _pick(rng, ["equivalent_resistance", "source_current"])}.get(difficulty, "bridge_current")
+    # the shortcut: ignore R5 (true only for a balanced bridge)
+    r_open = (r1 + r2) * (r3 + r4) / (r1 + r2 + r3 + r4)
+    textbook = {"equivalent_resistance": r_open, "source_current": voltage / r_open, "bridge_current": 0.0}[asked]
+    tol = 1e-3 * voltage / max(r1, r2, r3, r4, r5) if asked == "bridge_current" else None
+    return make_task("dc_bridge", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
+                     trap_reason="unbalanced bridge: R5 carries current, so it cannot be left out")
+
+
 GENERATORS: dict[str, Generator] = {
     "projectile": gen_projectile, "incline": gen_incline, "collision_1d": gen_collision, "spring": gen_spring,
     "pendulum": gen_pendulum, "orbit": gen_orbit, "rc_circuit": gen_rc, "rl_circuit": gen_rl, "rlc_circuit": gen_rlc,
+    "dc_bridge": gen_bridge,
 }
 
 
