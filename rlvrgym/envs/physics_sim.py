@@ -96,7 +96,9 @@ class PhysicsSimEnv(SingleTurnTextEnv):
     Single-turn by default: the first step ends the episode. With `tool_calls = n > 0`, up to n steps may be
     simulator calls (reward 0, not terminated); a call too close to the asked scenario is refused (and still
     counts). The first action that is not a tool call, or any action once the calls are spent, is judged and ends
-    the episode.
+    the episode. The refusal stops reading the answer off, not every workaround: interpolating between two
+    allowed scenarios, or simulating an analogous family (an RLC circuit as a damped spring), can still come close;
+    restrict `tool_families`, or keep `tool_calls=0` (the default) for evaluation.
 
     ## Arguments
     `gym.make("PhysicsSim-v0", families=None, difficulty=(1, 2, 3), split="train", tool_calls=0,
