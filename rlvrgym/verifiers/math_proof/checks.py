@@ -291,7 +291,7 @@ def describe_solutions(solutions: Sequence[Solution], variables: Sequence[sp.Sym
         return "no real solution"
     shown = []
     for s in solutions:
-        vals = [mpmath.nstr(v, 8) for v in s]
+        vals = [str(int(mpmath.nint(v))) if abs(v - mpmath.nint(v)) < 1e-20 else mpmath.nstr(v, 8) for v in s]
         shown.append(vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")")
     names = variables[0].name if len(variables) == 1 else "(" + ", ".join(v.name for v in variables) + ")"
     return f"{names} ∈ {{{', '.join(shown)}}}"
