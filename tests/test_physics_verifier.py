@@ -41,6 +41,7 @@ def ref(value: float, unit: str, **extra: object) -> dict:
     ("g = 9.81 N/kg", ref(9.81, "m/s^2")),
     ("To answer this, note that\ng = 9.81 m/s^2 here.", ref(9.81, "m/s^2")),
     ("**Answer:** **3.4 m/s**", ref(3.4, "m/s")),
+    ("I answered this in 2 steps.\nv = 9.8 m/s", ref(9.8, "m/s")),  # a cue line that does not parse falls back
     (r"\boxed{\SI{3.2}{m/s}}", ref(3.2, "m/s")),
     (r"\boxed{2.1\,\mathrm{\mu C}}", ref(2.1e-6, "C")),
     (r"\boxed{12\ \text{N}\,\text{m}}", ref(12, "J")),

@@ -34,7 +34,7 @@ from rlvrgym.verifiers.physics_parse import (
     QuantityParseError,
     angle_exponent,
     describe_dimension,
-    find_final_answer,
+    final_answer_candidates,
     parse_quantity,
     parse_unit,
 )
@@ -127,14 +127,20 @@ class PhysicsVerifier(Verifier):
     def _outcome(self, completion: str, ref_value: float, ref_unit_text: str, ref_unit: pint.Unit,
                  ref: dict[str, Any], reg: pint.UnitRegistry) -> Verdict:
         shown = f"{ref_value:.6g} {ref_unit_text}".strip()
-        found = find_final_answer(completion)
-        if found is None:
+        candidates = final_answer_candidates(completion)
+        if not candidates:
             return Verdict.unparseable("no final answer found (expected \\boxed{value unit})", format_ok=False)
-        text, form = found
-        try:
-            parsed = parse_quantity(reg, text, strict_end=form == "boxed")
-        except QuantityParseError as exc:
-            return Verdict.unparseable(f"could not read the answer: {exc}", format_ok=False, answer_text=text[:200])
+        failure: QuantityParseError | None = None
+        for text, form in candidates:
+            try:
+                parsed = parse_quantity(reg, text, strict_end=form == "boxed")
+                break
+            except QuantityParseError as exc:
+                failure = failure or exc
+        else:
+            text = candidates[0][0]
+            return Verdict.unparseable(f"could not read the answer: {failure}", format_ok=False,
+                                       answer_text=text[:200])
         needs_unit = not ref_unit.dimensionless or angle_exponent(ref_unit) != 0
         details: dict[str, Any] = {"answer_text": text[:200], "answer_form": form, "answer_value": parsed.value,
                                    "answer_unit": parsed.unit, "reference": shown}

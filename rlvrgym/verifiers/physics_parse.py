@@ -42,7 +42,7 @@ _UNIT_CHARS = re.compile(r"^[A-Za-zµμΩ_0-9\s*/().\-]+$")
 _EXPONENT = re.compile(r"\*\*\s*\(?\s*(-?\d+(?:\.\d+)?)")
 _STOPWORDS = frozenset("at in a an the is to of and or for on by as it so which this that its are was be "
                        "with from into then thus approximately about roughly".split())
-_ANSWER_CUE = re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|=)?\s*[:=]?", re.IGNORECASE)
+_ANSWER_CUE = re.compile(r"\b(?:final\s+answer|answer)\b\s*(?:is|:|=)?\s*[:=]?", re.IGNORECASE)
 _RELATION = re.compile(r"=|≈|\\approx|\\simeq|≃|\\sim\b")
 
 
@@ -102,6 +102,21 @@ def last_boxed(text: str) -> str | None:
     """Content of the last `\\boxed{...}`."""
     span = last_boxed_span(text)
     return None if span is None else text[span[0] + 1:span[1]]
+
+
+def final_answer_candidates(text: str) -> list[tuple[str, str]]:
+    """Where the final answer may be, best first: the box alone when there is one (it is authoritative), else
+    the "answer" cue's line, then the last `=` line. The caller takes the first that reads as a quantity."""
+    found = find_final_answer(text)
+    if found is None or found[1].startswith("boxed"):
+        return [found] if found else []
+    lines = text.split("\n")
+    out = []
+    for pattern, form in ((_ANSWER_CUE, "cue"), (_RELATION, "equation")):
+        candidate = _last_followed_by_digit(pattern, lines)
+        if candidate is not None:
+            out.append((candidate, form))
+    return out
 
 
 def find_final_answer(text: str) -> tuple[str, str] | None:
