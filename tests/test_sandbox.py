@@ -113,3 +113,16 @@ def test_unsafe_backend_is_never_chosen_silently() -> None:
         make_sandbox("local")
     with pytest.raises(ValueError):
         make_sandbox("chroot")
+
+
+@pytest.mark.docker
+def test_candidate_inherits_no_stray_file_descriptors(docker_sandbox: DockerSandbox) -> None:
+    """Only its stdio (and, for calls, its two harness pipes) reach the candidate: no runner, zygote or driver fd."""
+    fds = "import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))\n"
+    r = docker_sandbox.run(Job(files={"solution.py": fds}))
+    assert r.stdout.strip() == "[0, 1, 2, 3]"  # 3 is listdir's own handle
+    code = "import os\ndef fds():\n    return sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
+    calls = {"setup": [], "aliases": {"candidate": "fds"}, "units": [
+        {"kind": "stmt", "src": "assert candidate() == [0, 1, 2, 3, 4, 5]", "test": True}]}
+    r = docker_sandbox.run(Job(files={"solution.py": code}, kind="calls", calls=calls))
+    assert [rec["status"] for rec in r.records] == ["passed"], r

@@ -957,13 +957,17 @@ def run_calls(job, wake_r):
         try:
             if LOCAL:
                 os.setsid()
-            os.close(d_in_w)
-            os.close(d_out_r)
             os.close(0)
             os.dup2(os.open("/dev/null", os.O_WRONLY), 1)  # the host channel is never the driver's to write
+            signal.set_wakeup_fd(-1)
+            for name in os.listdir("/proc/self/fd"):  # the zygote's socket and the wake pipe stay behind
+                if int(name) not in (1, 2, d_in_r, d_out_w):
+                    try:
+                        os.close(int(name))
+                    except OSError:
+                        pass
             become(DRIVER_UID)
             os.chdir("/")
-            signal.set_wakeup_fd(-1)
             driver_main(job, d_in_r, d_out_w)
             os._exit(0)
         except BaseException:
