@@ -37,6 +37,7 @@ def test_shipped_set_has_fifty_distinct_problems_in_both_splits() -> None:
 def test_humaneval_source_and_names() -> None:
     he = humaneval_tasks()
     assert len(he) == 164 and he.get("HumanEval/0").reference["entry_point"] == "has_close_elements"
+    assert all("def " in t.meta["solution"] and t.meta["solution"] not in t.prompt for t in he.tasks)
     assert len(load_code_tasks("all")) == 164 + len(shipped_tasks())
     with pytest.raises(FileNotFoundError):
         load_code_tasks("no-such-file.jsonl")

