@@ -33,7 +33,8 @@ ANSWER_FORMAT = "Give the final answer with its unit as \\boxed{value unit}."
 #: Quantity tables: symbol -> unit, the names a solution may use in its equations (process checks).
 SYMBOLS: dict[str, dict[str, str]] = {
     "projectile": {"v_0": "m/s", "v": "m/s", "v_x": "m/s", "v_y": "m/s", "v_{0x}": "m/s", "v_{0y}": "m/s",
-                   "θ": "degree", "α": "degree", "g": "m/s^2", "h": "m", "h_0": "m", "H": "m", "h_{max}": "m",
+                   "θ": "degree", "θ_f": "degree", "θ_{impact}": "degree", "α": "degree", "g": "m/s^2",
+                   "h": "m", "h_0": "m", "H": "m", "h_{max}": "m",
                    "y_{max}": "m", "R": "m", "x": "m", "y": "m", "t": "s", "t_f": "s", "t_{flight}": "s",
                    "t_{apex}": "s", "t_{up}": "s", "k": "1/m", "v_f": "m/s", "v_{impact}": "m/s", "a": "m/s^2"},
     "incline": {"θ": "degree", "α": "degree", "μ_s": "", "μ_k": "", "μ": "", "g": "m/s^2", "a": "m/s^2",
@@ -66,7 +67,8 @@ SYMBOLS: dict[str, dict[str, str]] = {
 CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
     "projectile": {"range": ["R", "x_{max}"], "flight_time": ["t_f", "t_{flight}", "T_f", "t_{total}"],
                    "max_height": ["H", "h_{max}", "y_{max}", "H_{max}"],
-                   "impact_speed": ["v_f", "v_{impact}", "v_{final}"], "apex_time": ["t_{apex}", "t_{up}", "t_{top}"]},
+                   "impact_speed": ["v_f", "v_{impact}", "v_{final}"], "apex_time": ["t_{apex}", "t_{up}", "t_{top}"],
+                   "impact_angle_deg": ["θ_f", "θ_{impact}"]},
     "incline": {"acceleration": ["a"], "time": ["t"], "final_speed": ["v_f", "v_{final}"]},
     "collision_1d": {"v1": ["v_1", "v_1'", "v_{1f}"], "v2": ["v_2", "v_2'", "v_{2f}"],
                      "kinetic_energy_lost": ["ΔK", "ΔKE", "K_{lost}", "E_{lost}"], "momentum": ["p", "p_i", "p_f"],
@@ -85,6 +87,7 @@ CLAIM_SYMBOLS: dict[str, dict[str, list[str]]] = {
 
 WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "max_height":
          "the maximum height above the ground", "impact_speed": "the speed just before it hits the ground",
+         "impact_angle_deg": "the angle below the horizontal at which it hits the ground",
          "acceleration": "the acceleration of the block along the incline", "time":
          "the time the block takes to slide the distance", "final_speed": "the speed of the block after sliding "
          "the distance (0 if it never moves)", "v1": "the velocity of body 1 after the collision (positive to the "
@@ -168,7 +171,7 @@ def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
     else:
         prompt += " Neglect air resistance."
     asked = _pick(rng, ["range", "flight_time", "max_height"] if difficulty != 2
-                  else ["range", "flight_time", "impact_speed"])
+                  else ["range", "flight_time", "impact_speed", "impact_angle_deg"])
     textbook, reason = None, ""
     if drag:
         textbook = solve("projectile", **{**params, "drag_k": 0.0})[asked]
