@@ -126,6 +126,13 @@ CASES: list[Case] = [
     ("system by substitution", EQ_SYS2, "From the second equation: $y = 3x$\n$x + 6x = 7$\n$x = 1$\n$y = 3$\n"
      "$x = 1, y = 3$", -1, True),
     ("exponential equation", EQ_EXP, "$2^{x+1} = 2^4$\n$x + 1 = 4$\n$x = 3$", -1, True),
+    ("boxed bare value", EQ_LIN, "$x + 5 = -7$\n$x = -12$\n$\\boxed{-12}$", -1, True),
+    ("bare list of roots", EQ_QUAD, "$(x - 2)(x - 3) = 0$\nSo the roots are\n$2, 3$", -1, True),
+    ("system as a tuple", EQ_SYS, "$3x = 6$\n$x = 2$\n$y = 1$\n$(x, y) = (2, 1)$", -1, True),
+    ("plain-text sentences", EQ_LIN, "Subtracting 2x from both sides gives x + 5 = -7\nThen x = -12", -1, True),
+    ("labelled steps", ID_SQ, "Expand: (x+1)^2 = (x+1)(x+1)\nMultiply out: = x^2 + x + x + 1\n"
+     "Collect: = x^2 + 2x + 1", -1, True),
+    ("wrong bare value", EQ_LIN, "$x + 5 = -7$\n$\\boxed{-2}$", 1, False),
     # ---- equations: wrong -------------------------------------------------------------------------------------
     ("divide by x", EQ_X2, "Divide both sides by $x$:\n$x = 3$", 0, False),
     ("cancel a factor that can be zero", EQ_FACTOR, "$x(x - 2) = 3x$\n$x - 2 = 3$\n$x = 5$", 0, False),

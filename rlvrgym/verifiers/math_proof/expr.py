@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from rlvrgym.verifiers.math.answers import ParseFailure, RealSet, Scalar, Solutions, TooLarge
+from rlvrgym.verifiers.math.answers import Ordered, ParseFailure, RealSet, Scalar, Solutions, TooLarge
 from rlvrgym.verifiers.math.parser import parse_answer
 
 MAX_STEP_CHARS = 1000
@@ -79,6 +79,7 @@ class Part:
     operators: frozenset[str] = frozenset()
     label: bool = False
     denominators: tuple[sp.Expr, ...] = ()
+    ordered: bool = False  # a tuple `(2, 1)`: `values` are its entries
 
 
 @dataclass
@@ -167,6 +168,9 @@ class _Reader:
         if isinstance(answer, Scalar):
             values: tuple[sp.Expr, ...] = (answer.expr,)
         elif isinstance(answer, Solutions) and all(isinstance(i, Scalar) for i in answer.items):
+            values = tuple(i.expr for i in answer.items)  # type: ignore[union-attr]
+        elif isinstance(answer, Ordered) and answer.left == "(" and all(isinstance(i, Scalar) for i in answer.items):
+            ops.add("tuple")
             values = tuple(i.expr for i in answer.items)  # type: ignore[union-attr]
         else:
             raise StepSyntaxError(f"{text.strip()[:60]!r} is not an expression")
@@ -282,7 +286,10 @@ class _Reader:
         if _LABEL.match(text):
             return Part(text, (), frozenset(), label=True)
         values, ops = self.expr(text)
-        return Part(text, values, frozenset(ops), denominators=written_denominators(text) if not ops else ())
+        ordered = "tuple" in ops
+        ops.discard("tuple")
+        return Part(text, values, frozenset(ops), denominators=written_denominators(text) if not ops else (),
+                    ordered=ordered)
 
     def piece(self, text: str) -> Piece:
         if _NO_SOLUTION.match(text):

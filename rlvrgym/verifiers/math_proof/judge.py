@@ -115,6 +115,22 @@ def _assignment(piece: Piece, variables: Sequence[sp.Symbol]) -> tuple[sp.Symbol
     return None
 
 
+def _tuple_statement(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...] | None:
+    """`(2, 1)` or `(x, y) = (2, 1)` for a system: the values in the order of `variables`."""
+    if len(variables) < 2 or len(pieces) != 1 or pieces[0].member is not None:
+        return None
+    parts = pieces[0].parts
+    values = parts[-1].values if parts and parts[-1].ordered else ()
+    if len(values) != len(variables) or any(v.free_symbols for v in values):
+        return None
+    if len(parts) == 1:
+        return values
+    if len(parts) == 2 and parts[0].ordered and set(parts[0].values) == set(variables) and pieces[0].ops == ["="]:
+        order = dict(zip(parts[0].values, values, strict=True))
+        return tuple(order[v] for v in variables)
+    return None
+
+
 def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> list[Solution] | None:
     """The solution set a statement states (`x = 2 or x = -3`, `x = 1, y = 2`, `\\emptyset`), or None when the
     statement is not a statement of solutions."""
@@ -124,7 +140,15 @@ def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol])
 
     if len(pieces) == 1 and pieces[0].empty:
         return []
-    found = [_assignment(p, variables) for p in pieces]
+    tuple_point = _tuple_statement(pieces, variables)
+    if tuple_point is not None:
+        found = [(v, (value,)) for v, value in zip(variables, tuple_point, strict=True)]
+    elif len(variables) == 1 and all(len(p.parts) == 1 and not p.ops and not p.parts[0].ordered
+                                     and p.parts[0].values and not any(v.free_symbols for v in p.parts[0].values)
+                                     for p in pieces):
+        found = [(variables[0], p.parts[0].values) for p in pieces]  # `\boxed{4}`, `2, 3`: the values of x
+    else:
+        found = [_assignment(p, variables) for p in pieces]
     if not found or any(f is None for f in found):
         return None
 
@@ -259,8 +283,8 @@ class Judge:
                 raise StepSyntaxError(f"{part.text.strip()!r} is not defined in this task")
             assert self.goal.target is not None
             return self.goal.target
-        if len(part.values) != 1:
-            raise StepSyntaxError("a \\pm has no place in a chain of equal expressions")
+        if len(part.values) != 1 or part.ordered:
+            raise StepSyntaxError("a \\pm or a tuple has no place in a chain of equal expressions")
         expr = part.values[0]
         if kind == "integral":
             return self.antiderivative_slope(expr, integrals)
@@ -435,8 +459,9 @@ class Judge:
         facts, fact_reason = True, ""
         equations: list[tuple[sp.Expr, sp.Expr]] = []
         alternatives = False
+        stated = statement_solutions(pieces, variables)
         for piece in pieces:
-            if piece.member is not None or piece.empty:
+            if piece.member is not None or piece.empty or stated is not None:
                 continue
             if any(op != "=" for op in piece.ops) or len(piece.parts) < 2:
                 if len(piece.parts) == 1:
@@ -465,7 +490,6 @@ class Judge:
         written = "|".join(text_key(p.text) for piece in pieces for p in piece.parts)
         if written == self.last_key:
             return Judged(line, True, True, facts, "repeats the previous step: earns nothing", advances=False)
-        stated = statement_solutions(pieces, variables)
         system = len(variables) > 1
         try:
             if stated is not None:

@@ -21,7 +21,9 @@ _SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re
 _CONNECTOR = re.compile(
     r"^(?:(?:so|thus|hence|therefore|then|and|which gives|this gives|we get|we have|giving|i\.e\.|now)\s*,?\s+"
     r"|\\therefore\s*|\\because\s*|\\Rightarrow\s*|\\implies\s*|\\Longrightarrow\s*|=>\s*|⟹\s*|⇒\s*)+", re.I)
-_TRAIL_NOTE = re.compile(r"(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}|\((?:by|since|using|from|as)\b[^()]*\))\s*[.,;]?\s*$")
+_TRAIL_NOTE = re.compile(r"(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}|\((?:by|since|using|from|as)\b[^()]*\)"
+                         r"|\((?=[^()\\]*[A-Za-z]{4})[^()\\]*\))\s*[.,;]?\s*$")
+_LABEL = re.compile(r"^[A-Za-z][A-Za-z ,'-]*:\s+(?=\S)")
 _DECOR = re.compile(r"\\(?:nonumber|notag)\b|\\(?:tag|label)\s*\{[^{}]*\}")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "lim", "int", "ln", "or", "and",
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "frac", "cdot", "left", "right", "text",
@@ -105,10 +107,22 @@ def classify(number: int, raw: str) -> Line:
             # "Let $u = x^2$, so $du = 2x\,dx$": every relation on the line is a claim, in order.
             math = " \\implies ".join(with_relation) if with_relation else segments[-1]
         return Line(number, raw, "step", clean_math(math))
-    s = clean_math(s)
-    if not s or _is_prose(s):
+    s = clean_math(_LABEL.sub("", s, count=1))
+    if not s:
         return Line(number, raw, "prose")
+    if _is_prose(s):
+        tail = _math_tail(s)
+        return Line(number, raw, "step", tail) if tail else Line(number, raw, "prose")
     return Line(number, raw, "step", s)
+
+
+def _math_tail(s: str) -> str | None:
+    """The relation at the end of a plain-text sentence (`Subtracting 6 gives 2x = 8`), or None."""
+    words = [m for m in _WORD.finditer(s) if m.group().lower() not in _MATH_WORDS]
+    rest = clean_math(s[words[-1].end():]) if words else ""
+    if "=" in rest and rest.split("=", 1)[0].strip() and not _is_prose(rest):
+        return rest
+    return None
 
 
 def split_lines(completion: str, max_lines: int) -> tuple[list[Line], int]:
