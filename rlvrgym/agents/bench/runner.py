@@ -66,14 +66,16 @@ def _jobs(config: BenchConfig) -> Iterator[tuple[int, int, int]]:
 def _new_record(env_id: str, index: int, sample: int, seed: int) -> dict[str, Any]:
     return {"env_id": env_id, "task_index": index, "sample": sample, "seed": seed, "task_id": None, "kind": None,
             "difficulty": None, "prompt": None, "completion": None, "turns": [], "reward": 0.0, "success": False,
-            "status": None, "verdict": None, "reward_breakdown": {}, "steps": 0, "policy_s": 0.0, "verify_s": 0.0,
-            "error": None, "policy_info": None}
+            "status": None, "verdict": None, "reward_breakdown": {}, "steps": 0, "reset_s": 0.0, "policy_s": 0.0,
+            "verify_s": 0.0, "error": None, "policy_info": None}
 
 
 def _reset(slot: _Slot) -> None:
     rec = slot.record
+    start = time.perf_counter()
     try:
         obs, info = slot.env.reset(seed=rec["seed"])
+        rec["reset_s"] = time.perf_counter() - start
     except Exception as exc:
         rec.update(status=ENV_ERROR, error=f"reset failed: {type(exc).__name__}: {exc}")
         slot.done = True

@@ -54,7 +54,8 @@ def env_metrics(records: Sequence[dict[str, Any]], expected_reward: float | None
         "pass_at_k": {str(k): v for k, v in pass_at_k_curve([[bool(x) for x in t] for t in success], samples).items()},
         "steps_mean": float(np.mean([r["steps"] for r in records])),
         "statuses": dict(sorted(Counter(str(r["status"]) for r in records).items())),
-        "latency_s": {"policy": percentiles([r["policy_s"] for r in records]),
+        "latency_s": {"reset": percentiles([r.get("reset_s", float("nan")) for r in records]),
+                      "policy": percentiles([r["policy_s"] for r in records]),
                       "verifier": percentiles([r["verify_s"] for r in records if r["steps"]])},
         "by_difficulty": {d: clustered_rate(v) for d, v in sorted(difficulty.items())},
     }

@@ -1,0 +1,74 @@
+"""Benchmark of the benchmark runner: episodes per second per environment and batch size, against the bare verifier.
+
+    .venv/bin/python benchmarks/bench_runner.py [--episodes 64] [--env MathAnswer-v0 ...] [--batch-sizes 1 8 32]
+
+The policy is the oracle (it costs nothing, so the time is the runner's and the verifier's). The baseline is the
+environment's own verifier judging the same completions with `verify_batch` (its worker pool or sandbox in parallel):
+what the runner adds on top of it (resets, which draw the tasks, threads, logging, metrics, report) is the
+difference; the reset column shows how much of it is the environment's own task generation. Prints a markdown
+table; no plots are written (`plots=False`) so the numbers are the loop alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import gymnasium as gym
+
+import rlvrgym  # noqa: F401  (registers the environments)
+from rlvrgym.agents.bench import BenchConfig, run_bench
+from rlvrgym.agents.policies import OraclePolicy
+from rlvrgym.envs import ENVIRONMENTS
+
+
+def baseline(env_id: str, episodes: int) -> float:
+    """Episodes per second of `verify_batch` alone on the oracle's completions of the same tasks."""
+    env = gym.make(env_id, split="test")
+    oracle = OraclePolicy()
+    completions, references = [], []
+    for i in range(episodes):
+        env.reset(seed=i)
+        completions += oracle.act([""], envs=[env])
+        references.append(env.unwrapped.task.reference)
+    verifier = env.unwrapped.verifier
+    verifier.verify_batch(completions[:2], references[:2])  # warm the pool: start-up is not throughput
+    start = time.perf_counter()
+    verifier.verify_batch(completions, references)
+    seconds = time.perf_counter() - start
+    env.close()
+    return episodes / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--episodes", type=int, default=64)
+    parser.add_argument("--env", action="append", help="environment id (repeatable; default: every registered one)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for env_id in args.env or sorted(ENVIRONMENTS):
+            base = baseline(env_id, args.episodes)
+            for batch in args.batch_sizes:
+                config = BenchConfig(envs=[env_id], episodes=args.episodes, batch_size=batch, plots=False)
+                start = time.perf_counter()
+                result = run_bench(OraclePolicy(), config, run_dir=Path(tmp) / f"{env_id}-{batch}")
+                rate = args.episodes / (time.perf_counter() - start)
+                m = result.summary["envs"][env_id]
+                rows.append((env_id, batch, rate, base, m["latency_s"]["reset"]["p50"] * 1000,
+                             m["latency_s"]["verifier"]["p50"] * 1000, m["latency_s"]["verifier"]["p99"] * 1000,
+                             m["success"]["rate"]))
+    print(f"\n{args.episodes} oracle episodes per row; baseline = the verifier's verify_batch alone, warm\n")
+    print("| environment | batch | runner episodes/s | verify_batch episodes/s | runner / baseline "
+          "| reset (task draw) ms p50 | step ms p50 | step ms p99 | oracle success |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for env_id, batch, rate, base, reset, p50, p99, success in rows:
+        print(f"| {env_id} | {batch} | {rate:.1f} | {base:.1f} | {rate / base:.2f} | {reset:.1f} | {p50:.1f} "
+              f"| {p99:.1f} | {100 * success:.0f}% |")
+
+
+if __name__ == "__main__":
+    main()
