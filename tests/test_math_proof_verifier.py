@@ -60,7 +60,8 @@ def test_prose_qed_and_wrappers() -> None:
 
 
 def test_unreadable_reference_is_an_error_not_a_reward() -> None:
-    for ref in ({"kind": "nonsense"}, {"kind": "identity", "lhs": "(", "rhs": "1"}, "x^2"):
+    wrong_answer = {"kind": "equation", "equation": "2x = 8", "variable": "x", "answer": "x = 5"}
+    for ref in ({"kind": "nonsense"}, {"kind": "identity", "lhs": "(", "rhs": "1"}, "x^2", wrong_answer):
         verdict = INLINE.verify(GOOD, ref)
         assert verdict.status == VerdictStatus.ERROR and verdict.correct is None and verdict.score == 0.0
 

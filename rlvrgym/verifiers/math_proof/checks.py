@@ -63,6 +63,8 @@ def sample(symbols: Sequence[sp.Symbol], seed: str, positive: bool, n: int = POI
     three variables (all of them for one or two), so a step valid only for x > 0 is caught deterministically."""
     ordered = sorted(symbols, key=lambda s: s.name)
     points = [{s: abs(v) for s, v in p.items()} for p in random_points(ordered, n, seed)]
+    # and three points far from the origin, for domains such as x > 5 (ln(x - 5)) that [0.3, 2.7] misses
+    points += [{s: abs(v) * 10 for s, v in p.items()} for p in random_points(ordered, 3, seed + "/far")]
     if positive or not ordered:
         return points
     k = min(len(ordered), 3)
@@ -159,11 +161,16 @@ def new_pole(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, seed: st
                     continue
                 point = {**others, var: root}
                 if real_value(prev, point) is not None and all(real_value(d, point) is not None for d in domain) \
-                        and not any(real_value(d, point) is None for d in prev_written):
+                        and not any(_vanishes(d, point) for d in prev_written):
                     return base, point
         return None
     finally:
         timing.symbolic += time.perf_counter() - t0
+
+
+def _vanishes(expr: sp.Expr, point: Point) -> bool:
+    value = real_value(expr, point)
+    return value is None or abs(value) < mpmath.mpf(10) ** -20
 
 
 def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:

@@ -132,4 +132,22 @@ def _read_goal_cached(key: str) -> Goal:
         return Goal(kind, variables, expr, value, (), positive, texts=texts)
     equations = tuple(_equations(str(record.get("equation", ""))))
     solutions = _answer_solutions(str(record.get("answer", "")), variables)
+    _check_answer(equations, variables, solutions, positive)
     return Goal(kind, variables, equations=equations, solutions=solutions, positive=positive, texts=texts)
+
+
+def _check_answer(equations: tuple[tuple[sp.Expr, sp.Expr], ...], variables: tuple[sp.Symbol, ...],
+                  solutions: tuple[tuple[Any, ...], ...], positive: bool) -> None:
+    """Every step is compared with the record's answer, so an answer that is not the equation's solution set
+    would make right steps wrong: refuse the record when sympy can tell (trust it when sympy cannot solve)."""
+    from rlvrgym.verifiers.math_proof.checks import Timing, Undecided, same_solutions, solve_equation, solve_system
+
+    try:
+        if len(variables) == 1 and len(equations) == 1:
+            found = solve_equation(*equations[0], variables[0], positive, Timing())
+        else:
+            found = solve_system(equations, variables, positive, Timing())
+    except (Undecided, NotImplementedError, ValueError, TypeError):
+        return
+    if not same_solutions(found, solutions):
+        raise BadReference("the answer is not the solution set of the equation")

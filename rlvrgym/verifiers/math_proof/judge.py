@@ -99,7 +99,10 @@ def _show(e: object) -> str:
 def _point(p: dict[sp.Symbol, Any]) -> str:
     import mpmath
 
-    return ", ".join(f"{s} = {mpmath.nstr(v, 6)}" for s, v in sorted(p.items(), key=lambda kv: kv[0].name))
+    def show(v: Any) -> str:
+        return str(int(mpmath.nint(v))) if abs(v - mpmath.nint(v)) < 1e-20 else mpmath.nstr(v, 6)
+
+    return ", ".join(f"{s} = {show(v)}" for s, v in sorted(p.items(), key=lambda kv: kv[0].name))
 
 
 # -- solution statements ---------------------------------------------------------------------------------------
