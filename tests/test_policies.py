@@ -237,6 +237,8 @@ def test_hf_policy_generates_in_batches_reproducibly(tiny_model_dir: Path) -> No
     assert a == b  # the same seed samples the same completions
     settings = greedy.settings()
     assert settings["kind"] == "hf" and settings["parameters"] > 0 and settings["temperature"] == 0.0
+    short, too_long = greedy.act(["What is 2 + 3?", "user " * 1100])  # over the model's 1024 positions
+    assert short == first[0] and isinstance(too_long, FailedCompletion) and "1024 positions" in too_long.error
 
 
 def test_bench_with_a_local_model(tiny_model_dir: Path, tmp_path: Path) -> None:

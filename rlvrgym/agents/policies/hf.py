@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rlvrgym.agents.policies.base import FailedCompletion
+
 
 @dataclass
 class HFPolicyConfig:
@@ -14,7 +16,8 @@ class HFPolicyConfig:
         max_new_tokens: generation budget per completion.
         temperature: 0 means greedy decoding; above 0 samples.
         top_p, top_k: nucleus and top-k filters when sampling (1.0 and 0 disable them).
-        batch_size: observations per `generate` call (left padding).
+        batch_size: observations per `generate` call (left padding). A prompt too long for the model's positions
+            comes back as a `FailedCompletion` (recorded as `policy_error`), never truncated silently.
         system_prompt: prepended as a system turn when the tokenizer has a chat template.
         chat_template: use the tokenizer's chat template when it has one; False feeds the raw prompt.
         device: "cpu", "cuda", ... or "auto" (cuda when available).
@@ -81,10 +84,16 @@ class HFPolicy:
         sampling: dict[str, Any] = ({"do_sample": False} if cfg.temperature == 0 else
                                     {"do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p,
                                      "top_k": cfg.top_k})
-        out: list[str] = []
-        for i in range(0, len(observations), cfg.batch_size):
-            texts = [self.format(o) for o in observations[i:i + cfg.batch_size]]
-            enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+        texts = [self.format(o) for o in observations]
+        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=not self.use_chat)["input_ids"]]
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        out: list[str] = [FailedCompletion(f"the prompt is {n} tokens; with max_new_tokens={cfg.max_new_tokens} it "
+                                           f"exceeds the model's {limit} positions")
+                          if limit and n + cfg.max_new_tokens > limit else "" for n in lengths]
+        todo = [i for i, c in enumerate(out) if not isinstance(c, FailedCompletion)]
+        for start in range(0, len(todo), cfg.batch_size):
+            chunk = todo[start:start + cfg.batch_size]
+            enc = self.tokenizer([texts[i] for i in chunk], return_tensors="pt", padding=True,
                                  add_special_tokens=not self.use_chat).to(self.device)
             torch.manual_seed(cfg.seed + self._batches)
             self._batches += 1
@@ -92,7 +101,9 @@ class HFPolicy:
                 ids = self.model.generate(**enc, max_new_tokens=cfg.max_new_tokens,
                                           pad_token_id=self.tokenizer.pad_token_id,
                                           eos_token_id=self.tokenizer.eos_token_id, **sampling)
-            out += self.tokenizer.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            decoded = self.tokenizer.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            for i, text in zip(chunk, decoded, strict=True):
+                out[i] = text
         return out
 
     def settings(self) -> dict[str, Any]:
