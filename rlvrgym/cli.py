@@ -11,6 +11,7 @@ from collections.abc import Sequence
 #: Sub-command groups that live with their part of the package: module -> function(subparsers).
 PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
                  "rlvrgym.agents.bench.cli": "add_bench_commands",
+                 "rlvrgym.agents.cli": "add_train_commands",
                  "rlvrgym.tasks.proof_export": "add_export_steps_command"}
 
 
@@ -53,10 +54,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(verdict.to_json())
     else:
         from rich.console import Console
+        from rich.markup import escape
 
         color = {"correct": "green", "wrong": "red"}.get(str(verdict.status), "yellow")
         console = Console()
-        console.print(f"[bold {color}]{verdict.status}[/] score={verdict.score:g}: {verdict.reason}")
+        console.print(f"[bold {color}]{verdict.status}[/] score={verdict.score:g}: {escape(verdict.reason)}")
         for key, value in verdict.details.items():
             if key != "traceback":
                 console.print(f"  {key}: {value}", highlight=False, markup=False)

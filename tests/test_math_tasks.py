@@ -472,15 +472,6 @@ def test_curated_check_rejects_a_perturbed_answer(rec: dict) -> None:
 VERIFIER = get_verifier("math", isolation="inline")
 STRICT_VERIFIER = get_verifier("math", isolation="inline", require_evaluated=True)
 
-#: Curated questions whose own inequality, copied into the box, the verifier still accepts with
-#: require_evaluated (reported to the verifier's owner). Strict xfails: they fail once the gap is closed.
-ECHO_ACCEPTED = pytest.mark.xfail(strict=True, reason="verifier accepts the question's own inequality as the answer")
-ECHO_CURATED = {f"curated-{i:03d}" for i in (21, 57, 58, 109, 160, 202, 203)}
-
-
-def curated_params(marked: set[str], mark: pytest.MarkDecorator) -> list[object]:
-    return [pytest.param(rec, id=rec["id"], marks=[mark] if rec["id"] in marked else []) for rec in CURATED]
-
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_verifier_accepts_generated_references_and_rejects_perturbed_ones(family: str) -> None:
@@ -520,7 +511,7 @@ def test_echoing_a_generated_question_earns_nothing(family: str) -> None:
                     assert verdict.correct is not True, (family, level, seed, echo, task.reference)
 
 
-@pytest.mark.parametrize("rec", curated_params(ECHO_CURATED, ECHO_ACCEPTED))
+@pytest.mark.parametrize("rec", CURATED, ids=[r["id"] for r in CURATED])
 def test_echoing_a_curated_question_earns_nothing(rec: dict) -> None:
     for span in re.findall(r"\$(.+?)\$", rec["question"]):
         # A number stated in the question may be the answer (2 hours, then 2 km/h): only echoes of math count.

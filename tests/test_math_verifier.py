@@ -289,9 +289,13 @@ def test_require_evaluated_accepts_plain_notation(answer: str, reference: str) -
     assert verdict.correct is True, verdict.reason
 
 
-def test_require_evaluated_rejects_an_unsolved_inequality() -> None:
-    assert check(boxed("2x - 3 > 5"), "x > 4").correct is True
-    assert check(boxed("2x - 3 > 5"), "x > 4", require_evaluated=True).correct is False
+@pytest.mark.parametrize(("question", "reference"), [
+    ("2x - 3 > 5", "x > 4"), ("3 - x \\ge 1", "(-\\infty, 2]"), ("|x - 1| < 4", "(-3, 5)"),
+    ("-2 \\le 3x + 1 < 7", "[-1, 2)"), ("x^2 - 5x + 4 \\le 0", "1 \\le x \\le 4"),
+])
+def test_require_evaluated_rejects_an_unsolved_inequality(question: str, reference: str) -> None:
+    assert check(boxed(question), reference).correct is True
+    assert check(boxed(question), reference, require_evaluated=True).correct is False
 
 
 @pytest.mark.parametrize(("answer", "reference"), [

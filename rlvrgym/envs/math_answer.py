@@ -70,8 +70,9 @@ class MathAnswerEnv(SingleTurnTextEnv):
     - `split`: "train" or "test": disjoint task sets (a generated task belongs to one split by a hash of its
       text); None for all.
     - `question`, `answer`: column names for record sources.
-    - `verifier`: a verifier name or instance (default `get_verifier("math")`); `require_evaluated`: passed to
-      the default verifier.
+    - `verifier`: a verifier name or instance (default `get_verifier("math", require_evaluated=True)`);
+      `require_evaluated` (default True): an answer that leaves arithmetic, factorials, sums or an inequality
+      unsolved scores 0 against a plain-number reference, so copying the question into `\\boxed{}` earns nothing.
     - `reward`: a `RewardSpec`.
 
     ## Verifier
@@ -87,7 +88,7 @@ class MathAnswerEnv(SingleTurnTextEnv):
 
     def __init__(self, tasks: TaskSpec = "generators", difficulty: int | Sequence[int] = (1, 2, 3),
                  split: Split | None = "train", verifier: str | VerifierLike = "math",
-                 reward: RewardSpec | None = None, require_evaluated: bool = False, question: str = "question",
+                 reward: RewardSpec | None = None, require_evaluated: bool = True, question: str = "question",
                  answer: str = "answer", render_mode: str | None = None) -> None:
         source = math_task_source(tasks, list(difficulty) if not isinstance(difficulty, int) else difficulty,
                                   question, answer)

@@ -360,6 +360,8 @@ def _members(answer: object) -> list[object]:
 
 def compare(ref: object, ans: object, policy: Policy, seed_text: str = "") -> Match:
     """Is `ans` the same answer as `ref`? The reference's kind decides which rule applies."""
+    if policy.require_evaluated and isinstance(ans, RealSet) and ans.unevaluated:
+        return _no("the answer is an inequality left unsolved (require_evaluated=True)")
     if isinstance(ref, Choice):
         if isinstance(ans, Choice):
             return Match(ref.letter == ans.letter, f"option {ans.letter} vs {ref.letter}", "choice")
@@ -390,8 +392,6 @@ def compare(ref: object, ans: object, policy: Policy, seed_text: str = "") -> Ma
     if isinstance(ref, Solutions):
         return _sets_match(_members(ref), _members(ans), policy, seed_text, "solutions")
     if isinstance(ref, RealSet):
-        if policy.require_evaluated and isinstance(ans, RealSet) and ans.unevaluated:
-            return _no("the answer is an inequality left unsolved (require_evaluated=True)")
         if isinstance(ref.value, sp.FiniteSet) and not isinstance(ans, RealSet):
             return _sets_match(_members(ref), _members(ans), policy, seed_text, "solutions")
         other = _interval_of(ans)
