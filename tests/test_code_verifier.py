@@ -280,3 +280,25 @@ def test_no_engine_is_an_error_verdict_not_an_exception() -> None:
     assert v.verify(CODE, MBPP_REF).status == VerdictStatus.ERROR
     batch = v.verify_batch([CODE, ""], [MBPP_REF, MBPP_REF])
     assert [b.status for b in batch] == [VerdictStatus.ERROR, VerdictStatus.UNPARSEABLE]
+
+
+@pytest.mark.docker
+def test_in_process_semantics_are_kept_for_honest_solutions(verifier: CodeVerifier) -> None:
+    """No false wrong: iterators, dict views, stdlib numbers and in-place argument changes behave as in-process."""
+    ref = {"test_file": (
+        "from fractions import Fraction\n"
+        "from solution import squares, keys, half, sort_in_place, gen\n\n"
+        "def test_map_is_an_iterator():\n    assert list(squares(3)) == [0, 1, 4]\n\n"
+        "def test_map_is_not_a_list():\n    assert squares(3) != [0, 1, 4]\n\n"
+        "def test_keys_view_compares_as_a_set():\n    assert keys() == {'a', 'b'} and list(keys()) == ['b', 'a']\n\n"
+        "def test_fraction():\n    assert half() == 0.5 and half() == Fraction(1, 2)\n\n"
+        "def test_in_place():\n    xs = [3, 1, 2]\n    assert sort_in_place(xs) is None\n    assert xs == [1, 2, 3]\n\n"
+        "def test_generator():\n    assert sum(gen(4)) == 6\n")}
+    code = ("from fractions import Fraction\n"
+            "def squares(n):\n    return map(lambda x: x * x, range(n))\n"
+            "def keys():\n    return {'b': 1, 'a': 2}.keys()\n"
+            "def half():\n    return Fraction(1, 2)\n"
+            "def sort_in_place(xs):\n    xs.sort()\n"
+            "def gen(n):\n    yield from range(n)\n")
+    v = verifier.verify(code, ref)
+    assert v.score == 1.0, v.details["tests"]
