@@ -132,6 +132,11 @@ CASES: list[Case] = [
     ("plain-text sentences", EQ_LIN, "Subtracting 2x from both sides gives x + 5 = -7\nThen x = -12", -1, True),
     ("labelled steps", ID_SQ, "Expand: (x+1)^2 = (x+1)(x+1)\nMultiply out: = x^2 + x + x + 1\n"
      "Collect: = x^2 + 2x + 1", -1, True),
+    ("numbered roots", EQ_QUAD, "$(x-2)(x-3) = 0$\n$x_1 = 2, x_2 = 3$", -1, True),
+    ("align environment", ID_SQ, "\\begin{align*}\n(x+1)^2 &= (x+1)\\cdot(x+1) \\\\\n&= x\\cdot x + x + x + 1 "
+     "\\\\\n&= x^2 + 2x + 1\n\\end{align*}", -1, True),
+    ("thinking is not the derivation", ID_SQ, "<think>\n$(x+1)^2 = 7$\n</think>\n$(x+1)^2 = (x+1)(x+1)$\n"
+     "$= x^2 + 2x + 1$", -1, True),
     ("wrong bare value", EQ_LIN, "$x + 5 = -7$\n$\\boxed{-2}$", 1, False),
     # ---- equations: wrong -------------------------------------------------------------------------------------
     ("divide by x", EQ_X2, "Divide both sides by $x$:\n$x = 3$", 0, False),

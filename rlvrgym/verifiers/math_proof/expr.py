@@ -34,7 +34,7 @@ _REL_NAMES = {"<=": "<=", ">=": ">=", "!=": "!=", "=": "=", "<": "<", ">": ">", 
 _MEMBER = re.compile(r"^\s*([a-zA-Z])\s*\\in\s*(.+)$", re.S)
 _DERIV = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*\}\s*"
                     r"\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*([a-z])\s*\}")
-_LIM = re.compile(r"\\lim(?:its)?\s*_\s*\{\s*([a-z])\s*\\(?:to|rightarrow)\s*(.+?)\s*\}")
+_LIM = re.compile(r"\\lim(?:\\limits)?\s*_\s*\{\s*([a-z])\s*\\(?:to|rightarrow)\s*(.+?)\s*\}")
 _INT = re.compile(r"\\int(?![A-Za-z])")
 _DVAR = re.compile(r"(?:\\[,;:!]|\s)*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*([a-z])(?![A-Za-z])|(?<![A-Za-z\\])d([a-z])"
                    r"(?![A-Za-z])")

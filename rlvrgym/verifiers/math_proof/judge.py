@@ -113,8 +113,12 @@ def _assignment(piece: Piece, variables: Sequence[sp.Symbol]) -> tuple[sp.Symbol
     if len(piece.parts) < 2 or any(op != "=" for op in piece.ops) or piece.parts[0].label:
         return None
     lhs, values = piece.parts[0].values, piece.parts[-1].values
-    if len(lhs) == 1 and lhs[0] in variables and all(not v.free_symbols for v in values):
+    if len(lhs) != 1 or not isinstance(lhs[0], sp.Symbol) or any(v.free_symbols for v in values):
+        return None
+    if lhs[0] in variables:
         return lhs[0], values
+    if len(variables) == 1 and lhs[0].name.startswith(variables[0].name + "_"):
+        return variables[0], values  # x_1 = 2, x_2 = 3: the roots of x, numbered
     return None
 
 

@@ -23,6 +23,7 @@ _CONNECTOR = re.compile(
     r"|\\therefore\s*|\\because\s*|\\Rightarrow\s*|\\implies\s*|\\Longrightarrow\s*|=>\s*|⟹\s*|⇒\s*)+", re.I)
 _TRAIL_NOTE = re.compile(r"(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}|\((?:by|since|using|from|as)\b[^()]*\)"
                          r"|\((?=[^()\\]*[A-Za-z]{4})[^()\\]*\))\s*[.,;]?\s*$")
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z ,'-]*:\s+(?=\S)")
 _DECOR = re.compile(r"\\(?:nonumber|notag)\b|\\(?:tag|label)\s*\{[^{}]*\}")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "lim", "int", "ln", "or", "and",
@@ -132,6 +133,8 @@ def split_lines(completion: str, max_lines: int) -> tuple[list[Line], int]:
     steps = 0
     overflow = 0
     number = 0
+    # Scratch work inside <think> is not the derivation (math.md); its lines keep their numbers, blanked.
+    completion = _THINK.sub(lambda m: "\n" * m.group().count("\n"), completion)
     for raw in completion.splitlines():
         parts = re.split(r"\\\\(?=\s*\S)", raw) if "\\\\" in raw and len(raw) <= MAX_LINE_CHARS else [raw]
         for part in parts:
