@@ -19,7 +19,7 @@ import pint
 from rlvrgym.sim.units import get_registry
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
-from rlvrgym.verifiers.physics_dims import (
+from rlvrgym.verifiers.physics.dims import (
     MAX_STEPS,
     Chain,
     DimensionMismatch,
@@ -30,7 +30,7 @@ from rlvrgym.verifiers.physics_dims import (
     normalize_symbol,
     tokenize,
 )
-from rlvrgym.verifiers.physics_parse import (
+from rlvrgym.verifiers.physics.parse import (
     QuantityParseError,
     angle_exponent,
     describe_dimension,

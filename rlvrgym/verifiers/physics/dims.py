@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pint
 
-from rlvrgym.verifiers.physics_parse import GREEK, normalize_latex
+from rlvrgym.verifiers.physics.parse import GREEK, normalize_latex
 
 FUNCTIONS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos",
                        "atan", "sinh", "cosh", "tanh", "exp", "ln", "log", "sqrt"})
