@@ -143,7 +143,17 @@ def equation(rng: np.random.Generator, level: int) -> Task:
         answer = f"x = {r1} \\text{{ or }} x = {r2}"
     elif level == 4:
         return _system(rng)
-    elif _pick(rng, ["root", "cubic"]) == "root":
+    elif (form := _pick(rng, ["root", "cubic", "rational"])) == "rational":
+        k, q = _int(rng, 2, 5), _int(rng, -5, 5)
+        sol = _int(rng, -9, 9)
+        while sol == q:
+            sol = _int(rng, -9, 9)
+        p = k * (sol - q) - sol
+        eq = f"{frac(shift('x', p), shift('x', -q))} = {k}"
+        steps = [f"{shift('x', p)} = {k}({shift('x', -q)}), x \\ne {q}", f"{shift('x', p)} = {poly(k, -k * q)}",
+                 f"{poly(1 - k, 0)} = {-k * q - p}", f"x = {sol}"]
+        answer = f"x = {sol}"
+    elif form == "root":
         b = _int(rng, -3, 3)
         r = b + _int(rng, 2, 5)  # the root; the squared equation's other root 2b + 1 - r lies below b
         a = (r - b) ** 2 - r
