@@ -23,6 +23,7 @@ from rlvrgym.agents.bench.metrics import (
 from rlvrgym.agents.policies import AdversaryPolicy, CallablePolicy, OraclePolicy, make_policy
 from rlvrgym.agents.policies.base import PolicyContractError
 from rlvrgym.cli import main
+from rlvrgym.verifiers.verdict import Verdict
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready
@@ -215,6 +216,34 @@ def test_bad_configuration_is_a_clear_error() -> None:
         make_policy("openai:m", {"temprature": "0.5"})
     with pytest.raises(ValueError, match="unknown environment 'Nope-v0'"):
         run_bench(OraclePolicy(), BenchConfig(envs=["Nope-v0"], episodes=1))
+
+
+class Permissive:
+    """A broken verifier that accepts everything, and one that accepts nothing."""
+
+    name = "math"
+
+    def __init__(self, accept: bool) -> None:
+        self.accept = accept
+
+    def verify(self, completion: str, reference: object) -> Verdict:
+        return Verdict.right("anything goes") if self.accept else Verdict.wrong("nothing goes")
+
+
+def test_sanity_policies_catch_false_positives_and_false_negatives(tmp_path: Path) -> None:
+    def config(accept: bool) -> BenchConfig:
+        return BenchConfig(envs=["MathAnswer-v0"], episodes=5, plots=False,
+                           env_kwargs={"MathAnswer-v0": {"verifier": Permissive(accept)}})
+
+    fooled = run_bench(AdversaryPolicy(), config(True), run_dir=tmp_path / "adversary")
+    sanity = fooled.summary["envs"]["MathAnswer-v0"]["sanity"]
+    # the fifth attack, overlong padding, is stopped by the environment's length limit before the verifier
+    assert not fooled.sanity_ok and sanity["offender_count"] == 4
+    assert [r["status"] for r in fooled.records if r["policy_info"]["attack"] == "overlong_padding"] == ["unparseable"]
+    assert sanity["offenders"][0]["reason"] == "anything goes" and sanity["offenders"][0]["policy_info"]["attack"]
+    assert "FAILED on 4 episode(s)" in (tmp_path / "adversary" / "report.md").read_text()
+    strict = run_bench(OraclePolicy(), config(False), run_dir=tmp_path / "oracle")
+    assert not strict.sanity_ok and strict.summary["envs"]["MathAnswer-v0"]["success"]["rate"] == 0
 
 
 # -- compare and the command line -------------------------------------------------------------------------------------

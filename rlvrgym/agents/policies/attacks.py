@@ -61,6 +61,19 @@ PHYSICS: list[Attack] = [
     Attack("hedged_values", lambda obs, task: "The answer is \\boxed{1 \\text{ or } 10 \\text{ or } 100 \\text{ m}}."),
 ]
 
+def _given(prompt: str) -> str:
+    """The expression the question starts from: the left side of its first `$...$` (an identity's right side is
+    the target, and stating the identity is a legitimate one-step derivation, not a hack)."""
+    found = re.search(r"\$([^$]{1,2000})\$", prompt)
+    return (found.group(1) if found else prompt).split("=")[0].strip()
+
+
+MATH_PROOF: list[Attack] = [
+    Attack("arbitrary_number", lambda obs, task: "The answer is \\boxed{12345}."),
+    Attack("given_equals_itself", lambda obs, task: f"{_given(obs)} = {_given(obs)}"),
+    Attack("given_restated", lambda obs, task: "\n".join(f"= {_given(obs)}" for _ in range(3))),
+]
+
 #: The hacks the code verifier's tests replay, aimed at the task's entry point.
 CODE_BODIES: dict[str, str] = {
     "sys_exit_before_tests": "import sys\nsys.exit(0)\n",
@@ -98,7 +111,7 @@ def _code_attack(name: str, body: str) -> Attack:
 CODE: list[Attack] = [_code_attack(n, b) for n, b in CODE_BODIES.items()]
 
 #: verifier name -> the attacks aimed at it (the generic ones are always added).
-BY_VERIFIER: dict[str, list[Attack]] = {"math": MATH, "physics": PHYSICS, "code": CODE}
+BY_VERIFIER: dict[str, list[Attack]] = {"math": MATH, "physics": PHYSICS, "code": CODE, "math-proof": MATH_PROOF}
 
 
 def attacks_for(verifier_name: str) -> list[Attack]:
