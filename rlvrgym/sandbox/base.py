@@ -148,6 +148,8 @@ class PooledSandbox(Sandbox):
         self._closed = False
         self._ids = itertools.count(1)
         self._start_error: str = ""
+        self._starting = 0  # runners being started right now; close() waits for them
+        self._started = threading.Condition(self._lock)
         self.recycled = 0
 
     @property
@@ -168,11 +170,26 @@ class PooledSandbox(Sandbox):
         if self._start_error and self._idle.qsize() == 0:
             raise SandboxUnavailable(self._start_error)
 
+    def _in_background(self, target: Any, *args: Any) -> None:
+        """Run a start-up or replacement in a thread, counted from now on so that close() waits for it."""
+        with self._lock:
+            self._starting += 1
+
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                with self._lock:
+                    self._starting -= 1
+                    self._started.notify_all()
+
+        threading.Thread(target=run, daemon=True).start()
+
     def _spawn(self) -> None:
         """Start one runner into the idle queue; `_live` was already counted for it."""
         try:
             channel = self._start_runner()
-        except Exception as exc:
+        except Exception as exc:  # reported to the waiting job
             self._start_error = f"{type(exc).__name__}: {exc}"
             with self._lock:
                 self._live -= 1
@@ -192,7 +209,7 @@ class PooledSandbox(Sandbox):
                 if grow:
                     self._live += 1
             if grow:
-                threading.Thread(target=self._spawn, daemon=True).start()
+                self._in_background(self._spawn)
             try:
                 runner = self._idle.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
@@ -207,7 +224,7 @@ class PooledSandbox(Sandbox):
     def _release(self, runner: _Runner, recycle: bool) -> None:
         if recycle or self._closed or runner.jobs >= self.max_jobs:
             self.recycled += 1
-            threading.Thread(target=self._replace, args=(runner,), daemon=True).start()
+            self._in_background(self._replace, runner)
         else:
             self._idle.put(runner)
 
@@ -250,9 +267,11 @@ class PooledSandbox(Sandbox):
         finally:
             self._release(runner, recycle)
 
-    def close(self) -> None:
+    def close(self, wait: float = 60.0) -> None:
+        """Stop every runner, waiting up to `wait` seconds for those still starting (their containers too)."""
         with self._lock:
             self._closed = True
+            self._started.wait_for(lambda: self._starting == 0, timeout=wait)
         while True:
             try:
                 runner = self._idle.get_nowait()
