@@ -1,5 +1,5 @@
 """Shared fixtures of the sandbox and code tests (imported by them), and the checks that the fixtures themselves
-hold: a Docker test may skip only outside CI, and only when the engine is missing (README: "The code sandbox")."""
+hold: a Docker test may skip only outside CI, and only when the engine is missing (README, section "Code")."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def engine_or_skip() -> None:
     except SandboxUnavailable as exc:
         if IN_CI:
             pytest.fail(f"CI must run the Docker tests for real: {exc}")
-        pytest.skip(f"no Docker engine ({exc}); see README 'The code sandbox' to get one")
+        pytest.skip(f"no Docker engine ({exc}); the README section 'Code: CodeUnitTest-v0, the code verifier "
+                    "and the Docker sandbox' says how to get one")
 
 
 def ensure_image() -> None:
