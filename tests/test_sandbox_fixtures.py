@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,7 @@ IN_CI = bool(os.environ.get("CI"))
 #: other than itself, files in the writable places, and whether it can see the job directory's solution.
 PROBE = r"""
 import os
+import sys
 mine = os.getpid()
 procs = []
 for p in os.listdir('/proc'):
@@ -93,3 +95,15 @@ def test_probe_sees_what_a_job_leaves_when_nobody_cleans(docker_ready: None) -> 
     assert "/tmp/left.txt" in report["files"]
     assert report["procs"]
 
+
+
+@pytest.mark.parametrize("ci,outcome", [(True, pytest.fail.Exception), (False, pytest.skip.Exception)])
+def test_missing_engine_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, ci: bool,
+                                                        outcome: type[BaseException]) -> None:
+    def no_engine() -> None:
+        raise SandboxUnavailable("no engine here")
+
+    monkeypatch.setattr(sys.modules[__name__], "docker_client", no_engine)
+    monkeypatch.setattr(sys.modules[__name__], "IN_CI", ci)
+    with pytest.raises(outcome):
+        engine_or_skip()
