@@ -49,7 +49,8 @@ def clustered_rate(per_task: Sequence[Sequence[float]]) -> dict[str, float]:
 
 
 def mean_interval(per_task: Sequence[Sequence[float]]) -> dict[str, float]:
-    """Mean of a bounded score (the reward) with a t interval over per-task means (tasks are the independent unit)."""
+    """Mean of a bounded score (the reward) with a t interval over per-task means (tasks are the independent unit),
+    clipped to the observed range."""
     flat = [x for task in per_task for x in task]
     if not flat:
         return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
@@ -58,7 +59,9 @@ def mean_interval(per_task: Sequence[Sequence[float]]) -> dict[str, float]:
     if len(means) < 2 or float(np.std(means)) == 0.0:
         return {"mean": mean, "ci_low": mean, "ci_high": mean}
     half = float(stats.t.ppf(0.975, len(means) - 1) * np.std(means, ddof=1) / math.sqrt(len(means)))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    # the mean cannot leave the range of what was observed: clip the interval there (small samples overshoot)
+    return {"mean": mean, "ci_low": max(mean - half, float(np.min(flat))),
+            "ci_high": min(mean + half, float(np.max(flat)))}
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -9,7 +9,8 @@ from typing import Any
 
 
 def pct(x: float) -> str:
-    return "-" if x != x else f"{100 * x:.1f}%"
+    """A share as a percentage without the sign (the column header says %), to keep the table narrow."""
+    return "-" if x != x else f"{100 * x:.1f}"
 
 
 def success_cell(s: dict[str, Any]) -> str:
@@ -17,25 +18,30 @@ def success_cell(s: dict[str, Any]) -> str:
 
 
 def reward_cell(r: dict[str, Any]) -> str:
-    return f"{r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+    return f"{r['mean']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+
+
+def ms(seconds: float) -> str:
+    value = 1000 * seconds
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
 def ms_cell(lat: dict[str, float]) -> str:
-    return "-" if lat["p50"] != lat["p50"] else f"{1000 * lat['p50']:.1f} / {1000 * lat['p99']:.1f}"
+    return "-" if lat["p50"] != lat["p50"] else f"{ms(lat['p50'])} / {ms(lat['p99'])}"
 
 
 def pass_cell(m: dict[str, Any]) -> str:
     ks = list(m["pass_at_k"])
     shown = ks if len(ks) <= 3 else [ks[0], ks[len(ks) // 2], ks[-1]]
-    return ", ".join(f"@{k} {pct(m['pass_at_k'][k])}" for k in shown)
+    return " ".join(f"@{k} {pct(m['pass_at_k'][k])}" for k in shown)
 
 
 def statuses_cell(m: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in m["statuses"].items())
 
 
-COLUMNS = ("environment", "policy", "episodes", "success (95% CI)", "mean reward (95% CI)", "pass@k", "steps",
-           "verdicts", "policy ms p50/p99", "verifier ms p50/p99")
+COLUMNS = ("environment", "policy", "tasks x k", "success % [95% CI]", "reward [95% CI]", "pass@k %", "steps",
+           "verdicts", "policy ms p50/p99", "step ms p50/p99")
 
 
 def rows(summaries: Sequence[dict[str, Any]]) -> list[list[str]]:
@@ -60,7 +66,7 @@ def print_table(summaries: Sequence[dict[str, Any]], title: str = "rlvrgym bench
             mark = "green" if sanity["ok"] else "red"
             row[3], row[4] = f"[{mark}]{row[3]}[/]", f"[{mark}]{row[4]}[/]"
         table.add_row(*row)
-    Console(width=max(Console().width, 160)).print(table)
+    Console(width=max(Console().width, 180)).print(table)
     for s in summaries:
         for env_id, m in s["envs"].items():
             sanity = m.get("sanity")
