@@ -94,12 +94,14 @@ def test_repeated_samples_of_one_task_do_not_narrow_the_interval() -> None:
     assert mixed["n_eff"] == 160
 
 
-def test_mean_interval_is_a_t_interval_over_tasks() -> None:
-    values = [[0.0], [1.0], [0.5], [0.25]]
+def test_mean_interval_is_a_t_interval_over_tasks_clipped_to_the_observed_range() -> None:
+    values = [[0.4, 0.6], [0.5], [0.45], [0.55], [0.0, 1.0]]  # per-task means 0.5, 0.5, 0.45, 0.55, 0.5
     m = mean_interval(values)
-    sd = np.std([0, 1, 0.5, 0.25], ddof=1)
-    assert m["mean"] == pytest.approx(0.4375)
-    assert m["ci_high"] - m["mean"] == pytest.approx(3.182446 * sd / 2, rel=1e-5)
+    sd = np.std([0.5, 0.5, 0.45, 0.55, 0.5], ddof=1)
+    assert m["mean"] == pytest.approx(3.5 / 7)
+    assert m["ci_high"] - m["mean"] == pytest.approx(2.776445 * sd / math.sqrt(5), rel=1e-5)
+    wide = mean_interval([[0.0], [1.0], [0.5], [0.25]])  # the t interval would reach past 1
+    assert wide["ci_high"] == 1.0 and wide["ci_low"] == 0.0
 
 
 def test_paired_bootstrap_finds_a_real_difference_and_not_a_null_one() -> None:
