@@ -59,7 +59,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                              seed=args.seed, split=None if args.split == "all" else args.split,
                              env_kwargs=_env_kwargs(args.env_kwargs), batch_size=args.batch_size,
                              workers=args.workers, max_steps=args.max_steps, out_dir=args.out,
-                             plots=not args.no_plots)
+                             plots=not args.no_plots, warmup=not args.no_warmup)
         policies = [make_policy(spec, {} if spec in SANITY else options) for spec in args.policy]
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"rlvrgym bench: {exc}") from None
@@ -128,6 +128,8 @@ def add_bench_commands(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/bench", help="where run directories are created (default runs/bench)")
     p.add_argument("--run-dir", help="exact run directory (one policy only)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-warmup", action="store_true",
+                   help="count verifier worker start-up in the latency (default: one discarded step per worker first)")
     p.set_defaults(func=cmd_bench)
     sub = p.add_subparsers(dest="bench_command", metavar="{compare}")
     c = sub.add_parser("compare", help="two runs side by side, with paired-bootstrap significance over tasks")

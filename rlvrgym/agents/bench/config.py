@@ -23,6 +23,8 @@ class BenchConfig:
         max_steps: cap on steps per episode for multi-turn environments (tool calls, feedback attempts).
         out_dir: where run directories are created.
         plots: write the PNG plots.
+        warmup: before timing an environment, step it once per worker thread with an empty completion (result
+            discarded) so that verifier worker start-up does not count as verifier latency.
     """
 
     envs: list[str]
@@ -36,6 +38,7 @@ class BenchConfig:
     max_steps: int = 16
     out_dir: str = "runs/bench"
     plots: bool = True
+    warmup: bool = True
 
     def __post_init__(self) -> None:
         if not self.envs:

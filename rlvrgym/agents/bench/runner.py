@@ -152,6 +152,20 @@ def play_batch(policy: Any, slots: list[_Slot], pool: ThreadPoolExecutor, max_st
 ProgressFn = Callable[[str, int, int], None]
 
 
+def warm_up(envs: Sequence[gym.Env], pool: ThreadPoolExecutor, seed: int) -> None:
+    """Step each environment once, in parallel, with an empty completion, and throw the result away: the
+    verifiers start their worker processes now, so worker start-up is not reported as verifier latency."""
+
+    def one(env: gym.Env) -> None:
+        try:
+            env.reset(seed=seed)
+            env.step("")
+        except Exception:
+            pass  # a failure here shows up, recorded, in the real episodes
+
+    list(pool.map(one, envs))
+
+
 def run_episodes(policy: Any, config: BenchConfig, sink: Callable[[dict[str, Any]], None],
                  progress: ProgressFn | None = None) -> None:
     """Play every environment of `config`, handing each finished episode record to `sink` (in order)."""
@@ -160,6 +174,8 @@ def run_episodes(policy: Any, config: BenchConfig, sink: Callable[[dict[str, Any
         for env_id in config.envs:
             envs = [make_env(env_id, config) for _ in range(min(config.batch_size, total))]
             try:
+                if config.warmup:
+                    warm_up(envs[:config.threads], pool, config.seed)
                 jobs = list(_jobs(config))
                 done = 0
                 for b in range(0, len(jobs), config.batch_size):
