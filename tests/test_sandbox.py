@@ -126,3 +126,13 @@ def test_candidate_inherits_no_stray_file_descriptors(docker_sandbox: DockerSand
         {"kind": "stmt", "src": "assert candidate() == [0, 1, 2, 3, 4, 5]", "test": True}]}
     r = docker_sandbox.run(Job(files={"solution.py": code}, kind="calls", calls=calls))
     assert [rec["status"] for rec in r.records] == ["passed"], r
+
+
+@pytest.mark.docker
+def test_argv_runs_any_command_of_the_image(docker_sandbox: DockerSandbox) -> None:
+    r = docker_sandbox.run(Job(files={"data.txt": "42"}, argv=("cat", "/tmp/job/data.txt")))
+    assert (r.status, r.stdout) == (ExecStatus.OK, "42")
+    r = docker_sandbox.run(Job(argv=("python3", "-c", "import sys; print(sys.flags.isolated)"), files={}))
+    assert r.stdout.strip() == "0"  # argv is taken as given: the default is the isolated `python3 -I -S`
+    r = docker_sandbox.run(Job(files={"solution.py": "import sys; print(sys.flags.isolated, sys.flags.no_site)"}))
+    assert r.stdout.strip() == "1 1"

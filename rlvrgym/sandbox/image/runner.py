@@ -427,7 +427,7 @@ def spawn_candidate(argv, fds, limits):
         return pid
     try:
         enter_candidate(fds, limits)
-        os.execve(sys.executable, argv, CANDIDATE_ENV)
+        os.execvpe(argv[0], argv, CANDIDATE_ENV)
     except BaseException:
         os._exit(127)
 
@@ -614,8 +614,10 @@ def run_exec(job, wake_r):
                     os.close(in_w)
                     in_w = -1
         for fd in list(readers):  # what the program wrote before it exited
-            while (chunk := read_some(fd)) and not output.add(readers[fd], chunk):
-                pass
+            while chunk := read_some(fd):
+                if output.add(readers[fd], chunk):
+                    status = status or "output_limit"
+                    break
     finally:
         wall = time.monotonic() - t0
         kill_uids({CANDIDATE_UID})
