@@ -163,6 +163,10 @@ CASES: list[Case] = [
      "$= 4(3x^2+1)^3 \\cdot 6x$\n$= 24x(3x^2+1)^3$", -1, True),
     ("chain rule forgotten", DER_CHAIN, "$\\frac{d}{dx}(3x^2+1)^4 = 4(3x^2+1)^3$\n$= 4(3x^2+1)^3$", 0, False),
     ("unfinished derivative", DER, "$f'(x) = \\frac{d}{dx}(x^2)\\sin x + x^2\\frac{d}{dx}(\\sin x)$", -1, False),
+    ("derivative multiplied and divided by x", DER, "$f'(x) = \\frac{x(2x\\sin x + x^2\\cos x)}{x}$\n"
+     "$= 2x\\sin x + x^2\\cos x$", 0, False),
+    ("antiderivative divided by x", INT_POLY, "$\\int (3x^2 + 4x)\\,dx = \\frac{x(x^3 + 2x^2)}{x} + C$\n"
+     "$= x^3 + 2x^2 + C$", 0, False),
     ("substitution", INT_SUB, "Let $u = x^2$, so $du = 2x\\,dx$.\n$\\int 2x\\cos(x^2)\\,dx = \\int \\cos u\\,du$\n"
      "$= \\sin u + C$\n$= \\sin(x^2) + C$", -1, True),
     ("substitution wrong antiderivative", INT_SUB, "Let $u = x^2$.\n"

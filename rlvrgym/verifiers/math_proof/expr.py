@@ -288,8 +288,9 @@ class _Reader:
         values, ops = self.expr(text)
         ordered = "tuple" in ops
         ops.discard("tuple")
-        return Part(text, values, frozenset(ops), denominators=written_denominators(text) if not ops else (),
-                    ordered=ordered)
+        # A division inside a limit is the limit's business; anywhere else it restricts the step's domain.
+        return Part(text, values, frozenset(ops), denominators=written_denominators(text) if "lim" not in ops
+                    else (), ordered=ordered)
 
     def piece(self, text: str) -> Piece:
         if _NO_SOLUTION.match(text):
@@ -321,12 +322,15 @@ class _Reader:
 
 
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
+_DFRAC = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-zA-Z]?\s*\}\s*"
+                    r"\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-z]\s*\}")
 _SLASH = re.compile(r"/\s*(?=[({])|/\s*([A-Za-z])")
 
 
 def written_denominators(text: str) -> tuple[sp.Expr, ...]:
     """Denominators as written (`\\frac{x(x+1)}{x}` divides by x even though sympy cancels it on sight)."""
     found: list[str] = []
+    text = _DFRAC.sub(" ", text)  # d/dx and dy/dx are operators, not divisions
     for m in _FRAC.finditer(text):
         first = _matching(text, m.end())
         if 0 < first < len(text) and text[first] == "{":

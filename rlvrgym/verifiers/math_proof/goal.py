@@ -122,7 +122,8 @@ def _read_goal_cached(key: str) -> Goal:
     var = variables[0]
     if kind == "derivative":
         f = _expr(record.get("function", record.get("expression")), "function")
-        return Goal(kind, variables, f, sp.diff(f, var), (f,), positive, answer=sp.diff(f, var), texts=texts)
+        return Goal(kind, variables, f, sp.diff(f, var), (f, sp.diff(f, var)), positive, answer=sp.diff(f, var),
+                    texts=texts)
     if kind == "integral":
         g = _expr(record.get("integrand", record.get("expression")), "integrand")
         return Goal(kind, variables, g, g, (g,), positive, texts=texts)

@@ -331,16 +331,16 @@ class Judge:
             return None, f"could not decide whether {_show(b)} equals {_show(a)}"
         if match.equal is False:
             return False, f"{_show(b)} is not equal to {_show(a)}"
-        if self.goal.kind in ("identity", "simplify"):
-            if match.narrowed is not None:
-                return False, (f"{_show(b)} is undefined at {_point(match.narrowed)}, where the previous expression "
-                               "is defined: the step holds only on a smaller domain")
-            pole = new_pole(a, b, self.goal.domain, seed=self.seed, positive=self.goal.positive, timing=self.timing,
-                            prev_written=a_dens, new_written=b_dens)
-            if pole is not None:
-                base, point = pole
-                return False, (f"divides by {_show(base)}, which is zero at {_point(point)} where the task is "
-                               "defined: the step holds only where it is non-zero")
+        # every chain kind: a step may not divide by something that can vanish where the task is defined
+        if match.narrowed is not None:
+            return False, (f"{_show(b)} is undefined at {_point(match.narrowed)}, where the previous expression "
+                           "is defined: the step holds only on a smaller domain")
+        pole = new_pole(a, b, self.goal.domain, seed=self.seed, positive=self.goal.positive, timing=self.timing,
+                        prev_written=a_dens, new_written=b_dens)
+        if pole is not None:
+            base, point = pole
+            return False, (f"divides by {_show(base)}, which is zero at {_point(point)} where the task is "
+                           "defined: the step holds only where it is non-zero")
         return True, ""
 
     def chain_step(self, line: Line, math: StepMath) -> Judged:
