@@ -3,6 +3,7 @@ bootstrap over the tasks both runs played (same seeds give the same tasks, so ea
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ PER_TASK = {
 
 def _pass_k(k: int) -> Any:
     return lambda rs: pass_at_k(len(rs), sum(bool(r["success"]) for r in rs), k)
+
+
+def _component(name: str) -> Any:
+    return lambda rs: float(np.mean([(r.get("reward_breakdown") or {}).get(name, 0.0) for r in rs]))
 
 
 def compare_runs(run_a: str | Path, run_b: str | Path, resamples: int = 10_000, seed: int = 0) -> dict[str, Any]:
@@ -44,6 +49,10 @@ def compare_runs(run_a: str | Path, run_b: str | Path, resamples: int = 10_000, 
         metrics = dict(PER_TASK)
         for k in sorted({1, samples}):
             metrics[f"pass@{k}"] = _pass_k(k)
+        components = sorted({c for r in [*a_env[env_id], *b_env[env_id]] for c in r.get("reward_breakdown") or {}}
+                            - {"total"})
+        for c in components:
+            metrics[f"reward: {c}"] = _component(c)
         rows = {}
         for name, fn in metrics.items():
             a_vals = [fn(a_tasks[k][:samples] if name.startswith("pass@") else a_tasks[k]) for k in keys]
@@ -55,8 +64,10 @@ def compare_runs(run_a: str | Path, run_b: str | Path, resamples: int = 10_000, 
                 values = [r[part] for r in env_records if part == "policy_s" or r["steps"]]
                 rows.setdefault(f"{part.removesuffix('_s')} latency p50 (s)", {})[who] = (
                     float(np.percentile(values, 50)) if values else float("nan"))
+        statuses = {who: dict(Counter(str(r["status"]) for r in recs)) for who, recs in
+                    (("a", a_env[env_id]), ("b", b_env[env_id]))}
         out["envs"][env_id] = {"paired_tasks": len(keys), "tasks_a": len(a_tasks), "tasks_b": len(b_tasks),
-                               "samples": samples, "metrics": rows}
+                               "samples": samples, "metrics": rows, "statuses": statuses}
     return out
 
 
@@ -75,9 +86,13 @@ def print_comparison(result: dict[str, Any], name_a: str, name_b: str) -> None:
                 continue
             color = ("green" if row["diff"] > 0 else "red") if row["significant"] else "dim"
             table.add_row(metric, f"{row['a']:.3f}", f"{row['b']:.3f}", f"[{color}]{row['diff']:+.3f}[/]",
-                          f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]", f"{row['p_value']:.3g}",
+                          f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]",
+                          f"{row['p_value']:.3g}" if row["p_value"] > 0 else f"< {1 / result['resamples']:.1g}",
                           "yes" if row["significant"] else "no")
         console.print(table)
+        for who, name in (("a", name_a), ("b", name_b)):
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(env["statuses"][who].items()))
+            console.print(f"  verdicts {name}: {counts}", highlight=False)
 
 
 def plot_comparison(result: dict[str, Any], path: Path, name_a: str, name_b: str) -> Path:
