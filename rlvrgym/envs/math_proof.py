@@ -159,7 +159,7 @@ class MathProofEnv(SingleTurnTextEnv):
         self._lines.append(action)
         verdict = self.verifier.verify("\n".join(self._lines), self.task.reference)
         new = list(verdict.steps[self._checked:])
-        self._checked = len(verdict.steps)
+        self._checked = max(self._checked, len(verdict.steps))  # a timed-out check lists no steps: keep the count
         process = sum(s.score for s in new) / len(new) if new else 0.0
         complete = bool(verdict.correct)
         final = any(classify(0, raw).kind == "end" or classify(0, raw).final for raw in action.splitlines())
