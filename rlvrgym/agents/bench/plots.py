@@ -10,6 +10,10 @@ import numpy as np
 
 from rlvrgym.agents.bench.summary import by_env
 
+#: Verdict statuses in the reward histogram, coloured by how the episode ended.
+STATUS_COLORS = {"correct": "C2", "wrong": "C3", "unparseable": "C1", "timeout": "C4", "error": "C5",
+                 "policy_error": "C7", "env_error": "C8", "max_steps": "C9"}
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -33,8 +37,11 @@ def plot_rewards(records: Sequence[dict[str, Any]], path: Path, label: str) -> P
     for ax, (env_id, rs) in zip(axes, groups.items(), strict=True):
         rewards = np.array([r["reward"] for r in rs], dtype=float)
         low, high = min(0.0, rewards.min()), max(1.0, rewards.max())
-        ax.hist(rewards, bins=np.linspace(low, high, 21), color="C0", edgecolor="white")
-        ax.axvline(rewards.mean(), color="C3", linestyle="--", label=f"mean {rewards.mean():.3f}")
+        statuses = sorted({str(r["status"]) for r in rs}, key=lambda s: (s not in STATUS_COLORS, s))
+        stacks = [[r["reward"] for r in rs if str(r["status"]) == s] for s in statuses]
+        ax.hist(stacks, bins=np.linspace(low, high, 21), stacked=True, edgecolor="white", label=statuses,
+                color=[STATUS_COLORS.get(s, "C7") for s in statuses])
+        ax.axvline(rewards.mean(), color="black", linestyle="--", label=f"mean {rewards.mean():.3f}")
         ax.set(title=env_id, xlabel="episode reward", ylabel="episodes")
         ax.legend(fontsize=8)
     return _save(plt, fig, path)

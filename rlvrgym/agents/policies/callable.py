@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,6 +38,8 @@ def load_callable(target: str) -> Callable[..., Any]:
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
     else:
+        if os.getcwd() not in sys.path:  # like uvicorn and gunicorn: the user's own modules import from here
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
