@@ -293,6 +293,10 @@ class _Reader:
                     else (), ordered=ordered)
 
     def piece(self, text: str) -> Piece:
+        stripped = text.strip()
+        if stripped.startswith("(") and _matching(stripped, 0) == len(stripped) and \
+                len(split_top(stripped[1:-1], _REL)) > 1:
+            text = stripped[1:-1]  # `(x \ne 0)`: a bracketed condition or relation
         if _NO_SOLUTION.match(text):
             return Piece([], empty=True)
         member = _MEMBER.match(text)
