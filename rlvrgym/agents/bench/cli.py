@@ -61,7 +61,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                              workers=args.workers, max_steps=args.max_steps, out_dir=args.out,
                              plots=not args.no_plots, warmup=not args.no_warmup)
         policies = [make_policy(spec, {} if spec in SANITY else options) for spec in args.policy]
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:
         raise SystemExit(f"rlvrgym bench: {exc}") from None
     command = shlex.join(["rlvrgym", *sys.argv[1:]]) if Path(sys.argv[0]).name == "rlvrgym" else None
     summaries, ok = [], True

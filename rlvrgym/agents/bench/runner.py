@@ -40,8 +40,10 @@ class _Slot:
 def make_env(env_id: str, config: BenchConfig) -> gym.Env:
     kwargs = {"split": config.split, **config.env_kwargs.get(env_id, {})}
     if env_id not in gym.registry:
-        raise ValueError(f"unknown environment {env_id!r}; registered: "
-                         f"{', '.join(sorted(k for k in gym.registry if k.endswith('-v0') and '/' not in k))}")
+        from rlvrgym.envs import ENVIRONMENTS
+
+        raise ValueError(f"unknown environment {env_id!r}; rlvrgym's: {', '.join(sorted(ENVIRONMENTS))} "
+                         "(or any Gymnasium id with text observations and actions)")
     try:
         return gym.make(env_id, disable_env_checker=True, **kwargs)
     except TypeError as exc:

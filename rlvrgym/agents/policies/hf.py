@@ -57,6 +57,9 @@ class HFPolicy:
 
         self.config = HFPolicyConfig(config) if isinstance(config, str) else config
         cfg = self.config
+        looks_local = cfg.model.startswith((".", "/", "~")) or cfg.model.count("/") > 1
+        if model is None and looks_local and not Path(cfg.model).expanduser().is_dir():
+            raise FileNotFoundError(f"model directory {cfg.model} does not exist")
         self.name = Path(cfg.model).name or cfg.model
         device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
