@@ -302,3 +302,25 @@ def test_in_process_semantics_are_kept_for_honest_solutions(verifier: CodeVerifi
             "def gen(n):\n    yield from range(n)\n")
     v = verifier.verify(code, ref)
     assert v.score == 1.0, v.details["tests"]
+
+
+TAINTED_REF = {"prompt": "def sq(x):\n    \"\"\"Square x.\"\"\"\n", "entry_point": "sq", "test": (
+    "def check(candidate):\n    result = candidate(2)\n    assert result == 4\n"
+    "    def helper(x):\n        return candidate(x) + 1\n    assert helper(3) == 10\n    assert True\n")}
+
+
+def test_values_that_flow_from_the_candidate_make_a_statement_a_test() -> None:
+    p = plan("    return x * x\n", TAINTED_REF, fixtures_limits(), 10.0)
+    assert [u["test"] for u in p.job.calls["units"]] == [False, True, False, True, False]
+    assert [u["uses_candidate"] for u in p.job.calls["units"]] == [True, True, True, True, False]
+
+
+@pytest.mark.docker
+def test_setup_statements_that_fail_fail_the_tests_after_them(verifier: CodeVerifier) -> None:
+    assert verifier.verify("    return x * x\n", TAINTED_REF).score == 1.0
+    v = verifier.verify("    return x + x\n", TAINTED_REF)  # right at 2, wrong at 3
+    assert [t["status"] for t in v.details["tests"]] == ["passed", "failed"]
+    v = verifier.verify("    if x == 2:\n        raise ValueError('two')\n    return x * x\n", TAINTED_REF)
+    assert [t["status"] for t in v.details["tests"]] == ["failed", "failed"] and v.status == VerdictStatus.WRONG
+    broken = {**TAINTED_REF, "test": "def check(candidate):\n    import no_such_module\n    assert candidate(2) == 4\n"}
+    assert verifier.verify("    return x * x\n", broken).status == VerdictStatus.ERROR  # the reference is at fault

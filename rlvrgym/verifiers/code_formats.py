@@ -159,13 +159,18 @@ def _humaneval_units(ref: dict[str, Any]) -> tuple[list[dict[str, Any]], list[st
     check = checks[0]
     param = check.args.args[0].arg
     module_setup = ast.unparse(ast.Module([n for n in tree.body if n is not check], type_ignores=[]))
+    entry = str(ref["entry_point"])
     units, names = [], []
+    tainted = {param, entry}  # names whose value comes from the candidate, directly or through set-up statements
     for stmt in check.body:
-        is_test = _mentions(stmt, {param})
-        units.append({"kind": "stmt", "src": ast.unparse(stmt), "test": is_test})
+        uses = _mentions(stmt, tainted)
+        # a test is a statement that asserts or calls something about the candidate; `assert True` is not one
+        is_test = uses and (any(isinstance(n, ast.Assert) for n in ast.walk(stmt)) or isinstance(stmt, ast.Expr))
+        if uses and not is_test:
+            tainted |= _bound_names(stmt)
+        units.append({"kind": "stmt", "src": ast.unparse(stmt), "test": is_test, "uses_candidate": uses})
         if is_test:
             names.append(f"test {len(names)} (line {stmt.lineno}): {ast.unparse(stmt).splitlines()[0][:80]}")
-    entry = str(ref["entry_point"])
     # In HumanEval's own harness the test shares a namespace with the completion, so a test that names the entry
     # point (HumanEval/33 does) means the candidate's function, not the prompt's stub.
     return units, [str(ref["prompt"]), module_setup], {param: entry, entry: entry}, names

@@ -887,12 +887,16 @@ def driver_main(job, rfd, wfd):
         ns[name] = Proxy(name)
     for alias, name in spec.get("aliases", {}).items():
         ns[alias] = Proxy(name)
+    earlier = None  # (status, why) once a statement that is not a test has raised: check() would stop there
     for index, unit in enumerate(spec["units"]):
         is_test = bool(unit.get("test"))
+        uses = bool(unit.get("uses_candidate", is_test))
         record = {"i": index, "status": "passed", "error": ""}
         if setup_error:
             record.update(status="error", error=setup_error)
-        elif is_test and not state["loaded"]:
+        elif earlier is not None:
+            record.update(status=earlier[0], error=earlier[1])
+        elif uses and not state["loaded"]:
             record.update(status="crashed", error="the solution did not load: " + state["load_error"])
             if not state["alive"] and "exit_during_load" not in state["flags"]:
                 restart("reload")
@@ -901,7 +905,7 @@ def driver_main(job, rfd, wfd):
             ooms = oom_kills()
             began = False
             try:
-                if is_test:
+                if uses:
                     out({"to": "candidate", "msg": {"op": "begin"}})
                     began = True
                     state["ooms"] = ooms
@@ -933,6 +937,10 @@ def driver_main(job, rfd, wfd):
                         state["alive"] = False
                 if not state["alive"] or record["status"] == "timeout":
                     restart(record["status"])
+            if not is_test and record["status"] != "passed":
+                # a set-up statement fell: the candidate's fault when it used the candidate, else the reference's
+                why = f"an earlier statement failed ({record['status']}): {record['error']}"
+                earlier = (record["status"] if uses else "error", why)
         if is_test:
             out({"record": record, "secret": secret})
     out({"done": True, "flags": sorted(state["flags"]), "secret": secret})
