@@ -192,7 +192,6 @@ class Judge:
         # chain state
         self.current: sp.Expr | None = goal.target if goal.kind in ("derivative", "integral", "limit") \
             else goal.start
-        self.current_raw: sp.Expr | None = goal.start if goal.kind in ("identity", "simplify") else None
         self.current_key = text_key(goal.texts.get("lhs", goal.texts.get("expression", "")))
         self.other: sp.Expr | None = None  # identity: the end of a chain worked from the right-hand side
         self.other_key = text_key(goal.texts.get("rhs", ""))
@@ -202,7 +201,6 @@ class Judge:
         self.reached = False
         # equation state
         self.solutions: list[Solution] | None = list(goal.solutions) if goal.solutions is not None else None
-        self.last_equations: list[tuple[sp.Expr, sp.Expr]] | None = None
         self.last_key = ""
         self.final_stated = False
         self.last_part = None
@@ -433,11 +431,8 @@ class Judge:
                 return Judged(line, True, False, False, f"a false claim: {why}")
             if ok is None:
                 return Judged(line, True, None, True, why)
-        if self.goal.kind in ("identity", "simplify") and self.current_raw is not None:
-            return Judged(line, True, True, True, "a true claim that does not continue the chain from "
-                          f"{_show(self.current)}: earns nothing", advances=False)
-        return Judged(line, True, True, True, "a true claim that does not continue the derivation: earns nothing",
-                      advances=False)
+        return Judged(line, True, True, True, "a true claim that does not continue the chain from "
+                      f"{_show(self.current)}: earns nothing", advances=False)
 
     # -- equations -------------------------------------------------------------------------------------------
     def piece_equations(self, pieces: Sequence[Piece]) -> list[tuple[sp.Expr, sp.Expr]] | None:
@@ -510,11 +505,11 @@ class Judge:
                                 for s in solve_equation(a, b, self.var, self.goal.positive, self.timing, excluded)},
                                key=lambda t: t[0])
         except Undecided as exc:
-            self.solutions, self.last_equations = None, equations
+            self.solutions = None
             return Judged(line, True, None, facts, f"could not decide the solution set: {exc}")
         if conditions:  # x + 2 = x^2, x >= 0: the conditions on the same line restrict the solution set
             found = [sol for sol in found if all(_satisfies(c, variables, sol) for c in conditions)]
-        self.last_equations, self.last_key = equations, written
+        self.last_key = written
         self.final_stated = stated is not None
         previous, self.solutions = self.solutions, found
         if previous is None:
