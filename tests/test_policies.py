@@ -247,3 +247,13 @@ def test_bench_with_a_local_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     assert len(result.records) == 4 and all(r["verdict"] is not None for r in result.records)
     assert result.summary["envs"]["MathAnswer-v0"]["latency_s"]["policy"]["p50"] > 0
     assert (tmp_path / "r" / "plots" / "pass_at_k.png").is_file()
+
+
+def test_cli_bench_with_a_local_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from rlvrgym.cli import main
+
+    run = tmp_path / "cli"
+    assert main(["bench", "--env", "MathAnswer-v0", "--policy", f"hf:{tiny_model_dir}", "--policy-option",
+                 "max_new_tokens=4", "--episodes", "2", "--no-plots", "--run-dir", str(run)]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["policy"]["settings"]["max_new_tokens"] == 4 and summary["envs"]["MathAnswer-v0"]["episodes"] == 2
