@@ -18,6 +18,7 @@ _LAZY = {
     "train_sft": "rlvrgym.agents.sft",
     "build_tiny_model": "rlvrgym.agents.tiny",
     "evaluate": "rlvrgym.agents.evaluate",
+    "MultiTurnRollout": "rlvrgym.agents.multi_turn",
 }
 
 __all__ = sorted(_LAZY)

@@ -68,6 +68,11 @@ def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
     train.add_argument("--format-weight", type=float)
     train.add_argument("--length-weight", type=float)
     train.add_argument("--aggregation", help="step aggregation: min, mean, product, first_error, discounted")
+    train.add_argument("--max-turns", type=int, help="play multi-turn episodes of up to this many model turns "
+                       "(MathProof-v0 with mode=steps, CodeUnitTest-v0 with max_attempts > 1)")
+    train.add_argument("--max-turn-tokens", type=int, default=256, help="tokens per model turn (multi-turn)")
+    train.add_argument("--return-mode", default="sum", choices=["sum", "last"],
+                       help="multi-turn reward: sum of the step rewards or the last one")
     train.add_argument("--logging-steps", type=int, default=1)
     train.add_argument("--no-save", action="store_true", help="do not save the final model")
     train.add_argument("--grpo-kwargs", type=_json_object, default={}, help="other trl.GRPOConfig fields as JSON")
@@ -155,7 +160,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"rlvrgym train: {exc}", file=sys.stderr)
         return 2
-    result = train_grpo(args.env, args.model, config)
+    multi_turn = None if args.max_turns is None else {
+        "max_turns": args.max_turns, "max_turn_tokens": args.max_turn_tokens, "return_mode": args.return_mode}
+    try:
+        result = train_grpo(args.env, args.model, config, multi_turn=multi_turn)
+    except ValueError as exc:
+        print(f"rlvrgym train: {exc}", file=sys.stderr)
+        return 2
     _print_summary(result.log_history, result.output_dir, result.reward_seconds, result.train_seconds)
     return 0
 

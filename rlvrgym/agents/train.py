@@ -138,9 +138,14 @@ def replace_default_callbacks(trainer: Any, progress: Any | None) -> None:
         trainer.add_callback(progress)
 
 
-def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None) -> TrainResult:
+def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
+               multi_turn: dict[str, Any] | None = None) -> TrainResult:
     """Train `model` (a directory, a hub name, or a loaded model) with GRPO on `env_id`; returns where the run's
-    files are and the reward-time accounting a throughput benchmark needs."""
+    files are and the reward-time accounting a throughput benchmark needs.
+
+    `multi_turn` (options of `MultiTurnRollout`: max_turns, max_turn_tokens, return_mode) plays real episodes of a
+    multi-turn environment (MathProof-v0 mode="steps", CodeUnitTest-v0 max_attempts>1) instead of single completions.
+    """
     from trl import GRPOConfig, GRPOTrainer
 
     from rlvrgym.agents.metrics import MetricsJSONL, RichProgress, plot_metrics
@@ -157,10 +162,23 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None) -
     dataset = make_dataset(env_id, config.num_tasks, seed=config.seed, split="train",
                            env_kwargs=config.env_kwargs, system_prompt=config.system_prompt)
 
-    # 2. the rewards: one function per RewardSpec component, all judged by the environment's verifier
-    eos_ids = [i for i in {tokenizer.eos_token_id, tokenizer.pad_token_id} if i is not None]
-    reward_funcs = make_reward_funcs(env_id, config.reward, env_kwargs=config.env_kwargs, eos_token_ids=eos_ids)
-    scorer = reward_funcs[0].scorer
+    # 2. the rewards: one function per RewardSpec component, all judged by the environment's verifier; or, for
+    #    multi-turn episodes, the return of `env.step` rewards collected by the rollout
+    rollout = None
+    if multi_turn is None:
+        eos_ids = [i for i in {tokenizer.eos_token_id, tokenizer.pad_token_id} if i is not None]
+        reward_funcs: list[Any] = make_reward_funcs(env_id, config.reward, env_kwargs=config.env_kwargs,
+                                                    eos_token_ids=eos_ids)
+        weights = reward_weights(reward_funcs)
+        stats = reward_funcs[0].scorer.stats
+    else:
+        from rlvrgym.agents.multi_turn import MultiTurnRollout, episode_return, final_outcome, task_index
+
+        if config.reward is not None:
+            raise ValueError("a multi-turn run takes its rewards from env.step; set the RewardSpec in env_kwargs")
+        rollout = MultiTurnRollout(env_id, task_index(dataset), config.env_kwargs,
+                                   system_prompt=config.system_prompt, **multi_turn)
+        reward_funcs, weights, stats = [episode_return, final_outcome], [1.0, 0.0], rollout.stats
 
     # 3. TRL does the rest: sample groups, score them, normalise within groups, update the policy
     args = GRPOConfig(
@@ -169,11 +187,11 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None) -
         gradient_accumulation_steps=config.gradient_accumulation_steps, learning_rate=config.learning_rate,
         max_completion_length=config.max_completion_length, temperature=config.temperature, beta=config.beta,
         loss_type=config.loss_type, scale_rewards=config.scale_rewards, num_iterations=config.num_iterations,
-        reward_weights=reward_weights(reward_funcs), logging_steps=config.logging_steps, seed=config.seed,
+        reward_weights=weights, logging_steps=config.logging_steps, seed=config.seed,
         save_strategy="no", report_to="none", disable_tqdm=True,
         **device_flags(config.use_cpu, config.bf16), **config.grpo_kwargs)
     trainer = GRPOTrainer(model=policy, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
-                          processing_class=tokenizer,
+                          processing_class=tokenizer, rollout_func=rollout,
                           callbacks=[MetricsJSONL(metrics_path, stage="grpo")])
     replace_default_callbacks(trainer, RichProgress(f"GRPO {env_id}") if config.progress else None)
     start = time.perf_counter()
@@ -185,7 +203,6 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None) -
         trainer.save_model(str(out))
         tokenizer.save_pretrained(str(out))
     plot_path = plot_metrics(metrics_path, out / PLOT_FILE, title=f"GRPO on {env_id}") if config.plot else None
-    stats = scorer.stats
     summary = {"env_id": env_id, "config": _jsonable(asdict(config)), "train_seconds": train_seconds,
                "reward_seconds": stats.seconds, "completions": stats.completions,
                "verdict_statuses": dict(stats.statuses), "all_equal_groups": stats.all_equal_groups,
