@@ -63,6 +63,9 @@ CASES: list[Case] = [
      "$= x^2 + 2x + 1$\nTherefore $(x+1)^2 = x^2 + 2x + 1$. $\\blacksquare$", -1, True),
     ("difference of squares", ID_DIFF_SQ, "$(a+b)^2 - (a-b)^2 = (a^2 + 2ab + b^2) - (a^2 - 2ab + b^2)$\n"
      "$= a^2 + 2ab + b^2 - a^2 + 2ab - b^2$\n$= 4ab$", -1, True),
+    ("LHS and RHS words", ID_DIFF_SQ, "$\\text{LHS} = (a+b)^2 - (a-b)^2$\n"
+     "$= a^2 + 2ab + b^2 - a^2 + 2ab - b^2$\n$= 4ab = \\text{RHS}$", -1, True),
+    ("L.H.S. to a wrong value", ID_DIFF_SQ, "L.H.S. = 4ab + 1\n= R.H.S.", 0, False),
     ("difference of squares factored", ID_DIFF_SQ, "$(a+b)^2 - (a-b)^2 = ((a+b) - (a-b))((a+b) + (a-b))$\n"
      "$= (2b)(2a)$\n$= 4ab$", -1, True),
     ("cube", ID_CUBE, "$(x-1)(x^2+x+1) = x^3 + x^2 + x - x^2 - x - 1$\n$= x^3 - 1$", -1, True),

@@ -43,6 +43,8 @@ _LABEL = re.compile(r"^\s*(?:[a-zA-Z]\s*'+\s*(?:\(\s*[a-z]\s*\))?|\\[dt]?frac\s*
 _RIGHT = re.compile(r"\\right\s*[)\]}]")
 _POWER = re.compile(r"\s*\^\s*(?:\{[^{}]*\}|\d+|[a-z])")
 _DIFFERENTIAL = re.compile(r"^\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-z]\s*=")
+_SIDE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|operatorname)\s*\{\s*)?([LR]\.?\s*H\.?\s*S\.?)\s*\}?\s*",
+                   re.I)
 _NO_SOLUTION = re.compile(r"^\s*(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\\text\s*\{\s*no\s+(?:real\s+)?solutions?"
                           r"\s*\}|no\s+(?:real\s+)?solutions?)\s*$", re.I)
 
@@ -80,6 +82,7 @@ class Part:
     label: bool = False
     denominators: tuple[sp.Expr, ...] = ()
     ordered: bool = False  # a tuple `(2, 1)`: `values` are its entries
+    side: str = ""  # "lhs" / "rhs" for the words LHS, RHS (an identity's two sides)
 
 
 @dataclass
@@ -285,6 +288,9 @@ class _Reader:
             raise StepSyntaxError("an empty side of a relation")
         if _LABEL.match(text):
             return Part(text, (), frozenset(), label=True)
+        side = _SIDE.fullmatch(text)
+        if side:
+            return Part(text, (), frozenset(), side="lhs" if side.group(1).upper().startswith("L") else "rhs")
         values, ops = self.expr(text)
         ordered = "tuple" in ops
         ops.discard("tuple")

@@ -283,6 +283,12 @@ class Judge:
     def value(self, part: Part, integrals: dict[sp.Symbol, Integral]) -> sp.Expr:
         """What a part means for the chain: the expression (identity, simplify), or its x-derivative (integral)."""
         kind = self.goal.kind
+        if part.side:
+            if kind != "identity":
+                raise StepSyntaxError(f"{part.text.strip()!r} names a side of an identity; this task has none")
+            value = self.goal.start if part.side == "lhs" else self.goal.target
+            assert value is not None
+            return value
         if part.label:
             if kind != "derivative":
                 raise StepSyntaxError(f"{part.text.strip()!r} is not defined in this task")
@@ -399,7 +405,7 @@ class Judge:
         assert self.current is not None
         chain = [self.current, *values]
         # Parts that restate the current expression as written are skipped: the first new part is the step.
-        keys = [text_key(p.text) for p in parts]
+        keys = [self.part_key(p) for p in parts]
         if all(k == self.current_key or p.label for k, p in zip(keys, parts, strict=True)):
             return Judged(line, True, True, True, "repeats the previous expression: earns nothing", advances=False)
         start = 1
@@ -421,6 +427,12 @@ class Judge:
         self.last_raw: sp.Expr | None = raws[-1]
         reason = reason or fact_reason or "follows from the previous step"
         return Judged(line, True, follows, facts, reason)
+
+    def part_key(self, part: Part) -> str:
+        """The written form of a part; LHS and RHS stand for the task's sides as written."""
+        if part.side:
+            return text_key(self.goal.texts.get(part.side, ""))
+        return text_key(part.text)
 
     def side_claim(self, line: Line, values: list[sp.Expr]) -> Judged:
         """A relation that does not start from the current expression: true ones earn nothing, false ones are
@@ -470,6 +482,8 @@ class Judge:
                     return Judged(line, True, None, True, "an expression, not an equation: nothing to check")
                 return Judged(line, False, False, False, "cannot be read: mixes = with inequalities")
             parts = piece.parts
+            if any(p.side or p.label for p in parts):
+                return Judged(line, False, False, False, "cannot be read: LHS, RHS or f' name no equation here")
             for a, b in itertools.pairwise(parts[1:]):  # x = 12/4 = 3: the claim 12/4 = 3
                 if len(a.values) != len(b.values) or not all(
                         same_function(u, v, (), seed=self.seed, positive=False, timing=self.timing).equal

@@ -20,7 +20,7 @@ _END_MARKS = {"qed", "q.e.d.", "q.e.d", r"\blacksquare", r"\square", r"\qed", "�
 _SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _CONNECTOR = re.compile(
     r"^(?:(?:so|thus|hence|therefore|then|and|which gives|this gives|we get|we have|giving|i\.e\.|now)\s*,?\s+"
-    r"|\\therefore\s*|\\because\s*|\\Rightarrow\s*|\\implies\s*|\\Longrightarrow\s*|=>\s*|⟹\s*|⇒\s*)+", re.I)
+    r"|\\therefore\s*|∴\s*|\\because\s*|\\Rightarrow\s*|\\implies\s*|\\Longrightarrow\s*|=>\s*|⟹\s*|⇒\s*)+", re.I)
 _TRAIL_NOTE = re.compile(r"(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}|\((?:by|since|using|from|as)\b[^()]*\)"
                          r"|\((?=[^()\\]*[A-Za-z]{4})[^()\\]*\))\s*[.,;]?\s*$")
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
@@ -74,7 +74,7 @@ def clean_math(s: str) -> str:
     s = re.sub(r"\\\\\s*$", "", s.strip())
     for _ in range(3):
         t = _TRAIL_NOTE.sub("", s).strip()
-        if t == s or not t:
+        if t == s or not t or t.endswith("="):  # `= \text{RHS}` is a side, not a note
             break
         s = t
     s = _CONNECTOR.sub("", s.strip())
