@@ -324,3 +324,11 @@ def test_setup_statements_that_fail_fail_the_tests_after_them(verifier: CodeVeri
     assert [t["status"] for t in v.details["tests"]] == ["failed", "failed"] and v.status == VerdictStatus.WRONG
     broken = {**TAINTED_REF, "test": "def check(candidate):\n    import no_such_module\n    assert candidate(2) == 4\n"}
     assert verifier.verify("    return x * x\n", broken).status == VerdictStatus.ERROR  # the reference is at fault
+
+
+@pytest.mark.docker
+def test_a_crash_while_loading_is_not_called_an_early_exit(verifier: CodeVerifier) -> None:
+    v = verifier.verify("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", he_ref("HumanEval/0"))
+    assert v.score == 0.0 and "crashed_during_load" in v.details["flags"]
+    assert "exit_during_load" not in v.details["flags"]
+    assert {t["status"] for t in v.details["tests"]} == {"crashed"}

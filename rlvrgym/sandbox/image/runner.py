@@ -772,7 +772,8 @@ def driver_main(job, rfd, wfd):
                 msg = recv(deadline)
                 if "died" in msg or "event" in msg:
                     state.update(alive=False, loaded=False, load_error=died_message(msg))
-                    state["flags"].add("exit_during_load")
+                    # exit status 0 before a single test ran is the classic hack; anything else is a crash
+                    state["flags"].add("exit_during_load" if msg.get("exit_code") == 0 else "crashed_during_load")
                     return
                 if "ready" in msg:
                     state["alive"] = True
@@ -898,8 +899,6 @@ def driver_main(job, rfd, wfd):
             record.update(status=earlier[0], error=earlier[1])
         elif uses and not state["loaded"]:
             record.update(status="crashed", error="the solution did not load: " + state["load_error"])
-            if not state["alive"] and "exit_during_load" not in state["flags"]:
-                restart("reload")
         else:
             state["deadline"] = time.monotonic() + test_timeout
             ooms = oom_kills()
