@@ -110,6 +110,7 @@ CASES: list[Case] = [
     ("exponential wrong", ID_EXP, "$e^{2x} - 1 = (e^{x} - 1)^2$\n$= (e^x - 1)(e^x + 1)$", 0, False),
     # ---- padding and incomplete -------------------------------------------------------------------------------
     ("only the goal", ID_SQ, "$(x+1)^2 = x^2 + 2x + 1$", -1, False),
+    ("LHS = RHS is the goal, not a proof", ID_DIFF_SQ, "$\\text{LHS} = \\text{RHS}$", -1, False),
     ("padding", ID_SQ, "$0 = 0$\n$1 = 1$\n$(x+1)^2 = (x+1)^2$", -1, False),
     ("stops early", ID_SQ, "$(x+1)^2 = (x+1)(x+1)$\n$= x(x+1) + (x+1)$", -1, False),
     # ---- equations: correct ----------------------------------------------------------------------------------

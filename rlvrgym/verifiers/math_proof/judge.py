@@ -273,7 +273,7 @@ class Judge:
             return bool(part.operators) or text_key(part.text) == text_key(start)
         if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) == 2:
             texts = self.goal.texts
-            return {text_key(p.text) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
+            return {self.part_key(p) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
                                                                    text_key(texts.get("rhs", ""))}
         if self.goal.kind == "equation":
             return written == re.sub(r"\\text\{(?:and|or)\}|[,;]", "=", text_key(self.goal.texts.get("equation", "")))
