@@ -96,9 +96,21 @@ def run_bench(policy: Any, config: BenchConfig, run_dir: str | Path | None = Non
         from rlvrgym.agents.bench.plots import write_plots
 
         plots = write_plots(records, summary["envs"], path, name)
-    (path / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    (path / SUMMARY_FILE).write_text(json.dumps(_strict_json(summary), indent=2, default=str, allow_nan=False)
+                                     + "\n", encoding="utf-8")
     (path / REPORT_FILE).write_text(markdown(summary, records, plots), encoding="utf-8")
     return BenchResult(path, summary, records)
+
+
+def _strict_json(value: Any) -> Any:
+    """NaN (an interval that does not exist, a latency never measured) becomes null: standard JSON has no NaN."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def load_summary(run_dir: str | Path) -> dict[str, Any]:

@@ -56,7 +56,9 @@ def mean_interval(per_task: Sequence[Sequence[float]]) -> dict[str, float]:
         return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
     mean = float(np.mean(flat))
     means = np.array([np.mean(t) for t in per_task if len(t)], dtype=float)
-    if len(means) < 2 or float(np.std(means)) == 0.0:
+    if len(means) < 2:  # one task: no spread to estimate, so no interval
+        return {"mean": mean, "ci_low": float("nan"), "ci_high": float("nan")}
+    if float(np.std(means)) == 0.0:
         return {"mean": mean, "ci_low": mean, "ci_high": mean}
     half = float(stats.t.ppf(0.975, len(means) - 1) * np.std(means, ddof=1) / math.sqrt(len(means)))
     # the mean cannot leave the range of what was observed: clip the interval there (small samples overshoot)

@@ -18,6 +18,8 @@ def success_cell(s: dict[str, Any]) -> str:
 
 
 def reward_cell(r: dict[str, Any]) -> str:
+    if r["ci_low"] != r["ci_low"]:
+        return f"{r['mean']:.3f} [-]"
     return f"{r['mean']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
 
 
