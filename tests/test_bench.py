@@ -161,6 +161,15 @@ def test_summary_records_what_reproduces_the_run(tmp_path: Path) -> None:
     assert {r["difficulty"] for r in result.records} == {2} and not (tmp_path / "run" / "plots").exists()
 
 
+def test_one_task_has_no_reward_interval_and_the_summary_is_strict_json(tmp_path: Path) -> None:
+    run_bench(OraclePolicy(), BenchConfig(envs=["MathAnswer-v0"], episodes=1, plots=False), run_dir=tmp_path / "r")
+    text = (tmp_path / "r" / "summary.json").read_text()
+    assert "NaN" not in text
+    reward = json.loads(text)["envs"]["MathAnswer-v0"]["reward"]
+    assert reward == {"mean": 1.0, "ci_low": None, "ci_high": None}
+    assert "1.000 [-]" in (tmp_path / "r" / "report.md").read_text()
+
+
 def test_samples_replay_each_task_and_give_pass_at_k(tmp_path: Path) -> None:
     coin = iter(np.random.default_rng(0).random(10_000))
 
