@@ -305,3 +305,11 @@ def test_require_evaluated_rejects_an_unsolved_inequality(question: str, referen
 def test_compound_units_and_spaced_matrix_rows(answer: str, reference: str) -> None:
     verdict = check(boxed(answer), reference)
     assert verdict.correct is True, verdict.reason
+
+
+@pytest.mark.parametrize(("answer", "reference", "expected"), [
+    ("ab^2", "a b^2", True), ("ab^2", "(ab)^2", False), ("xe^x", "x e^{x}", True), ("2xy^3", "2 x y^3", True),
+    ("abc", "a b c", True), ("x_1y", "y x_1", True), ("a^2b", "a^2 b", True),
+])
+def test_a_power_binds_only_the_last_letter_of_a_run(answer: str, reference: str, expected: bool) -> None:
+    assert check(boxed(answer), reference).correct is expected

@@ -364,7 +364,8 @@ class Parser:
         return value
 
     def parse_letters(self, word: str) -> sp.Expr:
-        """A run of letters: a plain-text function or constant, else single-letter variables multiplied."""
+        """A run of letters: a plain-text function or constant, else single-letter variables multiplied. Only the
+        first letter is taken here and the rest goes back to the token stream, so `ab^2` is a·b², not (ab)²."""
         lower = word.lower()
         if word in FUNCTIONS:
             return self.parse_function(word)
@@ -374,11 +375,10 @@ class Parser:
             return sp.oo
         if len(word) > 3:
             raise ParseFailure(f"unknown word {word!r}")
-        product: sp.Expr = sp.Integer(1)
-        for i, ch in enumerate(word):
-            sym = self.letter(ch, subscript=i == len(word) - 1)
-            product = sp.Mul(product, sym)
-        return product
+        if len(word) > 1:
+            self.tokens.insert(self.pos, Token("word", word[1:]))
+            return self.letter(word[0], subscript=False)
+        return self.letter(word)
 
     def letter(self, ch: str, subscript: bool = True) -> sp.Expr:
         if ch == "e" and not (subscript and self.at("_")):
