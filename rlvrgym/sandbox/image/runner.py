@@ -25,6 +25,7 @@ import struct
 import sys
 import time
 import traceback
+from typing import Any
 
 RUNNER_VERSION = 1
 DRIVER_UID = 10001
@@ -36,7 +37,7 @@ JOB_DIR = BASE + "/job"  # root-owned, 0755: the candidate reads solution.py, ca
 SCRATCH = BASE + "/scratch"  # root-owned, 01777: the candidate's cwd and $HOME
 SOLUTION = JOB_DIR + "/solution.py"
 WIPE_DIRS = (SCRATCH,) if LOCAL else ("/tmp", "/dev/mqueue", "/dev/shm", "/var/tmp", "/run/lock")
-_spawned = {CANDIDATE_UID: set(), DRIVER_UID: set()}  # local mode: process groups to kill, by role
+_spawned: dict[int, set[int]] = {CANDIDATE_UID: set(), DRIVER_UID: set()}  # local mode: process groups to kill, by role
 OOM_CONTROL = "/sys/fs/cgroup/memory/memory.oom_control"
 MAX_LINE = 1 << 20  # one message from the candidate side; longer is an output-limit violation
 RUNNER = os.path.abspath(__file__)
@@ -56,7 +57,7 @@ class NotCanonical(TypeError):
 MAX_ITEMS = 1_000_000  # elements drawn from an iterator the candidate returns
 
 
-def _iterator_types():
+def _iterator_types() -> frozenset[type]:
     import itertools
     import types
 
@@ -71,7 +72,7 @@ ITERATOR_TYPES = _iterator_types()
 KEYS, VALUES, ITEMS = type({}.keys()), type({}.values()), type({}.items())
 
 
-def encode(value, depth=0):
+def encode(value: Any, depth: int = 0) -> Any:
     """Exact built-in (and stdlib number) types only, by `type(x) is`, never `isinstance`: a subclass can lie."""
     if depth > 200:
         raise NotCanonical("value is nested too deeply")
@@ -113,7 +114,7 @@ def encode(value, depth=0):
     raise NotCanonical(f"{t.__module__}.{t.__qualname__} is not an exact built-in type")
 
 
-def decode(obj, depth=0):
+def decode(obj: Any, depth: int = 0) -> Any:
     if depth > 200:
         raise ValueError("value is nested too deeply")
     t = type(obj)
@@ -158,26 +159,26 @@ def decode(obj, depth=0):
     raise ValueError(f"malformed value record: {str(obj)[:80]}")
 
 
-def first_lines(text, n=5, width=300):
+def first_lines(text: Any, n: int = 5, width: int = 300) -> str:
     lines = [ln[:width] for ln in str(text).strip().splitlines()]
     return "\n".join(lines[-n:]) if lines else ""
 
 
-def format_exc_short(exc):
+def format_exc_short(exc: BaseException) -> str:
     return first_lines("".join(traceback.format_exception_only(type(exc), exc)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Plumbing
 # ---------------------------------------------------------------------------------------------------------------
-def write_all(fd, data):
+def write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
         n = os.write(fd, view)
         view = view[n:]
 
 
-def read_exact(fd, n):
+def read_exact(fd: int, n: int) -> bytes | None:
     chunks, got = [], 0
     while got < n:
         chunk = os.read(fd, n - got)
@@ -188,12 +189,12 @@ def read_exact(fd, n):
     return b"".join(chunks)
 
 
-def send_host(obj):
+def send_host(obj: dict[str, Any]) -> None:
     data = json.dumps(obj).encode()
     write_all(1, struct.pack(">I", len(data)) + data)
 
 
-def read_host():
+def read_host() -> dict[str, Any] | None:
     head = read_exact(0, 4)
     if head is None:
         return None
@@ -205,11 +206,11 @@ def read_host():
 class Lines:
     """Newline-delimited JSON over a non-blocking fd, with a per-line size cap."""
 
-    def __init__(self, fd):
+    def __init__(self, fd: int) -> None:
         self.fd, self.buf, self.eof, self.overflow = fd, b"", False, False
         os.set_blocking(fd, False)
 
-    def feed(self):
+    def feed(self) -> list[bytes]:
         try:
             chunk = os.read(self.fd, 1 << 16)
         except BlockingIOError:
@@ -227,7 +228,7 @@ class Lines:
         return out
 
 
-def oom_kills():
+def oom_kills() -> int:
     if LOCAL:
         return 0
     try:
@@ -240,7 +241,7 @@ def oom_kills():
     return 0
 
 
-def uid_pids(uids, running_only=False):
+def uid_pids(uids: set[int], running_only: bool = False) -> list[int]:
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -262,7 +263,7 @@ def uid_pids(uids, running_only=False):
     return pids
 
 
-def become(uid):
+def become(uid: int) -> None:
     if LOCAL:
         return
     os.setgroups([])
@@ -270,10 +271,10 @@ def become(uid):
     os.setuid(uid)
 
 
-_reaped = {}  # pid -> (wait status, rusage) of children collected by reap()
+_reaped: dict[int, tuple[Any, Any]] = {}  # pid -> (wait status, rusage) of children collected by reap()
 
 
-def reap():
+def reap() -> None:
     while True:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -284,7 +285,7 @@ def reap():
         _reaped[pid] = (status, usage)
 
 
-def wait_child(pid):
+def wait_child(pid: int) -> tuple[Any, Any]:
     """Wait for our child `pid`, even when reap() already collected it."""
     if pid in _reaped:
         return _reaped.pop(pid)
@@ -295,7 +296,7 @@ def wait_child(pid):
     return status, usage
 
 
-def kill_uids(uids):
+def kill_uids(uids: set[int]) -> None:
     """SIGSTOP then SIGKILL every process of `uids` (the runner holds CAP_KILL for this and nothing else).
 
     Stopping first means a fork bomb cannot refill the slots the kills free; scanning /proc catches `setsid` and
@@ -330,7 +331,7 @@ def kill_uids(uids):
         reap()
 
 
-def owned_entries(uids, limit=10):
+def owned_entries(uids: set[int], limit: int = 10) -> list[str]:
     """Paths in the writable places owned by `uids` (a dir the runner cannot list still shows as owned itself)."""
     found = []
     for top in WIPE_DIRS:
@@ -347,7 +348,7 @@ def owned_entries(uids, limit=10):
     return found
 
 
-def wipe_files(uid):
+def wipe_files(uid: int) -> None:
     """Delete every file `uid` owns in the writable places, from a child that *is* that uid (the runner has no
     CAP_DAC_OVERRIDE or CAP_FOWNER, on purpose)."""
     if LOCAL:
@@ -377,7 +378,7 @@ def wipe_files(uid):
     wait_child(pid)
 
 
-def clean(uids=(CANDIDATE_UID, DRIVER_UID)):
+def clean(uids: tuple[int, ...] = (CANDIDATE_UID, DRIVER_UID)) -> None:
     """Kill every process of `uids`, then delete their files (a fork per uid only when there is something)."""
     kill_uids(set(uids))
     for uid in uids:
@@ -386,7 +387,7 @@ def clean(uids=(CANDIDATE_UID, DRIVER_UID)):
     reap()
 
 
-def leftovers():
+def leftovers() -> list[str]:
     """What a job left behind (processes or files of the sandbox uids): a reason to recycle the container."""
     if LOCAL:
         return [os.path.join(SCRATCH, n) for n in os.listdir(SCRATCH)][:10]
@@ -394,7 +395,7 @@ def leftovers():
     return (found + owned_entries({CANDIDATE_UID, DRIVER_UID}))[:10]
 
 
-def enter_candidate(fds, limits):
+def enter_candidate(fds: dict[int, int], limits: dict[str, Any]) -> None:
     """In a fresh child: map `fds` (target -> source), close the rest, drop to the candidate uid, set rlimits."""
     import fcntl
 
@@ -419,7 +420,7 @@ def enter_candidate(fds, limits):
     os.chdir(SCRATCH)
 
 
-def spawn_candidate(argv, fds, limits):
+def spawn_candidate(argv: list[str], fds: dict[int, int], limits: dict[str, Any]) -> int:
     """Fork, enter the candidate identity, exec `argv`. Returns the pid."""
     pid = os.fork()
     if pid != 0:
@@ -437,7 +438,7 @@ class Zygote:
     (an interpreter start-up is ~20 ms of CPU per job). It never holds job data: no test code, no secret; it only
     receives file descriptors. Root with the runner's capabilities, so the candidate cannot signal it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import socket
 
         self.socket = socket
@@ -451,25 +452,25 @@ class Zygote:
                 os._exit(0)
         child.close()
 
-    def request(self, req, fds=()):
+    def request(self, req: dict[str, Any], fds: Any = ()) -> dict[str, Any]:
         self.socket.send_fds(self.sock, [json.dumps(req).encode()], list(fds))
         reply = self.sock.recv(65536)
         if not reply:
             raise RuntimeError("the zygote is gone")
         return json.loads(reply)
 
-    def spawn(self, fds, limits):
+    def spawn(self, fds: dict[int, int], limits: dict[str, Any]) -> int:
         targets = sorted(fds)
         pid = self.request({"op": "spawn", "targets": targets, "limits": limits}, [fds[t] for t in targets])["pid"]
         _spawned[CANDIDATE_UID].add(pid)
         return pid
 
-    def wait(self, pid):
+    def wait(self, pid: int) -> tuple[int | None, float, int]:
         """(exit code, cpu seconds, max rss KiB) of a candidate the runner has already killed or seen end."""
         r = self.request({"op": "wait", "pid": pid})
         return r["code"], r["cpu"], r["maxrss"]
 
-    def serve(self, sock):
+    def serve(self, sock: Any) -> None:
         done = {}
         while True:
             msg, fds, _, _ = self.socket.recv_fds(sock, 65536, 16)
@@ -510,19 +511,19 @@ class Zygote:
                 sock.send(json.dumps({"code": code, "cpu": cpu, "maxrss": rss}).encode())
 
 
-ZYGOTE = None
+ZYGOTE: Zygote | None = None
 
 
 class Output:
     """The candidate's stdout/stderr: everything is counted, the first `keep` bytes of each are kept."""
 
-    def __init__(self, keep, budget):
+    def __init__(self, keep: int, budget: int) -> None:
         self.keep, self.budget = keep, budget
         self.data = {1: bytearray(), 2: bytearray()}
         self.total = 0
         self.truncated = {1: False, 2: False}
 
-    def add(self, which, chunk):
+    def add(self, which: int, chunk: bytes) -> bool:
         self.total += len(chunk)
         room = self.keep - len(self.data[which])
         if room > 0:
@@ -531,13 +532,13 @@ class Output:
             self.truncated[which] = True
         return self.total > self.budget
 
-    def report(self):
+    def report(self) -> dict[str, Any]:
         return {"stdout": self.data[1].decode("utf-8", "replace"), "stderr": self.data[2].decode("utf-8", "replace"),
                 "stdout_truncated": self.truncated[1], "stderr_truncated": self.truncated[2],
                 "output_bytes": self.total}
 
 
-def read_some(fd):
+def read_some(fd: int) -> bytes | None:
     try:
         return os.read(fd, 1 << 16)
     except BlockingIOError:
@@ -546,7 +547,7 @@ def read_some(fd):
         return b""
 
 
-def describe_wait(status):
+def describe_wait(status: int) -> int:
     if os.WIFSIGNALED(status):
         return -os.WTERMSIG(status)
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
@@ -555,7 +556,7 @@ def describe_wait(status):
 # ---------------------------------------------------------------------------------------------------------------
 # Job kind "exec": run one program as the candidate, feed stdin, collect outputs.
 # ---------------------------------------------------------------------------------------------------------------
-def run_exec(job, wake_r):
+def run_exec(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     limits = job["limits"]
     argv = job.get("argv") or [sys.executable, "-I", "-S", SOLUTION]
     if argv[0] == "python3":
@@ -645,7 +646,7 @@ def run_exec(job, wake_r):
             "peak_memory_bytes": rusage.ru_maxrss * 1024, **output.report()}
 
 
-def run_stdio(job, wake_r):
+def run_stdio(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     """Job kind "stdio": the program once per input, each in a fresh process; the host compares the outputs."""
     records, t0, cpu, peak = [], time.monotonic(), 0.0, 0
     deadline = t0 + float(job["timeout"])
@@ -671,7 +672,7 @@ def run_stdio(job, wake_r):
 class CandidateDied(BaseException):
     """The candidate process went away mid-test (BaseException: test code's `except Exception` must not hide it)."""
 
-    def __init__(self, status, message):
+    def __init__(self, status: str, message: str) -> None:
         super().__init__(message)
         self.status = status
 
@@ -681,13 +682,13 @@ class CandidateTimeout(BaseException):
 
 
 class _Raises:
-    def __init__(self, expected, match=None):
+    def __init__(self, expected: type[BaseException], match: str | None = None) -> None:
         self.expected, self.match = expected, match
 
-    def __enter__(self):
+    def __enter__(self) -> _Raises:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if exc_type is None:
             raise AssertionError(f"DID NOT RAISE {self.expected}")
         if issubclass(exc_type, (CandidateDied, CandidateTimeout)):
@@ -702,10 +703,10 @@ class _Raises:
         return True
 
 
-def _approx(expected, rel=1e-6, **kw):
+def _approx(expected: Any, rel: float = 1e-6, **kw: Any) -> Any:
     tol = float(kw.get("abs", 1e-12))
 
-    def close(a, b):
+    def close(a: Any, b: Any) -> bool:
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
             return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
         if type(a) in (int, float) and type(b) in (int, float):
@@ -713,16 +714,16 @@ def _approx(expected, rel=1e-6, **kw):
         return a == b
 
     class Approx:
-        def __eq__(self, other):
+        def __eq__(self, other: object) -> bool:
             return close(other, expected)
 
-        def __repr__(self):
+        def __repr__(self) -> str:
             return f"approx({expected!r})"
 
     return Approx()
 
 
-def pytest_shim():
+def pytest_shim() -> Any:
     """`pytest.raises` and `pytest.approx` for pytest-style test files (the image has no pytest)."""
     import types
 
@@ -732,7 +733,7 @@ def pytest_shim():
     return mod
 
 
-def driver_main(job, rfd, wfd):
+def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
     """The trusted side of a calls job. Reads relayed candidate messages on `rfd`, writes to the runner on `wfd`."""
     import builtins
     import types
@@ -744,10 +745,10 @@ def driver_main(job, rfd, wfd):
     pending = []
     state = {"seq": 0, "alive": False, "loaded": False, "load_error": "", "flags": set()}
 
-    def out(obj):
+    def out(obj: dict[str, Any]) -> None:
         write_all(wfd, (json.dumps(obj) + "\n").encode())
 
-    def recv(deadline):
+    def recv(deadline: float) -> dict[str, Any]:
         while True:
             if pending:
                 return pending.pop(0)
@@ -765,7 +766,7 @@ def driver_main(job, rfd, wfd):
                 if lines.eof:
                     os._exit(3)
 
-    def wait_ready(deadline):
+    def wait_ready(deadline: float) -> None:
         """After a (re)start: the candidate loads the solution and says ready, or fails to."""
         try:
             while True:
@@ -786,12 +787,12 @@ def driver_main(job, rfd, wfd):
             state.update(alive=False, loaded=False, load_error="the solution took too long to load")
             state["flags"].add("load_timeout")
 
-    def died_message(msg):
+    def died_message(msg: dict[str, Any]) -> str:
         status = msg.get("status") or ""
         code = msg.get("died", msg.get("exit_code"))
         return f"the candidate process ended ({status or 'exit'} {code})"
 
-    def restart(reason):
+    def restart(reason: str) -> None:
         """A fresh candidate. Whatever the old one still had in flight is dropped up to the runner's marker."""
         state["gen"] = state.get("gen", 0) + 1
         out({"restart": reason, "gen": state["gen"]})
@@ -805,7 +806,7 @@ def driver_main(job, rfd, wfd):
             return
         wait_ready(deadline)
 
-    def call(name, args, kwargs):
+    def call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not state["alive"]:
             raise CandidateDied("crashed", "the candidate process is not running")
         state["seq"] += 1
@@ -848,7 +849,7 @@ def driver_main(job, rfd, wfd):
                 raise builtin(text)
             raise RuntimeError(f"{etype}: {text}")
 
-    def write_back(sent, changed):
+    def write_back(sent: tuple[Any, ...], changed: Any) -> None:
         """Mirror the candidate's in-place changes to list/dict/set arguments (in-process semantics)."""
         if type(changed) is not list or len(changed) != len(sent):
             raise ValueError("argument record does not match the call")
@@ -863,13 +864,13 @@ def driver_main(job, rfd, wfd):
                 old.update(new)
 
     class Proxy:
-        def __init__(self, name):
+        def __init__(self, name: str) -> None:
             self.__name__ = self.name = name
 
-        def __call__(self, *args, **kwargs):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
             return call(self.name, args, kwargs)
 
-        def __repr__(self):
+        def __repr__(self) -> str:
             return f"<candidate {self.name}>"
 
     solution_module = types.ModuleType("solution")
@@ -945,7 +946,7 @@ def driver_main(job, rfd, wfd):
     out({"done": True, "flags": sorted(state["flags"]), "secret": secret})
 
 
-def candidate_main():
+def candidate_main() -> None:
     """The candidate side of a calls job (uid 10002, exec'd fresh: it inherits nothing of the runner's memory).
 
     fd 3: requests from the runner, fd 4: answers. Loads the solution once, then forks one child per test, so a test
@@ -956,14 +957,14 @@ def candidate_main():
     rfile = os.fdopen(3, "rb", buffering=0)
     wfd = 4
 
-    def answer(obj):
+    def answer(obj: dict[str, Any]) -> None:
         try:
             data = json.dumps(obj)
         except (TypeError, ValueError) as exc:
             data = json.dumps({"seq": obj.get("seq"), "error": f"unserialisable answer: {exc}", "type": "TypeError"})
         write_all(wfd, (data + "\n").encode())
 
-    def readline():
+    def readline() -> dict[str, Any]:
         line = b""
         while not line.endswith(b"\n"):
             chunk = rfile.readline()
@@ -1027,7 +1028,7 @@ def candidate_main():
         answer({"ended": True, "exit_code": code} if code == 0 else {"died": code})
 
 
-def run_calls(job, wake_r):
+def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     """Relay between the driver and a (re)started candidate; enforce the job deadline and the output budget."""
     limits = job["limits"]
     t0 = time.monotonic()
@@ -1069,10 +1070,10 @@ def run_calls(job, wake_r):
 
     to_d = bytearray()  # runner -> driver, written as the driver reads: a flood must never block the runner
 
-    def to_driver(obj):
+    def to_driver(obj: dict[str, Any]) -> None:
         to_d.extend((json.dumps(obj) + "\n").encode())
 
-    def stop_candidate(reason):
+    def stop_candidate(reason: str | None) -> None:
         nonlocal cpu, maxrss
         if cand["pid"] is None:
             return
@@ -1088,7 +1089,7 @@ def run_calls(job, wake_r):
             to_driver({"event": "died", "status": reason, "exit_code": code, "oom": oom_kills() > ooms})
             events.append(reason)
 
-    def start_candidate():
+    def start_candidate() -> None:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -1191,7 +1192,7 @@ def run_calls(job, wake_r):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-def prepare(job):
+def prepare(job: dict[str, Any]) -> None:
     os.makedirs(JOB_DIR, mode=0o755, exist_ok=True)
     os.chmod(JOB_DIR, 0o755)
     for name in os.listdir(JOB_DIR):
@@ -1206,7 +1207,7 @@ def prepare(job):
         os.chmod(path, 0o644)
 
 
-def main():
+def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--candidate":
         candidate_main()
         return
