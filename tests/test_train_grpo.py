@@ -163,7 +163,7 @@ def test_sft_then_grpo_raises_the_verified_reward(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_builds_warm_starts_and_trains(tmp_path: Path) -> None:
+def test_cli_builds_warm_starts_and_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rlvrgym.cli import main
 
     model = tmp_path / "tiny"
@@ -177,10 +177,15 @@ def test_cli_builds_warm_starts_and_trains(tmp_path: Path) -> None:
     assert main(["train", "--model", str(sft), "--output-dir", str(grpo), "--tasks", "arithmetic",
                  "--difficulty", "1", "--num-tasks", "8", "--max-steps", "2", "--num-generations", "4",
                  "--batch-size", "8", "--learning-rate", "1e-3", "--max-completion-length", "12",
-                 "--format-weight", "0.2", "--no-progress"]) == 0
+                 "--format-weight", "0.2", "--beta", "0.04", "--no-progress"]) == 0
     records = [json.loads(line) for line in (grpo / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "rewards/format/mean" in r] == [1, 2]
     assert json.loads((grpo / "summary.json").read_text())["config"]["reward"]["format_weight"] == 0.2
     assert (grpo / "rewards.png").exists()
+    assert all("kl" in r for r in records if "rewards/format/mean" in r)  # beta > 0 loads a reference model
+    assert main(["train", "eval", "--model", str(grpo), "--tasks", "arithmetic", "--difficulty", "1", "--n", "4",
+                 "--max-new-tokens", "8", "--json"]) == 0
+    evaluation = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluation["n"] == 4 and sum(evaluation["statuses"].values()) == 4
     assert main(["train", "--output-dir", str(grpo)]) == 2  # no --model
     assert main(["train", "--model", str(sft), "--num-generations", "3", "--batch-size", "8"]) == 2

@@ -45,7 +45,7 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
 def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register `train` and its sub-commands on the `rlvrgym` argparse subparsers."""
     train = subparsers.add_parser(
-        "train", help="train a policy with GRPO on an environment (sub-commands: sft, tiny-model, eval)",
+        "train", allow_abbrev=False, help="train a policy with GRPO on an environment (sub-commands: sft, tiny-model, eval)",
         description="GRPO with TRL on an rlvrgym environment; rewards come from the environment's verifier. "
                     "Writes the model, metrics.jsonl, rewards.png and summary.json to --output-dir.")
     train.add_argument("--model", help="model directory or hub name (e.g. one built by `rlvrgym train tiny-model`)")

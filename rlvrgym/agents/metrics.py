@@ -40,8 +40,8 @@ class MetricsJSONL(TrainerCallback):
             fh.write(json.dumps(record) + "\n")
 
 
-class RichProgress(TrainerCallback):
-    """One progress bar per run with the latest reward components, instead of transformers' printed dicts."""
+class ProgressBar(TrainerCallback):
+    """One tqdm bar per run with the latest reward components, instead of transformers' printed dicts."""
 
     def __init__(self, description: str) -> None:
         self.description = description

@@ -125,7 +125,7 @@ def train_sft(model: Any, config: SFTTrainConfig | None = None) -> Path:
     directory that `train_grpo` (or `rlvrgym train --model`) starts from."""
     from trl import SFTConfig, SFTTrainer
 
-    from rlvrgym.agents.metrics import MetricsJSONL, RichProgress
+    from rlvrgym.agents.metrics import MetricsJSONL, ProgressBar
     from rlvrgym.agents.train import device_flags, load_policy, replace_default_callbacks
 
     config = config or SFTTrainConfig()
@@ -145,7 +145,7 @@ def train_sft(model: Any, config: SFTTrainConfig | None = None) -> Path:
                      disable_tqdm=True, **steps, **device_flags(config.use_cpu, config.bf16), **config.sft_kwargs)
     trainer = SFTTrainer(model=policy, args=args, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[MetricsJSONL(metrics_path, stage="sft")])
-    replace_default_callbacks(trainer, RichProgress("SFT") if config.progress else None)
+    replace_default_callbacks(trainer, ProgressBar("SFT") if config.progress else None)
     start = time.perf_counter()
     trainer.train()
     trainer.save_model(str(out))

@@ -148,7 +148,7 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
     """
     from trl import GRPOConfig, GRPOTrainer
 
-    from rlvrgym.agents.metrics import MetricsJSONL, RichProgress, plot_metrics
+    from rlvrgym.agents.metrics import MetricsJSONL, ProgressBar, plot_metrics
     from rlvrgym.agents.trl_adapter import make_dataset, make_reward_funcs, reward_weights
 
     config = config or GRPOTrainConfig()
@@ -193,7 +193,7 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
     trainer = GRPOTrainer(model=policy, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
                           processing_class=tokenizer, rollout_func=rollout,
                           callbacks=[MetricsJSONL(metrics_path, stage="grpo")])
-    replace_default_callbacks(trainer, RichProgress(f"GRPO {env_id}") if config.progress else None)
+    replace_default_callbacks(trainer, ProgressBar(f"GRPO {env_id}") if config.progress else None)
     start = time.perf_counter()
     trainer.train()
     train_seconds = time.perf_counter() - start
