@@ -136,3 +136,14 @@ def test_argv_runs_any_command_of_the_image(docker_sandbox: DockerSandbox) -> No
     assert r.stdout.strip() == "0"  # argv is taken as given: the default is the isolated `python3 -I -S`
     r = docker_sandbox.run(Job(files={"solution.py": "import sys; print(sys.flags.isolated, sys.flags.no_site)"}))
     assert r.stdout.strip() == "1 1"
+
+
+@pytest.mark.docker
+def test_a_container_killed_from_outside_is_an_infrastructure_error_then_replaced(docker_ready: None) -> None:
+    with DockerSandbox(DockerConfig(pool_size=1), warm=True) as sandbox:
+        for c in docker_client().containers.list(filters={"label": f"{OWNER_LABEL}={sandbox.owner}"}, sparse=True):
+            c.kill()
+        broken = sandbox.run(Job(files={"solution.py": "print(1)"}))
+        assert broken.status == ExecStatus.SANDBOX_ERROR and broken.error  # never a pass, never a fail
+        again = sandbox.run(Job(files={"solution.py": "print(2)"}))
+        assert (again.status, again.stdout) == (ExecStatus.OK, "2\n")
