@@ -83,9 +83,16 @@ def test_wrong_dimension_and_garbage_score_zero_outcome() -> None:
 def test_process_reward_stays_below_outcome() -> None:
     env = make(families=["projectile"], difficulty=1)
     env.reset(seed=5)
-    wrong_answer_good_steps = r"$R = \frac{v_0^2 \sin(2\theta)}{g}$ \boxed{1 m}"
+    claims = env.unwrapped.task.reference["claims"]
+    height = claims["max_height"]["value"]
+    # A right intermediate value (checked against the simulator) but a wrong final answer: partial credit only.
+    wrong_answer_good_steps = (r"$R = \frac{v_0^2 \sin(2\theta)}{g}$, "
+                               f"$H = {height:.4f}\\ \\text{{m}}$. \\boxed{{1 s}}")
     _, reward, *_, info = env.step(wrong_answer_good_steps)
     assert info["reward_breakdown"]["process"] == 1.0 and 0 < reward < 1.0
+    env.reset(seed=5)
+    _, reward, *_, info = env.step(r"$R = \frac{v_0^2 \sin(2\theta)}{g}$ \boxed{1 s}")
+    assert reward == 0.0  # a consistent formula alone is no evidence of progress
     with pytest.raises(ValueError, match="process_weight"):
         PhysicsSimConfig(process_weight=1.5)
 

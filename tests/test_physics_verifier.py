@@ -150,12 +150,18 @@ PROJECTILE_REF = ref(90.3493, "m", symbols={"v_0": "m/s", "theta": "degree", "g"
 def test_equations_are_checked_for_dimensional_consistency() -> None:
     completion = (r"The range is $R = \frac{v_0^2 \sin(2\theta)}{g}$, not $R = v_0 t_f^2$." "\n"
                   r"So $\boxed{90.35\ \text{m}}$")
-    steps = V.verify(completion, PROJECTILE_REF).steps
-    by_text = {s.text: s for s in steps}
-    good = next(s for t, s in by_text.items() if "sin" in t)
-    bad = next(s for t, s in by_text.items() if "t_f" in t)
-    assert good.valid is True and good.score == 1.0
-    assert bad.valid is False and bad.score == 0.0 and "[length] * [time]" in bad.reason
+    verdict = V.verify(completion, PROJECTILE_REF)
+    (bad,) = verdict.steps  # a consistent equation is reported, not scored: it fits any problem
+    assert bad.valid is False and bad.score == 0.0 and "t_f" in bad.text and "[length] * [time]" in bad.reason
+    assert any("sin" in t for t in verdict.details["dimensionally_consistent"])
+
+
+def test_a_generic_consistent_equation_earns_no_process_reward() -> None:
+    """`F = m a` is dimensionally fine in any mechanics problem: with a wrong answer it must earn nothing."""
+    table = {"F": "N", "m": "kg", "a": "m/s^2", "v": "m/s", "t": "s", "E": "J"}
+    completion = "$v = v$\n\n$t = t$\n\n$F = m a$\n\n$E = E$\n\nThe answer is \\boxed{1 \\text{ m/s}}."
+    verdict = V.verify(completion, ref(3.0, "m/s^2", symbols=table))
+    assert verdict.score == 0.0 and verdict.steps == ()
 
 
 def test_intermediate_claims_are_matched_by_symbol_and_padding_earns_nothing() -> None:
@@ -170,15 +176,17 @@ def test_symbols_come_from_the_problem_not_from_sympy() -> None:
     """E, N, I, S, Q are plain quantities here, not Euler's number or sympy singletons."""
     table = {"E": "J", "I": "A", "R": "ohm", "t": "s", "N": "N", "S": "m^2", "Q": "C"}
     completion = r"$E = I^2 R t$ and $N = E / S$ and $Q = I t$. \boxed{5 J}"
-    steps = V.verify(completion, ref(5.0, "J", symbols=table)).steps
-    assert [s.valid for s in steps] == [True, False, True]
+    verdict = V.verify(completion, ref(5.0, "J", symbols=table))
+    assert [s.valid for s in verdict.steps] == [False]
+    assert len(verdict.details["dimensionally_consistent"]) == 2
 
 
 def test_units_in_equations_and_mass_symbol_m() -> None:
     table = {"m": "kg", "v": "m/s", "p": "kg*m/s", "g": "m/s^2", "h": "m", "E": "J"}
     completion = r"$p = m v = 2 \cdot 3 = 6\ \text{kg m/s}$ and $E = mgh$ and $v = 3\ \text{m/s}$. \boxed{6 kg m/s}"
-    steps = V.verify(completion, ref(6.0, "kg*m/s", symbols=table)).steps
-    assert steps and all(s.valid for s in steps), steps
+    verdict = V.verify(completion, ref(6.0, "kg*m/s", symbols=table))
+    assert all(s.valid for s in verdict.steps), verdict.steps
+    assert len(verdict.details["dimensionally_consistent"]) >= 2
 
 
 def test_steps_do_not_change_the_outcome_score() -> None:
@@ -256,8 +264,9 @@ $t_f = \frac{v_y + \sqrt{v_y^2 + 2 g h}}{g}$, $R = v_x t_f$, $H = h + \frac{v_y^
 @pytest.mark.parametrize("family", sorted(CORRECT_DERIVATIONS))
 def test_correct_derivations_have_only_valid_steps(family: str) -> None:
     task = SOURCE.make(family, 2, 0)
-    steps = V.verify(CORRECT_DERIVATIONS[family] + r" \boxed{1 m}", task.reference).steps
-    assert len(steps) >= 3 and all(s.valid for s in steps), [(s.text, s.reason) for s in steps if not s.valid]
+    verdict = V.verify(CORRECT_DERIVATIONS[family] + r" \boxed{1 m}", task.reference)
+    assert all(s.valid for s in verdict.steps), [(s.text, s.reason) for s in verdict.steps if not s.valid]
+    assert len(verdict.details["dimensionally_consistent"]) >= 3
 
 
 @pytest.mark.parametrize(("family", "text", "n_invalid"), [

@@ -83,11 +83,10 @@ class PhysicsSimEnv(SingleTurnTextEnv):
     ## Rewards
     `outcome_weight * score + process_weight * mean(step scores) + format_weight * format_ok` (defaults 1, 0.2,
     0). The score is 1 within 1% of the simulated value, 0.5 within 5%, else 0; a wrong dimension or a missing
-    unit scores 0. Steps: one per written equation whose two sides could be read (1 if dimensionally
-    consistent) and one per intermediate claim (`t_f = 3.9 s`) matched by symbol to a simulated quantity
-    (tier score); unmatched claims are ignored and repeats count once. Caveat: a consistent but irrelevant
-    equation (E = ½mv² in any problem) still earns process credit, which is why the process weight stays small;
-    set `process_weight=0` where that matters more than the shaping.
+    unit scores 0. Steps: one per intermediate claim (`t_f = 3.9 s`) matched by symbol to a simulated quantity
+    (tier score) and one per written equation whose two sides have different dimensions (0); unmatched claims are
+    ignored and repeats count once. A dimensionally consistent equation earns nothing by itself (`F = m a` fits
+    any problem): it is listed in `info["verdict"]["details"]["dimensionally_consistent"]`.
 
     ## Starting State
     A problem drawn with `self.np_random` from the chosen families and difficulty levels, in the chosen split.

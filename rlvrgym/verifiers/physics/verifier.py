@@ -2,8 +2,9 @@
 
 Outcome: the final answer (last `\\boxed{}`, else an "answer" cue, else the last `= value unit`) is parsed with
 pint, checked for dimension (angles counted by hand: pint calls them dimensionless), converted to the reference
-unit and scored by relative-error tiers. Process: `Verdict.steps` holds one step per equation whose two sides
-were readable (dimensional consistency) and one per intermediate claim matched by symbol to a simulator quantity.
+unit and scored by relative-error tiers. Process: `Verdict.steps` holds one step per intermediate claim matched by
+symbol to a simulator quantity and one per equation whose two sides have different dimensions (score 0);
+consistent equations are listed in `details["dimensionally_consistent"]` and earn nothing on their own.
 `Verdict.score` is the outcome alone; the process reward is weighted by `RewardSpec.process_weight`, which
 PhysicsSim-v0 keeps below the outcome weight.
 """
@@ -120,8 +121,16 @@ class PhysicsVerifier(Verifier):
             ref_value, ref_unit_text, ref_unit, ref = self._reference(reference, reg)
         except (QuantityParseError, ValueError, TypeError) as exc:
             return Verdict.error(f"bad physics reference: {exc}")
-        steps = tuple(self.steps(completion, ref, reg)) if self.check_steps else ()
+        checked = self.steps(completion, ref, reg) if self.check_steps else []
+        # A dimensionally consistent equation is necessary, not evidence of progress: `F = m a` fits any mechanics
+        # problem, so rewarding it would pay for padding. Consistent equations are reported in details; the scored
+        # steps are the checkable claims and the equations that fail their dimensions.
+        consistent = [s.text for s in checked if s.valid and s.reason.startswith("dimension:")]
+        steps = tuple(StepVerdict(i, s.text, s.valid, s.score, s.reason) for i, s in
+                      enumerate(s for s in checked if not (s.valid and s.reason.startswith("dimension:"))))
         verdict = self._outcome(completion, ref_value, ref_unit_text, ref_unit, ref, reg)
+        if consistent:
+            verdict = verdict.replace(details={**verdict.details, "dimensionally_consistent": consistent})
         return verdict.replace(steps=steps)
 
     def _outcome(self, completion: str, ref_value: float, ref_unit_text: str, ref_unit: pint.Unit,
