@@ -71,6 +71,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     row("engine", True, f"Docker {version}, cgroup v{info.get('CgroupVersion', '?')}, {info.get('NCPU')} cpus")
     security = " ".join(info.get("SecurityOptions") or [])
     row("seccomp", "seccomp" in security, security or "none", "use an engine built with seccomp")
+    table.add_row("user namespaces", "", "remapped: container root is an unprivileged host uid" if "userns" in security
+                  else "off: the runner is container root with only SETUID/SETGID/KILL (dockerd --userns-remap=default "
+                  "maps it to an unprivileged host uid)", "")
     runtimes = sorted(info.get("Runtimes") or {})
     row("runtimes", True, f"default {info.get('DefaultRuntime')}; available {', '.join(runtimes)}"
         + ("" if "runsc" in runtimes else " (gVisor: apt-get install runsc, then runtime='runsc')"))
