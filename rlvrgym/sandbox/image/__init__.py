@@ -124,4 +124,23 @@ def build_image(client: Any | None = None, recipe: Recipe = "auto", force: bool 
     client.images.build(fileobj=_context_tar(), custom_context=True, tag=tag, buildargs={"BASE": base},
                         pull=False, rm=True, forcerm=True, labels={"rlvrgym.sandbox.recipe": recipe})
     log(f"built {tag}")
+    removed = prune_old_images(client, keep=tag)
+    if removed:
+        log(f"removed {len(removed)} older sandbox image tag(s): {', '.join(removed)}")
     return tag
+
+
+def prune_old_images(client: Any, keep: str) -> list[str]:
+    """Untag sandbox images of older recipes (their runner layer is all they own); ones in use stay."""
+    import docker
+
+    removed = []
+    for image in client.images.list(name=REPOSITORY):
+        for tag in image.tags:
+            if tag.startswith(REPOSITORY + ":") and tag != keep:
+                try:
+                    client.images.remove(tag)
+                    removed.append(tag)
+                except docker.errors.APIError:
+                    pass  # a container still uses it
+    return removed
