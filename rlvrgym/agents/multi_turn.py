@@ -74,13 +74,16 @@ class MultiTurnRollout:
     def __call__(self, prompts: Sequence[Any], trainer: Any) -> dict[str, Any]:
         tokenizer = trainer.processing_class
         budget = int(trainer.args.max_completion_length or 256)
+        context_limit = getattr(getattr(_policy(trainer), "config", None), "max_position_embeddings", None)
         episodes = [self._start(i, p, tokenizer) for i, p in enumerate(prompts)]
         for _ in range(self.max_turns):
+            for e in episodes:  # no room for another turn: the episode is cut, as at the token budget
+                if not e.done and self._room(e, budget, context_limit) < 1:
+                    e.done = e.truncated = True
             active = [e for e in episodes if not e.done]
             if not active:
                 break
-            turns = self.generate(trainer, active,
-                                  [min(self.max_turn_tokens, budget - len(e.completion_ids)) for e in active])
+            turns = self.generate(trainer, active, [self._room(e, budget, context_limit) for e in active])
             texts = [tokenizer.decode(ids, skip_special_tokens=True) for ids in turns]
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=min(16, len(active))) as pool:  # verifiers work in parallel
@@ -152,17 +155,21 @@ class MultiTurnRollout:
 
         contexts = [e.prompt_ids + e.completion_ids for e in episodes]
         tokenizer = trainer.processing_class
-        model = trainer.accelerator.unwrap_model(trainer.model) if hasattr(trainer, "accelerator") else trainer.model
+        model = _policy(trainer)
         device = next(model.parameters()).device
         width = max(len(c) for c in contexts)
         pad = tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts], device=device)
         attention = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
         args = trainer.args
+        room = max(limits)
+        context_limit = getattr(model.config, "max_position_embeddings", None)
+        if context_limit:  # the batch is padded to the longest context, which must still fit
+            room = min(room, context_limit - width)
         was_training = model.training
         model.eval()
         with torch.inference_mode():
-            out = model.generate(input_ids=input_ids, attention_mask=attention, max_new_tokens=max(1, max(limits)),
+            out = model.generate(input_ids=input_ids, attention_mask=attention, max_new_tokens=max(1, room),
                                  do_sample=True, temperature=args.temperature, top_p=args.top_p,
                                  top_k=args.top_k or None, pad_token_id=pad, eos_token_id=tokenizer.eos_token_id)
         model.train(was_training)
@@ -173,6 +180,12 @@ class MultiTurnRollout:
                 ids = ids[:ids.index(tokenizer.eos_token_id) + 1]
             turns.append(ids)
         return turns
+
+    def _room(self, e: Episode, budget: int, context_limit: int | None) -> int:
+        room = min(self.max_turn_tokens, budget - len(e.completion_ids))
+        if context_limit:
+            room = min(room, context_limit - len(e.prompt_ids) - len(e.completion_ids))
+        return room
 
     def _account(self, prompts: Sequence[Any], episodes: list[Episode]) -> None:
         s = self.stats
@@ -191,6 +204,12 @@ class MultiTurnRollout:
         if not e.rewards:
             return 0.0
         return float(sum(e.rewards)) if self.return_mode == "sum" else e.rewards[-1]
+
+
+def _policy(trainer: Any) -> Any:
+    model = getattr(trainer, "model", None)
+    accelerator = getattr(trainer, "accelerator", None)
+    return accelerator.unwrap_model(model) if accelerator is not None and model is not None else model
 
 
 def _ids(encoded: Any) -> list[int]:

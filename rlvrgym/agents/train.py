@@ -152,6 +152,8 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
     from rlvrgym.agents.trl_adapter import make_dataset, make_reward_funcs, reward_weights
 
     config = config or GRPOTrainConfig()
+    if multi_turn is not None and config.reward is not None:
+        raise ValueError("a multi-turn run takes its rewards from env.step; set the RewardSpec in env_kwargs")
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics_path = out / METRICS_FILE
@@ -174,8 +176,6 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
     else:
         from rlvrgym.agents.multi_turn import MultiTurnRollout, episode_return, final_outcome, task_index
 
-        if config.reward is not None:
-            raise ValueError("a multi-turn run takes its rewards from env.step; set the RewardSpec in env_kwargs")
         rollout = MultiTurnRollout(env_id, task_index(dataset), config.env_kwargs,
                                    system_prompt=config.system_prompt, **multi_turn)
         reward_funcs, weights, stats = [episode_return, final_outcome], [1.0, 0.0], rollout.stats
