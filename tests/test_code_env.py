@@ -15,7 +15,7 @@ from rlvrgym.tasks.code import load_code_tasks
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready
-pytestmark = [pytest.mark.docker]
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
 PROBLEMS = read_problems()
 

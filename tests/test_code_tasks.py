@@ -11,6 +11,7 @@ from rlvrgym.verifiers.code import CodeVerifier
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready
+pytestmark = [pytest.mark.timeout(600)]
 
 
 def stub_for(solution: str) -> str:

@@ -16,6 +16,7 @@ from rlvrgym.verifiers.code_formats import extract_code, plan, static_flags
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready
+pytestmark = [pytest.mark.timeout(600)]  # a hung engine must fail, not stall CI
 
 PROBLEMS = read_problems()
 
@@ -123,7 +124,6 @@ def test_static_flags_name_the_hacks() -> None:
 
 
 # -- with Docker -----------------------------------------------------------------------------------------------------
-pytestmark_docker = [pytest.mark.docker]
 
 
 @pytest.mark.docker

@@ -17,6 +17,8 @@ from tests import test_sandbox_fixtures as fixtures
 docker_ready = fixtures.docker_ready
 docker_sandbox = fixtures.docker_sandbox
 
+pytestmark = [pytest.mark.timeout(600)]
+
 SMALL = Limits(test_timeout=2.0, output_bytes=1 << 15, capture_bytes=1024)
 
 

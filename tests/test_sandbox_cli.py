@@ -14,7 +14,7 @@ from rlvrgym.sandbox.job import Job
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready
-pytestmark = [pytest.mark.docker]
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
 
 def test_build_image_is_cached_by_content_hash(docker_ready: None, capsys: pytest.CaptureFixture[str]) -> None:
