@@ -52,3 +52,15 @@ def test_shipped_reference_solutions_pass_and_stubs_fail(docker_ready: None) -> 
     assert [(t.id, v.reason) for t, v in zip(tasks, right, strict=True) if v.score != 1.0] == []
     wrong = verifier.verify_batch([stub_for(t.meta["solution"]) for t in tasks], [t.reference for t in tasks])
     assert [t.id for t, v in zip(tasks, wrong, strict=True) if v.correct] == []
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_echo_of_the_question_and_a_refusal_score_zero_on_every_task(docker_ready: None) -> None:
+    """The sanity policies of scripts/main.sh: echoing the prompt (it holds the HumanEval stub) or refusing earns 0."""
+    tasks = load_code_tasks("all").tasks
+    verifier = CodeVerifier()
+    echo = verifier.verify_batch([t.prompt for t in tasks], [t.reference for t in tasks])
+    refusal = verifier.verify_batch(["I cannot solve this."] * len(tasks), [t.reference for t in tasks])
+    assert [t.id for t, v in zip(tasks, echo, strict=True) if v.score > 0] == []
+    assert [t.id for t, v in zip(tasks, refusal, strict=True) if v.score > 0] == []
