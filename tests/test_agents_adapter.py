@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from rlvrgym.agents.sft import chains_from_env, make_sft_dataset, read_reasoning_chains
@@ -20,6 +21,7 @@ from rlvrgym.agents.trl_adapter import (
     status_of,
 )
 from rlvrgym.rewards import RewardSpec
+from rlvrgym.tasks.base import Task
 from rlvrgym.verifiers.math.verifier import MathVerifier, reference_text
 from rlvrgym.verifiers.verdict import Verdict
 
@@ -64,8 +66,27 @@ def test_dataset_splits_are_disjoint_and_plain_text_prompts_work() -> None:
 def test_dataset_rejects_bad_requests() -> None:
     with pytest.raises(ValueError, match="positive"):
         make_dataset("MathAnswer-v0", 0)
-    with pytest.raises(ValueError, match="distinct tasks"):
-        make_dataset("MathAnswer-v0", 50, env_kwargs={"tasks": [{"question": "1+1?", "answer": "2"}]})
+    with pytest.raises(ValueError, match="distinct tasks"):  # a source that can only make three problems
+        make_dataset("MathAnswer-v0", 50, env_kwargs={"tasks": ThreeDigits()})
+
+
+class ThreeDigits:
+    """A task source of unknown size (no `in_split`) that only ever draws three problems."""
+
+    name = "three-digits"
+
+    def sample(self, rng: np.random.Generator, split: str | None) -> Task:
+        return self.get(f"digit-{int(rng.integers(0, 3))}")
+
+    def get(self, task_id: str) -> Task:
+        n = task_id.removeprefix("digit-")
+        return Task(task_id, f"Write the digit {n}.", n)
+
+
+def test_finite_record_sets_give_all_their_tasks_when_fewer_are_there() -> None:
+    records = [{"question": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(6)]
+    ds = make_dataset("MathAnswer-v0", 50, env_kwargs={"tasks": records})
+    assert sorted(ds["task_id"]) == [f"task-{i}" for i in range(6)]
 
 
 def test_reward_functions_judge_with_the_verifier_once_per_batch() -> None:

@@ -55,6 +55,13 @@ def draw_tasks(env: SingleTurnTextEnv, n: int, seed: int) -> list[Task]:
     the task `env.reset(seed=...)` would give."""
     if n <= 0:
         raise ValueError(f"n must be a positive number of tasks, got {n}")
+    in_split = getattr(env.tasks, "in_split", None)  # a finite record set (HumanEval, a JSONL file...)
+    if in_split is not None:
+        available = len(in_split(env.split))
+        if available < n:
+            logger.warning("%s has %d tasks in split %r; using all of them instead of %d",
+                           getattr(env.tasks, "name", "the task source"), available, env.split, n)
+            n = available
     tasks: dict[str, Task] = {}
     attempts = 0
     while len(tasks) < n:
