@@ -34,13 +34,16 @@ def test_every_step_has_a_reason_and_components() -> None:
     assert "not equal" in verdict.steps[0].reason
     assert verdict.details["step_components"][0] == {"syntax": 1, "validity": 0, "facts": 1, "advances": True,
                                                      "line": 1}
-    assert verdict.steps[0].score == pytest.approx(0.5)  # parses (0.3) + its claims hold (0.2), does not follow
+    assert verdict.steps[0].score == 0.0  # parses and its claims hold, but it does not follow: it earns nothing
 
 
 def test_weights_are_configurable_and_checked() -> None:
     custom = MathProofVerifier(isolation="inline", weights={"syntax": 0.1, "validity": 0.8, "facts": 0.1})
-    verdict = custom.verify("$(x+1)^2 = x^2 + 1$\n$= x^2 + 2x + 1$", SQUARE)
-    assert verdict.steps[0].score == pytest.approx(0.2)
+    assert custom.weights == StepWeights(0.1, 0.8, 0.1)
+    verdict = custom.verify(GOOD, SQUARE)
+    assert [s.score for s in verdict.steps] == [1.0] * 3  # a step that follows earns all three shares
+    wrong = custom.verify("$(x+1)^2 = x^2 + 1$\n$= x^2 + 2x + 1$", SQUARE)
+    assert wrong.steps[0].score == 0.0 and wrong.details["step_components"][0]["syntax"] == 1
     with pytest.raises(ValueError):
         StepWeights(0.5, 0.5, 0.5)
 

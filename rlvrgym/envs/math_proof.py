@@ -44,8 +44,9 @@ class MathProofEnv(SingleTurnTextEnv):
     `mode="single"`: `RewardSpec` (argument `reward`, default outcome 0.5, process 0.5, mean aggregation):
     `outcome_weight * (proof complete) + process_weight * aggregate(step scores)`, plus
     `efficiency_weight * min(1, min_steps / steps)` for a complete proof when the task knows its minimal number
-    of steps. A step scores `0.3 * parses + 0.5 * follows + 0.2 * claims true` (argument `weights`); a true step
-    that does not advance the derivation (`0 = 0`, a repeated line) scores 0.
+    of steps. A step that follows scores `0.3 * parses + 0.5 * follows + 0.2 * claims true` (argument `weights`);
+    a step that does not follow or cannot be checked scores 0, and so does a true step that does not advance the
+    derivation (`0 = 0`, a repeated line, `\\int f = \\int f`).
     `mode="steps"`: each `step()` earns `process_weight * (score of the new step)`, plus `outcome_weight` on the
     step that completes the proof. Every component is in `info["reward_breakdown"]`.
 

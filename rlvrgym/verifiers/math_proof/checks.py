@@ -201,6 +201,11 @@ class Undecided(Exception):
     """A solution set we cannot compute within our means (a transcendental equation sympy cannot solve)."""
 
 
+class HoldsEverywhere(Undecided):
+    """The equation is an identity (`x = x`): its solution set is every real where it is defined, an infinite set
+    we do not enumerate; against a finite solution set that is decidedly a change."""
+
+
 Solution = tuple[object, ...]
 
 
@@ -215,7 +220,7 @@ def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, t
         f = lhs - rhs
         if not f.free_symbols:
             if f == 0 or not f.is_number:
-                raise Undecided("the equation holds wherever it is defined")
+                raise HoldsEverywhere("the equation holds wherever it is defined")
             return []  # sympy cancelled the variable away and what is left is false: no solution
         if f.free_symbols != {var}:
             raise Undecided(f"the equation has variables other than {var}")
@@ -224,7 +229,7 @@ def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, t
         try:
             poly = sp.Poly(num, var)
             if poly.is_zero:
-                raise Undecided("the equation holds for every value")
+                raise HoldsEverywhere("the equation holds for every value")
             if poly.degree() <= MAX_DEGREE and poly.domain.is_Numerical:
                 roots = _poly_real_roots(poly) if poly.degree() >= 1 else []
         except sp.PolynomialError:

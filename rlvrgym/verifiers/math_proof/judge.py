@@ -1,8 +1,9 @@
 """Judging a derivation line by line against the goal: each step against the steps before it (local validity, the
 PRM800K/ProcessBench convention), the proof complete when the chain reaches the target with every step valid.
 
-A step's score is `syntax * parses + validity * follows + facts * claims_true` (weights in `StepWeights`); a step
-that is true but does not advance the derivation (`0 = 0`, a repeated line, a side claim) is valid and scores 0.
+A step that follows from the previous ones and advances scores `syntax + validity + facts * claims_true` (weights
+in `StepWeights`); a step that does not follow, or that could not be checked, scores 0 (fail closed), and so does a
+step that is true but does not advance the derivation (`0 = 0`, a repeated line, a side claim).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import sympy as sp
 
 from rlvrgym.verifiers.math_proof.checks import (
+    HoldsEverywhere,
     Solution,
     Timing,
     Undecided,
@@ -75,9 +77,13 @@ class Judged:
         return self.follows
 
     def score(self, w: StepWeights) -> float:
-        if not self.parses or (self.valid and not self.advances):
+        # Only a step that follows (and advances) earns: its syntax and validity shares, and the facts share when
+        # its side claims hold (a step that follows but states 2·3 = 7 earns 0.8 and is still the first error). A
+        # wrong or undecided step earns nothing, not its syntax and fact shares: otherwise any parseable wrong line
+        # (a boxed guess) is paid half a step, which the adversary policy of `rlvrgym bench` found.
+        if not self.parses or self.follows is not True or not self.advances:
             return 0.0
-        return round(w.syntax + w.validity * (self.follows is True) + w.facts * self.facts, 6)
+        return round(w.syntax + w.validity + w.facts * self.facts, 6)
 
 
 @dataclass
@@ -271,7 +277,7 @@ class Judge:
             part = pieces[0].parts[0]  # `\\lim_{x\\to 0} f`, `\\int g\\,dx` or the lhs alone: the problem, not a step
             start = self.goal.texts.get("lhs", self.goal.texts.get("expression", "\0"))
             return bool(part.operators) or text_key(part.text) == text_key(start)
-        if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) == 2:
+        if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) >= 2:  # `L = R = L = R` too
             texts = self.goal.texts
             return {self.part_key(p) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
                                                                    text_key(texts.get("rhs", ""))}
@@ -406,7 +412,10 @@ class Judge:
         chain = [self.current, *values]
         # Parts that restate the current expression as written are skipped: the first new part is the step.
         keys = [self.part_key(p) for p in parts]
-        if all(k == self.current_key or p.label for k, p in zip(keys, parts, strict=True)):
+        # `\int f = \int f`: one written form on both sides of the line, and the value of the current expression.
+        same_line = len(parts) >= 2 and len(set(keys)) == 1 and not any(p.label or p.side for p in parts) \
+            and all(v == self.current for v in values)
+        if same_line or all(k == self.current_key or p.label for k, p in zip(keys, parts, strict=True)):
             return Judged(line, True, True, True, "repeats the previous expression: earns nothing", advances=False)
         start = 1
         while start < len(chain) - 1 and (keys[start - 1] == self.current_key or parts[start - 1].label):
@@ -519,7 +528,10 @@ class Judge:
                                 for s in solve_equation(a, b, self.var, self.goal.positive, self.timing, excluded)},
                                key=lambda t: t[0])
         except Undecided as exc:
-            self.solutions = None
+            previous, self.solutions = self.solutions, None
+            if isinstance(exc, HoldsEverywhere) and previous is not None:  # `x = x` after `8x - 11 = 29`
+                return Judged(line, True, False, facts, "changes the solution set: the equation holds for every "
+                              f"{self.var} where it is defined, infinitely many solutions instead of {len(previous)}")
             return Judged(line, True, None, facts, f"could not decide the solution set: {exc}")
         if conditions:  # x + 2 = x^2, x >= 0: the conditions on the same line restrict the solution set
             found = [sol for sol in found if all(_satisfies(c, variables, sol) for c in conditions)]
