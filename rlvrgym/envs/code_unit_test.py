@@ -57,7 +57,7 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
       replacing the default; `reward`: a `RewardSpec`.
 
     ## Verifier
-    `get_verifier("code")` (rlvrgym/verifiers/code.py): each test runs so the candidate cannot forge its result
+    `get_verifier("code")` (rlvrgym/verifiers/code/): each test runs so the candidate cannot forge its result
     (trusted driver and candidate are different uids; only built-in return values cross; the host counts).
     `info["verdict"]["details"]` lists every test with its status, the sandbox facts and reward-hacking flags.
 

