@@ -140,3 +140,18 @@ def test_train_and_test_splits_are_disjoint() -> None:
     a = {train.reset(seed=s)[0] for s in range(40)}
     b = {test.reset(seed=s)[0] for s in range(40)}
     assert a and b and not a & b
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_restating_the_problem_or_guessing_earns_nothing(seed: int) -> None:
+    """Found by `rlvrgym bench --policy adversary`: copies of the problem's math and boxed guesses were paid."""
+    import re
+
+    env = make()
+    for template in ("{m} = {m}", "= {m}\n= {m}\n= {m}", "{m}\n{m}", "The answer is \\boxed{{12345}}.", "$x = x$",
+                     "= x\n= x"):
+        prompt, _ = env.reset(seed=seed)
+        stated = re.findall(r"\$(.+?)\$", env.unwrapped.task.reference.get("statement", prompt))
+        completion = template.format(m=stated[-1] if stated else "x")
+        _, reward, *_, info = env.step(completion)
+        assert reward == 0.0, (info["task_id"], completion, info["verdict"]["steps"])

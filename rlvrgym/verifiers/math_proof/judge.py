@@ -189,7 +189,7 @@ def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol])
 class Judge:
     """Walks the step lines once, keeping the state of the derivation (the current expression or solution set)."""
 
-    def __init__(self, goal: Goal, *, seed: str, timing: Timing | None = None) -> None:
+    def __init__(self, goal: Goal, *, seed: str, timing: Timing | None = None, statement: str = "") -> None:
         self.goal = goal
         self.seed = seed
         self.timing = timing or Timing()
@@ -199,6 +199,10 @@ class Judge:
         self.current: sp.Expr | None = goal.target if goal.kind in ("derivative", "integral", "limit") \
             else goal.start
         self.current_key = text_key(goal.texts.get("lhs", goal.texts.get("expression", "")))
+        # The problem's own math as the statement writes it (`\int 6x\,dx`, `\lim_{x\to 0} ...`): copying it
+        # into the chain restates the problem, it is not a step.
+        stated = re.findall(r"\$(.+?)\$", statement)
+        self.statement_key = text_key(stated[-1]) if stated and goal.kind in CHAIN_KINDS else None
         self.other: sp.Expr | None = None  # identity: the end of a chain worked from the right-hand side
         self.other_key = text_key(goal.texts.get("rhs", ""))
         self.current_dens = written_denominators(goal.texts.get("lhs", goal.texts.get("expression", "")))
@@ -269,18 +273,20 @@ class Judge:
 
     def is_restatement(self, math: StepMath) -> bool:
         """The goal itself (`lhs = rhs`, the task's equation): restating it is not a step and earns nothing."""
-        if math.continues or len(math.statements) != 1:
+        if len(math.statements) != 1:
             return False
         pieces = math.statements[0].pieces
+        if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) >= 2:  # `L = R = L = R` too,
+            texts = self.goal.texts  # and `= L = R` continuing the chain
+            return {self.part_key(p) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
+                                                                   text_key(texts.get("rhs", ""))}
+        if math.continues:
+            return False
         written = "=".join(text_key(p.text) for piece in pieces for p in piece.parts)
         if len(pieces) == 1 and len(pieces[0].parts) == 1 and not pieces[0].ops:
             part = pieces[0].parts[0]  # `\\lim_{x\\to 0} f`, `\\int g\\,dx` or the lhs alone: the problem, not a step
             start = self.goal.texts.get("lhs", self.goal.texts.get("expression", "\0"))
             return bool(part.operators) or text_key(part.text) == text_key(start)
-        if self.goal.kind == "identity" and len(pieces) == 1 and len(pieces[0].parts) >= 2:  # `L = R = L = R` too
-            texts = self.goal.texts
-            return {self.part_key(p) for p in pieces[0].parts} == {text_key(texts.get("lhs", "")),
-                                                                   text_key(texts.get("rhs", ""))}
         if self.goal.kind == "equation":
             return written == re.sub(r"\\text\{(?:and|or)\}|[,;]", "=", text_key(self.goal.texts.get("equation", "")))
         return False
@@ -415,10 +421,12 @@ class Judge:
         # `\int f = \int f`: one written form on both sides of the line, and the value of the current expression.
         same_line = len(parts) >= 2 and len(set(keys)) == 1 and not any(p.label or p.side for p in parts) \
             and all(v == self.current for v in values)
-        if same_line or all(k == self.current_key or p.label for k, p in zip(keys, parts, strict=True)):
+        restated = [k in (self.current_key, self.statement_key) or bool(p.label) for k, p in
+                    zip(keys, parts, strict=True)]
+        if same_line or all(restated):
             return Judged(line, True, True, True, "repeats the previous expression: earns nothing", advances=False)
         start = 1
-        while start < len(chain) - 1 and (keys[start - 1] == self.current_key or parts[start - 1].label):
+        while start < len(chain) - 1 and restated[start - 1]:
             start += 1
         dens = [self.current_dens, *(p.denominators for p in parts)]
         follows, reason = self.links_equal(self.current, chain[start], dens[start - 1] if start > 1

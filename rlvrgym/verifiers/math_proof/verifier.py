@@ -64,7 +64,7 @@ class MathProofVerifier(Verifier):
             return Verdict.error(f"the task record cannot be read: {exc}"), timing, []
         lines, overflow = split_lines(completion, self.max_steps)
         seed = hashlib.sha256(json.dumps(reference, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        judge = Judge(goal, seed=seed, timing=timing)
+        judge = Judge(goal, seed=seed, timing=timing, statement=str(reference.get("statement", "")))
         judged: list[Judged] = []
         step_seconds: list[float] = []
         for line in lines:
