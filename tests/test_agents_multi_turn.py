@@ -106,3 +106,30 @@ def test_grpo_runs_real_multi_turn_episodes(tiny_model: Path, tmp_path: Path) ->
         train_grpo("MathProof-v0", str(tiny_model),
                    GRPOTrainConfig(output_dir=str(tmp_path / "bad"), env_kwargs=PROOF, reward=RewardSpec()),
                    multi_turn={"max_turns": 2})
+
+
+class TwoAttempts(MultiTurnRollout):
+    """A wrong program first, then the task's known solution: the code environment's feedback mode."""
+
+    def generate(self, trainer: Any, episodes: list[Episode], limits: list[int]) -> list[list[int]]:
+        tok = trainer.processing_class
+        wrong = "```python\ndef nothing():\n    pass\n```"
+        texts = [wrong if not e.rewards else f"```python\n{e.env.task.meta['solution']}```" for e in episodes]
+        return [tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for t in texts]
+
+
+def test_rollout_plays_the_code_environment_feedback_mode(tiny_model: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    code = {"max_attempts": 3, "sandbox": "local", "allow_unsafe": True, "split": None}  # trusted code only
+    ds = make_dataset("CodeUnitTest-v0", 2, seed=0, env_kwargs=code)
+    rollout = TwoAttempts("CodeUnitTest-v0", task_index(ds), code, max_turns=3, return_mode="last")
+    trainer = SimpleNamespace(processing_class=tok, args=SimpleNamespace(max_completion_length=100_000))
+    out = rollout([ds[0]["prompt"], ds[1]["prompt"]], trainer)
+    assert out["turns"] == [2, 2]  # solved on the second attempt, so the third never happens
+    assert out["episode_return"] == [1.0, 1.0] and out["final_outcome"] == [1.0, 1.0]
+    for ids, mask in zip(out["completion_ids"], out["env_mask"], strict=True):
+        env_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if not m], skip_special_tokens=True)
+        assert "Your attempt 1 of 3 did not pass" in env_text
+    assert rollout.stats.statuses == {"correct": 2}
