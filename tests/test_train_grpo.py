@@ -58,6 +58,22 @@ def test_tiny_model_is_an_ordinary_model_directory(tiny_model: Path) -> None:
         tiny_config("qwen2", 300, 60, 1, 8, 2, 64, 64, {})
 
 
+def test_tiny_llama_and_bad_sizes(tmp_path: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from rlvrgym.agents.tiny import build_tiny_model, count_parameters
+
+    path = build_tiny_model(tmp_path / "llama", arch="llama", vocab=300, hidden=32, layers=1, heads=2, kv_heads=1,
+                            texts=["Compute $1 + 1$.", "The final answer is $\\boxed{2}$."])
+    model = AutoModelForCausalLM.from_pretrained(path)
+    assert model.config.model_type == "llama" and model.config.num_hidden_layers == 1
+    assert count_parameters(model) < sum(p.numel() for p in model.state_dict().values())  # tied embeddings
+    with pytest.raises(ValueError, match="arch"):
+        build_tiny_model(tmp_path / "gpt", arch="gpt2", vocab=300, texts=["x"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="vocab_size"):
+        build_tiny_model(tmp_path / "small", vocab=100, texts=["x"])
+
+
 def test_grpo_steps_on_math_answer_move_the_policy_with_verified_rewards(tiny_model: Path, tmp_path: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM
