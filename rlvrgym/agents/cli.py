@@ -45,13 +45,16 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
 def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register `train` and its sub-commands on the `rlvrgym` argparse subparsers."""
     train = subparsers.add_parser(
-        "train", allow_abbrev=False, help="train a policy with GRPO on an environment (sub-commands: sft, tiny-model, eval)",
+        "train", allow_abbrev=False,
+        help="train a policy with GRPO on an environment (sub-commands: sft, tiny-model, eval)",
         description="GRPO with TRL on an rlvrgym environment; rewards come from the environment's verifier. "
                     "Writes the model, metrics.jsonl, rewards.png and summary.json to --output-dir.")
     train.add_argument("--model", help="model directory or hub name (e.g. one built by `rlvrgym train tiny-model`)")
     train.add_argument("--output-dir", default="runs/grpo")
     _env_options(train)
     train.add_argument("--num-tasks", type=int, default=512, help="distinct training tasks (train split)")
+    train.add_argument("--task-seed", type=int, help="first seed of the task draw (default: --seed); after SFT, "
+                       "pick a range the SFT chains did not use (they use --seed, --seed+1, ...)")
     train.add_argument("--max-steps", type=int, default=200)
     train.add_argument("--num-generations", type=int, default=8, help="completions per prompt (group size)")
     train.add_argument("--batch-size", type=int, default=16, help="completions per step (a multiple of the group)")
@@ -150,6 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         config = GRPOTrainConfig(
             output_dir=args.output_dir, env_kwargs=env_kwargs, num_tasks=args.num_tasks, seed=args.seed,
+            task_seed=args.task_seed,
             system_prompt=args.system_prompt, reward=_reward_spec(args, args.env, env_kwargs),
             max_steps=args.max_steps, num_generations=args.num_generations,
             per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,

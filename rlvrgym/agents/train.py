@@ -28,7 +28,9 @@ class GRPOTrainConfig:
         output_dir: where the model, `metrics.jsonl`, `rewards.png` and `summary.json` go.
         env_kwargs: keyword arguments of `gym.make` (e.g. `{"tasks": "arithmetic", "difficulty": 1}`).
         num_tasks: distinct training tasks drawn from the env's train split.
-        seed: seeds the task draw and the trainer.
+        seed: seeds the trainer, and the task draw unless `task_seed` is set.
+        task_seed: first seed of the task draw (tasks come from `reset(seed=task_seed + i)`); after SFT, give GRPO a
+            range that does not overlap the SFT chains', or it trains on problems the model has memorised.
         system_prompt: optional system message before each task prompt.
         reward: how a verdict becomes the reward; None uses the environment's own `RewardSpec`.
         max_steps: optimizer steps.
@@ -55,6 +57,7 @@ class GRPOTrainConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     num_tasks: int = 512
     seed: int = 0
+    task_seed: int | None = None
     system_prompt: str | None = None
     reward: RewardSpec | None = None
     max_steps: int = 200
@@ -77,6 +80,8 @@ class GRPOTrainConfig:
     grpo_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.task_seed is not None and self.task_seed < 0:
+            raise ValueError(f"task_seed must be a non-negative int, got {self.task_seed}")
         if self.num_generations < 2:
             raise ValueError(f"num_generations must be at least 2 (GRPO compares a group), got {self.num_generations}")
         if self.per_device_train_batch_size % self.num_generations:
@@ -161,7 +166,8 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
 
     # 1. the policy, and the tasks it will see (prompts only; the answers stay in the environment)
     policy, tokenizer = load_policy(model)
-    dataset = make_dataset(env_id, config.num_tasks, seed=config.seed, split="train",
+    task_seed = config.seed if config.task_seed is None else config.task_seed
+    dataset = make_dataset(env_id, config.num_tasks, seed=task_seed, split="train",
                            env_kwargs=config.env_kwargs, system_prompt=config.system_prompt)
 
     # 2. the rewards: one function per RewardSpec component, all judged by the environment's verifier; or, for
