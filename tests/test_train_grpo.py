@@ -193,10 +193,11 @@ def test_cli_builds_warm_starts_and_trains(tmp_path: Path, capsys: pytest.Captur
     assert main(["train", "--model", str(sft), "--output-dir", str(grpo), "--tasks", "arithmetic",
                  "--difficulty", "1", "--num-tasks", "8", "--max-steps", "2", "--num-generations", "4",
                  "--batch-size", "8", "--learning-rate", "1e-3", "--max-completion-length", "12",
-                 "--format-weight", "0.2", "--beta", "0.04", "--no-progress"]) == 0
+                 "--format-weight", "0.2", "--beta", "0.04", "--task-seed", "1000", "--no-progress"]) == 0
     records = [json.loads(line) for line in (grpo / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "rewards/format/mean" in r] == [1, 2]
-    assert json.loads((grpo / "summary.json").read_text())["config"]["reward"]["format_weight"] == 0.2
+    config = json.loads((grpo / "summary.json").read_text())["config"]
+    assert config["reward"]["format_weight"] == 0.2 and config["task_seed"] == 1000
     assert (grpo / "rewards.png").exists()
     assert all("kl" in r for r in records if "rewards/format/mean" in r)  # beta > 0 loads a reference model
     assert main(["train", "eval", "--model", str(grpo), "--tasks", "arithmetic", "--difficulty", "1", "--n", "4",
