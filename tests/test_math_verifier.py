@@ -313,3 +313,8 @@ def test_compound_units_and_spaced_matrix_rows(answer: str, reference: str) -> N
 ])
 def test_a_power_binds_only_the_last_letter_of_a_run(answer: str, reference: str, expected: bool) -> None:
     assert check(boxed(answer), reference).correct is expected
+
+
+@pytest.mark.parametrize("completion", ["The final answer is ", "The answer is:", "Answer: \n\n"])
+def test_an_announced_but_missing_answer_is_unparseable(completion: str) -> None:
+    assert check(completion, "5").status == VerdictStatus.UNPARSEABLE

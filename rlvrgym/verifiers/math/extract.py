@@ -75,7 +75,10 @@ def extract_answer(completion: str) -> Extraction | None:
         return Extraction("", "boxed_unclosed", False)  # a boxed answer was attempted: never guess another
     matches = list(_PHRASES.finditer(text))
     if matches:
-        answer = matches[-1].group(1).strip().splitlines()[0].strip()
+        lines = matches[-1].group(1).strip().splitlines()
+        if not lines:
+            return None  # "The final answer is " with nothing after it
+        answer = lines[0].strip()
         answer = re.split(r"\.\s", answer)[0].rstrip(". ")
         math = _INLINE_MATH.search(answer)
         if math:
