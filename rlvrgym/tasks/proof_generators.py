@@ -13,20 +13,12 @@ from typing import Any
 import numpy as np
 
 from rlvrgym.tasks.base import Generator, Task
+from rlvrgym.tasks.math_generators import _int, _nonzero  # the same seeded draws as MathAnswer's generators
 from rlvrgym.tasks.proof_tasks import record_to_task
 
 MAX_LEVEL = 5
 
 
-def _int(rng: np.random.Generator, lo: int, hi: int) -> int:
-    return int(rng.integers(lo, hi + 1))
-
-
-def _nonzero(rng: np.random.Generator, lo: int, hi: int) -> int:
-    while True:
-        v = _int(rng, lo, hi)
-        if v:
-            return v
 
 
 def _pick(rng: np.random.Generator, options: list[Any]) -> Any:
