@@ -49,17 +49,6 @@ _NO_SOLUTION = re.compile(r"^\s*(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\\text\s*
                           r"\s*\}|no\s+(?:real\s+)?solutions?)\s*$", re.I)
 
 
-_LETTER_POWER = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{2,3})(?=\s*\^)")
-_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "lg", "pi", "abs", "oo", "inf"}
-
-
-def _split_letters(m: re.Match[str]) -> str:
-    """`ab^2` is a·b², `xe^x` is x·e^x: the answer parser raises the whole letter run to the power, so the run is
-    split before its last letter (function names are left alone)."""
-    run = m.group(1)
-    return run if run.lower() in _WORDS else run[:-1] + " " + run[-1]
-
-
 class StepSyntaxError(ValueError):
     """The step's math cannot be read whole; the reason says why."""
 
@@ -163,7 +152,6 @@ class _Reader:
         ops: set[str] = set()
         subs: dict[sp.Symbol, sp.Expr] = {}
         text = self.rewrite(text, ops, subs)
-        text = _LETTER_POWER.sub(_split_letters, text)
         try:
             answer, _ = parse_answer(text)
         except (ParseFailure, TooLarge) as exc:
