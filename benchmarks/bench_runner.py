@@ -19,8 +19,8 @@ from pathlib import Path
 import gymnasium as gym
 
 import rlvrgym  # noqa: F401  (registers the environments)
-from rlvrgym.agents.bench import BenchConfig, run_bench
-from rlvrgym.agents.policies import OraclePolicy
+from rlvrgym.bench import BenchConfig, run_bench
+from rlvrgym.bench.policies import OraclePolicy
 from rlvrgym.envs import ENVIRONMENTS
 
 

@@ -72,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from rlvrgym.agents.evaluate import evaluate
-    from rlvrgym.agents.sft import SFTTrainConfig, train_sft
-    from rlvrgym.agents.tiny import build_tiny_model, corpus_from_generators, count_parameters
-    from rlvrgym.agents.train import GRPOTrainConfig, load_policy, mean_of, train_grpo
     from rlvrgym.rewards import RewardSpec
     from rlvrgym.tasks.math_generators import MATH_GENERATORS
+    from rlvrgym.train.evaluate import evaluate
+    from rlvrgym.train.grpo import GRPOTrainConfig, load_policy, mean_of, train_grpo
+    from rlvrgym.train.sft import SFTTrainConfig, train_sft
+    from rlvrgym.train.tiny import build_tiny_model, corpus_from_generators, count_parameters
 
     args = parse_args(argv)
     if not args.smoke and not torch.cuda.is_available():
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     stats = json.loads((result.output_dir / "summary.json").read_text())
 
     # 4. the record; GRPO learns nothing on problems SFT made it memorise, so say how many it saw before
-    from rlvrgym.agents.trl_adapter import draw_tasks, make_env
+    from rlvrgym.train.trl_adapter import draw_tasks, make_env
 
     sft_prompts = {t.prompt for t in draw_tasks(make_env("MathAnswer-v0", env_kwargs), args.sft_examples, args.seed)}
     grpo_prompts = [t.prompt for t in draw_tasks(make_env("MathAnswer-v0", env_kwargs),

@@ -3,13 +3,7 @@
 `import rlvrgym` registers the environments, so `gym.make("MathAnswer-v0")` works after it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("rlvrgym")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
-
+from rlvrgym._version import __version__
 from rlvrgym.envs import ENVIRONMENTS, register_all
 from rlvrgym.rewards import RewardBreakdown, RewardSpec
 from rlvrgym.verifiers import Verdict, Verifier, get_verifier, list_verifiers, register_verifier

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 #: Sub-command groups that live with their part of the package: module -> function(subparsers).
 PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
-                 "rlvrgym.agents.bench.cli": "add_bench_commands",
-                 "rlvrgym.agents.cli": "add_train_commands",
+                 "rlvrgym.bench.cli": "add_bench_commands",
+                 "rlvrgym.train.cli": "add_train_commands",
                  "rlvrgym.tasks.proof_export": "add_export_steps_command"}
 
 
@@ -69,28 +69,41 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """The sanity policies played in memory through the bench runner (`rlvrgym bench` writes a run directory)."""
+    import statistics
+    from collections import Counter
+
     from rich.console import Console
     from rich.table import Table
 
-    from rlvrgym.agents.sanity import EXPECTED, run_sanity
+    from rlvrgym.bench import BenchConfig
+    from rlvrgym.bench.policies import SANITY
+    from rlvrgym.bench.runner import run_episodes
     from rlvrgym.envs import ENVIRONMENTS
 
     console = Console(width=max(Console().width, 140))
     env_ids = args.env or sorted(ENVIRONMENTS)
-    with console.status("playing the environments...") as status:
-        rows = run_sanity(env_ids, episodes=args.episodes, seed=args.seed, progress=status.update)
-    table = Table("environment", "policy", "episodes", "mean reward", "expected", "verdicts", "median step ms",
+    table = Table("environment", "policy", "episodes", "mean reward", "expected", "verdicts", "median verify ms",
                   title=f"sanity run: {args.episodes} episodes per policy, seeds {args.seed}..")
     failed = 0
-    for r in rows:
-        if not r.episodes:
-            table.add_row(r.env_id, r.policy, "0", "-", "-", "no oracle for this environment", "-")
-            continue
-        failed += not r.ok
-        mark = "[green]" if r.ok else "[red]"
-        ms = sorted(r.step_seconds)[len(r.step_seconds) // 2] * 1000
-        table.add_row(r.env_id, r.policy, str(r.episodes), f"{mark}{r.mean_reward:.3f}", f"{EXPECTED[r.policy]:g}",
-                      ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())), f"{ms:.1f}")
+    for name, policy_cls in SANITY.items():
+        policy = policy_cls()
+        records: list[dict] = []
+        config = BenchConfig(envs=env_ids, episodes=args.episodes, seed=args.seed, split=None, plots=False,
+                             warmup=False, batch_size=min(args.episodes, 8))
+        with console.status(f"playing the environments with {name}..."):
+            run_episodes(policy, config, records.append)
+        for env_id in env_ids:
+            mine = [r for r in records if r["env_id"] == env_id]
+            rewards = [float(r["reward"]) for r in mine]
+            mean = statistics.fmean(rewards) if rewards else float("nan")
+            ok = bool(rewards) and abs(mean - policy.expected_reward) < 1e-9
+            failed += not ok
+            statuses = Counter(str(r["status"]) for r in mine)
+            ms = statistics.median(r["verify_s"] for r in mine) * 1000 if mine else float("nan")
+            table.add_row(env_id, name, str(len(mine)), f"{'[green]' if ok else '[red]'}{mean:.3f}",
+                          f"{policy.expected_reward:g}", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+                          f"{ms:.1f}")
     console.print(table)
     return 1 if failed else 0
 
@@ -112,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, help="time bound in seconds")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.set_defaults(func=_cmd_verify)
-    p = sub.add_parser("demo", help="play every environment with sanity policies (oracle, refusal, echo)")
+    p = sub.add_parser("demo", help="play every environment with the sanity policies (oracle, adversary)")
     p.add_argument("--env", action="append", help="environment id (repeatable; default: all)")
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlvrgym.agents.bench import BenchConfig, load_summary, read_episodes, run_bench
-from rlvrgym.agents.bench.compare import compare_runs
-from rlvrgym.agents.bench.metrics import (
+from rlvrgym.bench import BenchConfig, load_summary, read_episodes, run_bench
+from rlvrgym.bench.compare import compare_runs
+from rlvrgym.bench.metrics import (
     clustered_rate,
     mean_interval,
     paired_bootstrap,
@@ -20,8 +20,8 @@ from rlvrgym.agents.bench.metrics import (
     pass_at_k_curve,
     wilson_interval,
 )
-from rlvrgym.agents.policies import AdversaryPolicy, CallablePolicy, OraclePolicy, make_policy
-from rlvrgym.agents.policies.base import PolicyContractError
+from rlvrgym.bench.policies import AdversaryPolicy, CallablePolicy, OraclePolicy, make_policy
+from rlvrgym.bench.policies.base import PolicyContractError
 from rlvrgym.cli import main
 from rlvrgym.verifiers.verdict import Verdict
 from tests import test_sandbox_fixtures as fixtures
@@ -304,7 +304,7 @@ def test_oracle_and_adversary_on_the_sandbox_free_environments(env_id: str, tmp_
 
 @pytest.mark.docker
 def test_oracle_and_adversary_on_code_in_the_sandbox(docker_ready: None, tmp_path: Path) -> None:
-    from rlvrgym.agents.policies.attacks import attacks_for
+    from rlvrgym.bench.policies.attacks import attacks_for
 
     n = len(attacks_for("code"))
     config = BenchConfig(envs=["CodeUnitTest-v0"], episodes=n, plots=False, batch_size=n)

@@ -43,4 +43,4 @@ def test_verifiers_lists_math(capsys: object) -> None:
 def test_demo_runs_the_sanity_policies_on_math() -> None:
     out = run_cli("demo", "--env", "MathAnswer-v0", "--episodes", "3")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "oracle" in out.stdout and "echo" in out.stdout
+    assert "oracle" in out.stdout and "adversary" in out.stdout

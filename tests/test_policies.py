@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from rlvrgym.agents.bench import BenchConfig, run_bench
-from rlvrgym.agents.policies import (
+from rlvrgym.bench import BenchConfig, run_bench
+from rlvrgym.bench.policies import (
     CallablePolicy,
     FailedCompletion,
     OpenAIPolicy,

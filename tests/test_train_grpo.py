@@ -33,8 +33,8 @@ class SpyMathVerifier(MathVerifier):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rlvrgym.agents.tiny import build_tiny_model, corpus_from_generators
     from rlvrgym.tasks.math_generators import MATH_GENERATORS
+    from rlvrgym.train.tiny import build_tiny_model, corpus_from_generators
 
     texts = list(corpus_from_generators({"arithmetic": MATH_GENERATORS["arithmetic"]}, per_generator=60))
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", vocab=400, layers=2, hidden=64, texts=texts)
@@ -53,7 +53,7 @@ def test_tiny_model_is_an_ordinary_model_directory(tiny_model: Path) -> None:
     assert "1" in tok.convert_ids_to_tokens(tok("12")["input_ids"])  # digits are single tokens
     assert model.generation_config.eos_token_id == tok.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
     with pytest.raises(ValueError, match="divide"):
-        from rlvrgym.agents.tiny import tiny_config
+        from rlvrgym.train.tiny import tiny_config
 
         tiny_config("qwen2", 300, 60, 1, 8, 2, 64, 64, {})
 
@@ -61,7 +61,7 @@ def test_tiny_model_is_an_ordinary_model_directory(tiny_model: Path) -> None:
 def test_tiny_llama_and_bad_sizes(tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM
 
-    from rlvrgym.agents.tiny import build_tiny_model, count_parameters
+    from rlvrgym.train.tiny import build_tiny_model, count_parameters
 
     path = build_tiny_model(tmp_path / "llama", arch="llama", vocab=300, hidden=32, layers=1, heads=2, kv_heads=1,
                             texts=["Compute $1 + 1$.", "The final answer is $\\boxed{2}$."])
@@ -78,7 +78,7 @@ def test_grpo_steps_on_math_answer_move_the_policy_with_verified_rewards(tiny_mo
     import torch
     from transformers import AutoModelForCausalLM
 
-    from rlvrgym.agents.train import GRPOTrainConfig, train_grpo
+    from rlvrgym.train.grpo import GRPOTrainConfig, train_grpo
 
     SpyMathVerifier.seen.clear()
     env_kwargs = {**ARITH, "verifier": SpyMathVerifier()}
@@ -96,7 +96,7 @@ def test_grpo_steps_on_math_answer_move_the_policy_with_verified_rewards(tiny_mo
     assert len(changed) > len(before) // 2
 
     assert len(SpyMathVerifier.seen) == 3  # one batched verification per step, shared by the four components
-    from rlvrgym.agents.trl_adapter import make_env
+    from rlvrgym.train.trl_adapter import make_env
 
     env = make_env("MathAnswer-v0", ARITH)
     known = {env.tasks.get(t.id).reference for t in _train_tasks(env, 8)}
@@ -118,13 +118,13 @@ def test_grpo_steps_on_math_answer_move_the_policy_with_verified_rewards(tiny_mo
 
 
 def _train_tasks(env: Any, n: int) -> list[Task]:
-    from rlvrgym.agents.trl_adapter import draw_tasks
+    from rlvrgym.train.trl_adapter import draw_tasks
 
     return draw_tasks(env, n, seed=0)
 
 
 def test_grpo_config_rejects_batches_of_partial_groups() -> None:
-    from rlvrgym.agents.train import GRPOTrainConfig
+    from rlvrgym.train.grpo import GRPOTrainConfig
 
     with pytest.raises(ValueError, match="multiple of num_generations"):
         GRPOTrainConfig(num_generations=3, per_device_train_batch_size=8)
@@ -144,10 +144,10 @@ def test_sft_then_grpo_raises_the_verified_reward(tmp_path: Path) -> None:
     """SFT imitates the answers' distribution, so sampling from it scores about sum(p^2); GRPO maximises the
     verified reward, which at least means always answering the most likely number (0.5), more if it learns to
     copy. Held-out here means fresh draws, scored by sampling as the trainer does."""
-    from rlvrgym.agents.evaluate import evaluate
-    from rlvrgym.agents.sft import SFTTrainConfig, train_sft
-    from rlvrgym.agents.tiny import build_tiny_model
-    from rlvrgym.agents.train import GRPOTrainConfig, load_policy, mean_of, train_grpo
+    from rlvrgym.train.evaluate import evaluate
+    from rlvrgym.train.grpo import GRPOTrainConfig, load_policy, mean_of, train_grpo
+    from rlvrgym.train.sft import SFTTrainConfig, train_sft
+    from rlvrgym.train.tiny import build_tiny_model
 
     env_kwargs = {"tasks": GeneratorSource({"echo": skewed_echo}, 1)}
     texts = [skewed_echo(np.random.default_rng(i), 1).prompt for i in range(40)]

@@ -1,30 +1,68 @@
-"""Agents that consume the environments: the TRL GRPO/SFT training adapter, policies, sanity and benchmark runs.
+"""Deprecated: `rlvrgym.agents` was split into `rlvrgym.train` and `rlvrgym.bench` (kept for one release).
 
-The training names are imported lazily: `import rlvrgym` must not pay for importing trl and torch.
+Every old module path (`rlvrgym.agents.trl_adapter`, `rlvrgym.agents.bench.runner`, `rlvrgym.agents.policies`...)
+still imports, with a `DeprecationWarning`, and is the *same module object* as its new home, so classes and caches
+are shared instead of loaded twice.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import warnings
+from types import ModuleType
 from typing import Any
 
-_LAZY = {
-    "make_dataset": "rlvrgym.agents.trl_adapter",
-    "make_reward_funcs": "rlvrgym.agents.trl_adapter",
-    "reward_weights": "rlvrgym.agents.trl_adapter",
-    "GRPOTrainConfig": "rlvrgym.agents.train",
-    "train_grpo": "rlvrgym.agents.train",
-    "SFTTrainConfig": "rlvrgym.agents.sft",
-    "train_sft": "rlvrgym.agents.sft",
-    "build_tiny_model": "rlvrgym.agents.tiny",
-    "evaluate": "rlvrgym.agents.evaluate",
-    "MultiTurnRollout": "rlvrgym.agents.multi_turn",
+#: Old module prefix -> new one; the longest matching prefix wins.
+MOVED: dict[str, str] = {
+    "rlvrgym.agents.bench": "rlvrgym.bench",
+    "rlvrgym.agents.policies": "rlvrgym.bench.policies",
+    "rlvrgym.agents.train": "rlvrgym.train.grpo",
+    **{f"rlvrgym.agents.{m}": f"rlvrgym.train.{m}"
+       for m in ("trl_adapter", "multi_turn", "sft", "tiny", "evaluate", "metrics", "cli")},
 }
 
-__all__ = sorted(_LAZY)
+
+def new_name(old: str) -> str | None:
+    """Where an old `rlvrgym.agents...` module lives now, or None for a name that never existed."""
+    for prefix in sorted(MOVED, key=len, reverse=True):
+        if old == prefix or old.startswith(prefix + "."):
+            return MOVED[prefix] + old[len(prefix):]
+    return None
+
+
+def _warn(old: str, new: str) -> None:
+    warnings.warn(f"{old} moved to {new}; the old path goes away in the next release", DeprecationWarning,
+                  stacklevel=3)
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves an old module path to the new module object (shared, never executed twice)."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        return importlib.util.spec_from_loader(fullname, self) if new_name(fullname) else None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        new = new_name(spec.name)
+        assert new is not None
+        _warn(spec.name, new)
+        return importlib.import_module(new)
+
+    def exec_module(self, module: ModuleType) -> None:
+        return None  # the new module already ran
+
+
+if not any(isinstance(f, _MovedModuleFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _MovedModuleFinder())
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    import rlvrgym.train
+
+    if name in rlvrgym.train._LAZY:
+        _warn(f"rlvrgym.agents.{name}", f"rlvrgym.train.{name}")
+        return getattr(rlvrgym.train, name)
     raise AttributeError(f"module 'rlvrgym.agents' has no attribute {name!r}")

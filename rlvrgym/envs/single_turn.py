@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
+from rlvrgym._version import __version__
 from rlvrgym.envs.spaces import UnicodeText
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.tasks.base import SPLITS, Split, Task, TaskSource
@@ -47,8 +48,6 @@ class SingleTurnTextEnv(gym.Env[str, str]):
         self._last: dict[str, Any] = {}
 
     def _task_info(self) -> dict[str, Any]:
-        from rlvrgym import __version__
-
         assert self.task is not None
         return {"task_id": self.task.id, "kind": self.task.kind, "difficulty": self.task.difficulty,
                 "seed": self._seed, "split": self.split, "env_id": self.env_id or type(self).__name__,

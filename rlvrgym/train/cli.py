@@ -137,7 +137,7 @@ def _reward_spec(args: argparse.Namespace, env_id: str, env_kwargs: dict[str, An
                if getattr(args, name) is not None}
     if not changes:
         return None
-    from rlvrgym.agents.trl_adapter import make_env
+    from rlvrgym.train.trl_adapter import make_env
 
     return dataclasses.replace(make_env(env_id, env_kwargs).reward_spec, **changes)
 
@@ -147,7 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("rlvrgym train: --model is required (a model directory or hub name; build a tiny one with "
               "`rlvrgym train tiny-model DIR`)", file=sys.stderr)
         return 2
-    from rlvrgym.agents.train import GRPOTrainConfig, train_grpo
+    from rlvrgym.train.grpo import GRPOTrainConfig, train_grpo
 
     env_kwargs = env_kwargs_of(args)
     try:
@@ -178,7 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _print_summary(log_history: list[dict[str, Any]], output_dir: Any, reward_s: float, train_s: float) -> None:
     from rich.console import Console
 
-    from rlvrgym.agents.train import PLOT_FILE, mean_of
+    from rlvrgym.train.grpo import PLOT_FILE, mean_of
 
     console = Console()
     steps = [r for r in log_history if "reward" in r]
@@ -192,7 +192,7 @@ def _print_summary(log_history: list[dict[str, Any]], output_dir: Any, reward_s:
 
 
 def cmd_sft(args: argparse.Namespace) -> int:
-    from rlvrgym.agents.sft import SFTTrainConfig, train_sft
+    from rlvrgym.train.sft import SFTTrainConfig, train_sft
 
     config = SFTTrainConfig(
         output_dir=args.output_dir, data=args.data, env_id=args.env, env_kwargs=env_kwargs_of(args),
@@ -212,7 +212,7 @@ def cmd_sft(args: argparse.Namespace) -> int:
 def cmd_tiny_model(args: argparse.Namespace) -> int:
     from transformers import AutoModelForCausalLM
 
-    from rlvrgym.agents.tiny import build_tiny_model, count_parameters
+    from rlvrgym.train.tiny import build_tiny_model, count_parameters
 
     try:
         out = build_tiny_model(args.out_dir, vocab=args.vocab, layers=args.layers, hidden=args.hidden,
@@ -227,8 +227,8 @@ def cmd_tiny_model(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rlvrgym.agents.evaluate import evaluate
-    from rlvrgym.agents.train import load_policy
+    from rlvrgym.train.evaluate import evaluate
+    from rlvrgym.train.grpo import load_policy
 
     model, tokenizer = load_policy(args.model)
     result = evaluate(model, tokenizer, args.env, args.n, env_kwargs=env_kwargs_of(args),

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from rlvrgym.agents.policies.base import FailedCompletion
+from rlvrgym.bench.policies.base import FailedCompletion
 
 #: HTTP statuses worth another try: timeouts, rate limits and server-side failures.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rlvrgym.agents.policies.base import FailedCompletion
+from rlvrgym.bench.policies.base import FailedCompletion
 
 
 @dataclass

@@ -41,7 +41,7 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None, split: Sp
     env = gym.make(env_id, **kwargs).unwrapped
     if not isinstance(env, SingleTurnTextEnv):
         raise TypeError(f"{env_id} is not a single-turn text environment ({type(env).__name__}); use "
-                        "rlvrgym.agents.multi_turn for multi-turn environments")
+                        "rlvrgym.train.multi_turn for multi-turn environments")
     return env
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlvrgym.agents.policies.attacks import attacks_for
-from rlvrgym.agents.policies.base import FailedCompletion, PolicyContractError
+from rlvrgym.bench.policies.attacks import attacks_for
+from rlvrgym.bench.policies.base import FailedCompletion, PolicyContractError
 from rlvrgym.tasks.base import Task
 
 

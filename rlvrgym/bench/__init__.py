@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rlvrgym.agents.bench.config import BenchConfig
-from rlvrgym.agents.bench.runner import EPISODES_FILE, JSONLWriter, ProgressFn, make_env, read_episodes, run_episodes
+from rlvrgym.bench.config import BenchConfig
+from rlvrgym.bench.runner import EPISODES_FILE, JSONLWriter, ProgressFn, make_env, read_episodes, run_episodes
 
 __all__ = ["BenchConfig", "BenchResult", "load_summary", "read_episodes", "run_bench"]
 
@@ -49,7 +49,7 @@ def new_run_dir(out_dir: str | Path, policy_name: str) -> Path:
 
 def _environments(config: BenchConfig) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Each environment's description (options, verifier, reward spec) and the sandbox image, from one instance."""
-    from rlvrgym.agents.bench.provenance import env_description, sandbox_image
+    from rlvrgym.bench.provenance import env_description, sandbox_image
 
     envs = {env_id: make_env(env_id, config) for env_id in config.envs}
     try:
@@ -64,9 +64,9 @@ def _environments(config: BenchConfig) -> tuple[dict[str, Any], dict[str, Any] |
 def run_bench(policy: Any, config: BenchConfig, run_dir: str | Path | None = None,
               progress: ProgressFn | None = None, command: str | None = None) -> BenchResult:
     """Play `config.episodes * config.samples` episodes of every environment and write the run directory."""
-    from rlvrgym.agents.bench.provenance import provenance
-    from rlvrgym.agents.bench.report import markdown
-    from rlvrgym.agents.bench.summary import summarize
+    from rlvrgym.bench.provenance import provenance
+    from rlvrgym.bench.report import markdown
+    from rlvrgym.bench.summary import summarize
 
     name = getattr(policy, "name", type(policy).__name__)
     path = Path(run_dir) if run_dir is not None else new_run_dir(config.out_dir, name)
@@ -93,7 +93,7 @@ def run_bench(policy: Any, config: BenchConfig, run_dir: str | Path | None = Non
     }
     plots = []
     if config.plots and records:
-        from rlvrgym.agents.bench.plots import write_plots
+        from rlvrgym.bench.plots import write_plots
 
         plots = write_plots(records, summary["envs"], path, name)
     (path / SUMMARY_FILE).write_text(json.dumps(_strict_json(summary), indent=2, default=str, allow_nan=False)

@@ -17,10 +17,10 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from rlvrgym.agents.policies.base import FailedCompletion, Policy, check_completions
-from rlvrgym.agents.policies.callable import CallablePolicy, CallablePolicyConfig
-from rlvrgym.agents.policies.http import OpenAIPolicy, OpenAIPolicyConfig
-from rlvrgym.agents.policies.sanity import AdversaryPolicy, OraclePolicy
+from rlvrgym.bench.policies.base import FailedCompletion, Policy, check_completions
+from rlvrgym.bench.policies.callable import CallablePolicy, CallablePolicyConfig
+from rlvrgym.bench.policies.http import OpenAIPolicy, OpenAIPolicyConfig
+from rlvrgym.bench.policies.sanity import AdversaryPolicy, OraclePolicy
 
 __all__ = ["AdversaryPolicy", "CallablePolicy", "CallablePolicyConfig", "FailedCompletion", "OpenAIPolicy",
            "OpenAIPolicyConfig", "OraclePolicy", "Policy", "check_completions", "make_policy", "parse_options"]
@@ -56,7 +56,7 @@ def make_policy(spec: str, options: Mapping[str, Any] | None = None) -> Any:
         return SANITY[spec]()
     kind, sep, rest = spec.partition(":")
     if sep and kind == "hf":
-        from rlvrgym.agents.policies.hf import HFPolicy, HFPolicyConfig
+        from rlvrgym.bench.policies.hf import HFPolicy, HFPolicyConfig
 
         return HFPolicy(HFPolicyConfig(model=rest, **parse_options(HFPolicyConfig, options)))
     if sep and kind == "openai":

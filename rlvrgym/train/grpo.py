@@ -153,8 +153,8 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
     """
     from trl import GRPOConfig, GRPOTrainer
 
-    from rlvrgym.agents.metrics import MetricsJSONL, ProgressBar, plot_metrics
-    from rlvrgym.agents.trl_adapter import make_dataset, make_reward_funcs, reward_weights
+    from rlvrgym.train.metrics import MetricsJSONL, ProgressBar, plot_metrics
+    from rlvrgym.train.trl_adapter import make_dataset, make_reward_funcs, reward_weights
 
     config = config or GRPOTrainConfig()
     if multi_turn is not None and config.reward is not None:
@@ -180,7 +180,7 @@ def train_grpo(env_id: str, model: Any, config: GRPOTrainConfig | None = None,
         weights = reward_weights(reward_funcs)
         stats = reward_funcs[0].scorer.stats
     else:
-        from rlvrgym.agents.multi_turn import MultiTurnRollout, episode_return, final_outcome, task_index
+        from rlvrgym.train.multi_turn import MultiTurnRollout, episode_return, final_outcome, task_index
 
         rollout = MultiTurnRollout(env_id, task_index(dataset), config.env_kwargs,
                                    system_prompt=config.system_prompt, **multi_turn)

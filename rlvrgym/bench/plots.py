@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rlvrgym.agents.bench.summary import by_env
+from rlvrgym.bench.summary import by_env
 
 #: Verdict statuses in the reward histogram, coloured by how the episode ended.
 STATUS_COLORS = {"correct": "C2", "wrong": "C3", "unparseable": "C1", "timeout": "C4", "error": "C5",

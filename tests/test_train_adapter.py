@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rlvrgym.agents.sft import chains_from_env, make_sft_dataset, read_reasoning_chains
-from rlvrgym.agents.trl_adapter import (
+from rlvrgym.rewards import RewardSpec
+from rlvrgym.tasks.base import Task
+from rlvrgym.train.sft import chains_from_env, make_sft_dataset, read_reasoning_chains
+from rlvrgym.train.trl_adapter import (
     COMPONENTS,
     make_dataset,
     make_env,
@@ -20,8 +22,6 @@ from rlvrgym.agents.trl_adapter import (
     reward_weights,
     status_of,
 )
-from rlvrgym.rewards import RewardSpec
-from rlvrgym.tasks.base import Task
 from rlvrgym.verifiers.math.verifier import MathVerifier, reference_text
 from rlvrgym.verifiers.verdict import Verdict
 
@@ -187,3 +187,25 @@ def test_sft_reasoning_chain_jsonl_is_read_and_checked(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"question": "What is 2+3?", "solution": "5"}) + "\n")
     with pytest.raises(ValueError, match="thought_chain"):
         read_reasoning_chains(bad)
+
+
+def test_old_agents_import_paths_still_work_with_a_deprecation_warning() -> None:
+    import importlib
+    import sys
+
+    import rlvrgym.bench.runner
+    import rlvrgym.train.trl_adapter
+
+    for old in [m for m in sys.modules if m.startswith("rlvrgym.agents.")]:
+        del sys.modules[old]
+    with pytest.warns(DeprecationWarning, match="moved to rlvrgym.train.trl_adapter"):
+        old_adapter = importlib.import_module("rlvrgym.agents.trl_adapter")
+    assert old_adapter is rlvrgym.train.trl_adapter  # one module object: classes and caches are shared
+    with pytest.warns(DeprecationWarning, match="moved to rlvrgym.bench.runner"):
+        from rlvrgym.agents.bench.runner import run_episodes
+    assert run_episodes is rlvrgym.bench.runner.run_episodes
+    with pytest.warns(DeprecationWarning, match="rlvrgym.train.make_dataset"):
+        from rlvrgym.agents import make_dataset
+    assert make_dataset is rlvrgym.train.trl_adapter.make_dataset
+    with pytest.raises(ImportError):
+        importlib.import_module("rlvrgym.agents.no_such_module")

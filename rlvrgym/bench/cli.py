@@ -42,9 +42,9 @@ def _env_kwargs(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rlvrgym.agents.bench import BenchConfig, run_bench
-    from rlvrgym.agents.bench.report import print_table
-    from rlvrgym.agents.policies import SANITY, make_policy
+    from rlvrgym.bench import BenchConfig, run_bench
+    from rlvrgym.bench.policies import SANITY, make_policy
+    from rlvrgym.bench.report import print_table
     from rlvrgym.envs import ENVIRONMENTS
 
     if not args.policy:
@@ -91,8 +91,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rlvrgym.agents.bench import load_summary
-    from rlvrgym.agents.bench.compare import compare_runs, plot_comparison, print_comparison
+    from rlvrgym.bench import load_summary
+    from rlvrgym.bench.compare import compare_runs, plot_comparison, print_comparison
 
     try:
         result = compare_runs(args.run_a, args.run_b, resamples=args.resamples, seed=args.seed)

@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rlvrgym.agents.trl_adapter import Messages, RewardStats, as_messages, make_env
 from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.train.trl_adapter import Messages, RewardStats, as_messages, make_env
 
 ReturnMode = Literal["sum", "last"]
 

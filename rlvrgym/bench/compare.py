@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from rlvrgym.agents.bench.metrics import paired_bootstrap, pass_at_k
-from rlvrgym.agents.bench.runner import read_episodes
-from rlvrgym.agents.bench.summary import TaskKey, by_env, by_task
+from rlvrgym.bench.metrics import paired_bootstrap, pass_at_k
+from rlvrgym.bench.runner import read_episodes
+from rlvrgym.bench.summary import TaskKey, by_env, by_task
 
 #: Per-task quantities compared: name -> (records of one task) -> value.
 PER_TASK = {

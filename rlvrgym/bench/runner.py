@@ -19,8 +19,8 @@ from typing import Any
 import gymnasium as gym
 
 import rlvrgym  # noqa: F401  (registers the environments)
-from rlvrgym.agents.bench.config import BenchConfig
-from rlvrgym.agents.policies.base import FailedCompletion, PolicyContractError, check_completions
+from rlvrgym.bench.config import BenchConfig
+from rlvrgym.bench.policies.base import FailedCompletion, PolicyContractError, check_completions
 
 EPISODES_FILE = "episodes.jsonl"
 #: Statuses of episodes that ended without a verdict.

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvrgym.agents.trl_adapter import VerifiedScorer, as_messages, draw_tasks, make_env, status_of
 from rlvrgym.tasks.base import Split
+from rlvrgym.train.trl_adapter import VerifiedScorer, as_messages, draw_tasks, make_env, status_of
 
 
 @dataclass

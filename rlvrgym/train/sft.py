@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlvrgym.agents.trl_adapter import as_messages, draw_tasks, make_env
 from rlvrgym.tasks.base import Task, read_jsonl
+from rlvrgym.train.trl_adapter import as_messages, draw_tasks, make_env
 
 SFT_METRICS_FILE = "sft_metrics.jsonl"
 
@@ -125,8 +125,8 @@ def train_sft(model: Any, config: SFTTrainConfig | None = None) -> Path:
     directory that `train_grpo` (or `rlvrgym train --model`) starts from."""
     from trl import SFTConfig, SFTTrainer
 
-    from rlvrgym.agents.metrics import MetricsJSONL, ProgressBar
-    from rlvrgym.agents.train import device_flags, load_policy, replace_default_callbacks
+    from rlvrgym.train.grpo import device_flags, load_policy, replace_default_callbacks
+    from rlvrgym.train.metrics import MetricsJSONL, ProgressBar
 
     config = config or SFTTrainConfig()
     out = Path(config.output_dir)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rlvrgym.agents.bench.metrics import clustered_rate, mean_interval, pass_at_k_curve, percentiles
+from rlvrgym.bench.metrics import clustered_rate, mean_interval, pass_at_k_curve, percentiles
 
 TaskKey = tuple[int, str | None]
 

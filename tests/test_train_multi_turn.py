@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from rlvrgym.agents.multi_turn import Episode, MultiTurnRollout, episode_return, task_index
-from rlvrgym.agents.trl_adapter import make_dataset, make_env
+from rlvrgym.train.multi_turn import Episode, MultiTurnRollout, episode_return, task_index
+from rlvrgym.train.trl_adapter import make_dataset, make_env
 
 PROOF = {"mode": "steps", "tasks": "equation", "difficulty": 1}
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rlvrgym.agents.tiny import build_tiny_model
+    from rlvrgym.train.tiny import build_tiny_model
 
     env = make_env("MathProof-v0", PROOF)
     texts = []
@@ -87,7 +87,7 @@ def test_episode_return_logs_turns() -> None:
 
 @pytest.mark.slow
 def test_grpo_runs_real_multi_turn_episodes(tiny_model: Path, tmp_path: Path) -> None:
-    from rlvrgym.agents.train import GRPOTrainConfig, train_grpo
+    from rlvrgym.train.grpo import GRPOTrainConfig, train_grpo
 
     config = GRPOTrainConfig(output_dir=str(tmp_path / "run"), env_kwargs=PROOF, num_tasks=4, max_steps=2,
                              num_generations=2, per_device_train_batch_size=4, learning_rate=1e-3,
