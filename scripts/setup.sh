@@ -15,7 +15,7 @@ ensure_python_env() {
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # torch is pinned to the CPU build first, so trl/transformers do not pull a multi-GB CUDA build.
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev]"
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev,reasoning-gym]"
 }
 
 engine_up() { "$VENV/bin/python" -c "import docker; docker.from_env(timeout=5).ping()" >/dev/null 2>&1; }

@@ -45,7 +45,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rlvrgym.bench import BenchConfig, run_bench
     from rlvrgym.bench.policies import SANITY, make_policy
     from rlvrgym.bench.report import print_table
-    from rlvrgym.envs import ENVIRONMENTS
+    from rlvrgym.envs import available_environments
 
     if not args.policy:
         raise SystemExit("give at least one --policy (oracle, adversary, hf:DIR, openai:MODEL, py:module:function)")
@@ -55,7 +55,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.run_dir and len(args.policy) > 1:
         raise SystemExit("--run-dir names one run: give a single --policy with it (or use --out)")
     try:
-        config = BenchConfig(envs=args.env or sorted(ENVIRONMENTS), episodes=args.episodes, samples=args.samples,
+        config = BenchConfig(envs=args.env or available_environments(), episodes=args.episodes, samples=args.samples,
                              seed=args.seed, split=None if args.split == "all" else args.split,
                              env_kwargs=_env_kwargs(args.env_kwargs), batch_size=args.batch_size,
                              workers=args.workers, max_steps=args.max_steps, out_dir=args.out,

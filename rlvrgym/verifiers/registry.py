@@ -18,6 +18,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "physics": "rlvrgym.verifiers.physics",
     "code": "rlvrgym.verifiers.code",
     "math-proof": "rlvrgym.verifiers.math_proof",
+    "reasoning-gym": "rlvrgym.verifiers.reasoning_gym",
 }
 
 Factory = Callable[..., VerifierLike]
