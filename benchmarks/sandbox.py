@@ -1,10 +1,13 @@
 """Sandbox throughput: HumanEval canonical solutions verified through the warm-container pool, against one
 `docker run` per job (the naive way), in the same run on the same machine.
 
-    .venv/bin/python benchmarks/sandbox.py [--one-shot-jobs 40] [--rounds 2] [--json out.json]
+    .venv/bin/python benchmarks/sandbox.py [--one-shot-jobs 40] [--rounds 2] [--json out.json] [--hostile-only]
 
 Prints a table: jobs, seconds, verifications per second, p50 / p99 latency per job, and the speed ratio against
-the one-shot baseline. Goals (issue 4): at least 25 jobs/s on 2 cores and at least 6x the one-shot way.
+the one-shot baseline. A second table times six hostile programs (sleep, busy loop, fork bomb, memory bomb, output
+flood, daemon) on a warm pool of two: each job's latency against its own limit (the overhead is what the sandbox
+adds: kill, cleanup, checks, container replacement), and the whole batch of six against the sum of limits / 2.
+Goals (issue 4): at least 25 jobs/s on 2 cores and at least 6x the one-shot way.
 The one-shot baseline runs HumanEval's own harness (prompt + solution + test + check) in a fresh container with the
 same image and the same hardening flags; its pool of threads has as many workers as the warm pool has containers.
 """
@@ -94,13 +97,76 @@ def one_shot_round(problems: dict[str, Any], n: int, workers: int) -> dict[str, 
             "latencies": [lat for _, lat in results]}
 
 
+HOSTILE_TIMEOUT = 2.0
+#: name -> (program, the bound it should hit: "timeout" = the job's wall clock, "" = it ends by itself)
+HOSTILE: dict[str, tuple[str, str]] = {
+    "sleep": ("import time\ntime.sleep(1000)\n", "timeout"),
+    "busy loop": ("while True:\n    pass\n", "timeout"),
+    "fork bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+                  "timeout"),
+    "memory bomb": ("x = []\nwhile True:\n    x.append(bytearray(10**7))\n", ""),
+    "output flood": ("while True:\n    print('x' * 1000)\n", ""),
+    "daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(300)\n"
+               "    os._exit(0)\nprint('parent done')\n", ""),
+}
+
+
+def hostile_round(rounds: int = 2) -> tuple[list[tuple[str, str, float, float]], float]:
+    """Each hostile program alone (sequentially, latency = submission to answer, so a wait for a replacement
+    container counts), then all six as one batch; both on a fresh warm pool of two."""
+    from rlvrgym.sandbox import Limits
+
+    limits = Limits(test_timeout=2.0, output_bytes=1 << 16, capture_bytes=4096)
+    jobs = {name: Job(files={"solution.py": prog}, timeout=HOSTILE_TIMEOUT, limits=limits)
+            for name, (prog, _) in HOSTILE.items()}
+    rows: dict[str, list[float]] = {name: [] for name in HOSTILE}
+    status: dict[str, str] = {}
+    batch = []
+    with DockerSandbox(DockerConfig(pool_size=2), warm=True) as sandbox:
+        for _ in range(rounds):
+            for name, job in jobs.items():
+                t0 = time.perf_counter()
+                r = sandbox.run(job)
+                rows[name].append(time.perf_counter() - t0)
+                status[name] = str(r.status)
+            t0 = time.perf_counter()
+            sandbox.run_batch(list(jobs.values()))
+            batch.append(time.perf_counter() - t0)
+    out = [(name, status[name], statistics.median(v), HOSTILE_TIMEOUT if HOSTILE[name][1] else 0.0)
+           for name, v in rows.items()]
+    return out, min(batch)
+
+
+def print_hostile(rows: list[tuple[str, str, float, float]], batch: float) -> dict[str, Any]:
+    table = Table(title=f"hostile programs, pool of 2, job timeout {HOSTILE_TIMEOUT:g} s (median of rounds)")
+    for col in ("program", "status", "latency s", "limit s", "overhead s"):
+        table.add_column(col, justify="right" if col != "program" else "left")
+    for name, status, lat, limit in rows:
+        table.add_row(name, status, f"{lat:.2f}", f"{limit:g}", f"{lat - limit:.2f}")
+    bound = sum(limit for *_, limit in rows) / 2
+    table.add_row("all six as one batch", "", f"{batch:.2f}", f"{bound:g}", f"{batch - bound:.2f}")
+    Console(width=130).print(table)
+    return {"hostile": {name: {"status": s, "latency_s": lat, "limit_s": lim} for name, s, lat, lim in rows},
+            "hostile_batch_s": batch}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--one-shot-jobs", type=int, default=40, help="HumanEval problems for the slow baseline")
     parser.add_argument("--rounds", type=int, default=2, help="pool rounds over all 164 problems (best is kept)")
     parser.add_argument("--pool-size", type=int, default=None, help="warm containers (default: cores)")
     parser.add_argument("--json", help="also write the numbers here")
+    parser.add_argument("--hostile-only", action="store_true", help="only the hostile-programs table")
+    parser.add_argument("--no-hostile", action="store_true", help="skip the hostile-programs table")
     args = parser.parse_args()
+    out: dict[str, Any] = {}
+    if not args.no_hostile:
+        out.update(print_hostile(*hostile_round()))
+    if args.hostile_only:
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(out, fh, indent=2)
+        return
     problems = read_problems()
     size = args.pool_size or os.cpu_count() or 1
     inner = DockerSandbox(DockerConfig(pool_size=size), warm=True)
@@ -116,7 +182,6 @@ def main() -> None:
     table = Table(title=f"HumanEval canonical solutions, {os.cpu_count()} cores, pool of {size}")
     for col in ("method", "jobs", "all tests pass", "seconds", "jobs/s", "p50 ms", "p99 ms", "vs one-shot"):
         table.add_column(col, justify="right" if col != "method" else "left")
-    out = {}
     for name, r in rows:
         rate = r["jobs"] / r["seconds"]
         lat = r["latencies"]

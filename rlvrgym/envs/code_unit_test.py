@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rlvrgym.envs.single_turn import MAX_PROMPT_CHARS, SingleTurnTextEnv
 from rlvrgym.rewards import RewardSpec
@@ -16,6 +16,7 @@ from rlvrgym.verifiers.registry import get_verifier
 from rlvrgym.verifiers.verdict import Verdict
 
 FEEDBACK_TESTS = 5
+Feedback = Literal["inputs", "tests"]
 
 
 class CodeUnitTestEnv(SingleTurnTextEnv):
@@ -32,7 +33,10 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
 
     ## Observation Space
     `UnicodeText(16384)`: the problem. With `max_attempts > 1`, after a failed attempt it is the problem followed by
-    the failing tests' names and first error lines.
+    what the failing tests gave the code and what it gave back (`feedback="inputs"`, the default: the inputs and the
+    candidate's own return values, exceptions or output, never an expected value, so a later attempt cannot be a
+    lookup table of the answers) or the failing tests' source and error lines (`feedback="tests"`, which shows
+    expected values).
 
     ## Rewards
     `RewardSpec` (argument `reward`) applied to the verdict: by default the pass fraction (tests passed / tests
@@ -52,6 +56,7 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
     - `split`: "train" or "test" (disjoint, by a hash of the problem text), or None for every task.
     - `all_or_nothing`: binary reward instead of the pass fraction.
     - `max_attempts`: 1 for single-turn; more for the feedback mode.
+    - `feedback`: "inputs" (default) or "tests", what a failed attempt is shown (see Observation Space).
     - `sandbox`: "docker" (default) or "local" (no isolation: needs `allow_unsafe=True`, for trusted code only).
     - `limits`: per-job `Limits` (memory, CPU, output, per-test timeout); `verifier`: a name or instance
       replacing the default; `reward`: a `RewardSpec`.
@@ -71,9 +76,12 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
                  verifier: str | VerifierLike | None = None, reward: RewardSpec | None = None,
                  split: Split | None = "train", render_mode: str | None = None, all_or_nothing: bool = False,
                  max_attempts: int = 1, sandbox: str = "docker", allow_unsafe: bool = False,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, feedback: Feedback = "inputs") -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if feedback not in ("inputs", "tests"):
+            raise ValueError(f"feedback must be 'inputs' or 'tests', got {feedback!r}")
+        self.feedback_mode: Feedback = feedback
         source = tasks if isinstance(tasks, TaskSource) else load_code_tasks(tasks)  # type: ignore[arg-type]
         if verifier is None:
             verifier = get_verifier("code", backend=sandbox, allow_unsafe=allow_unsafe,
@@ -106,14 +114,40 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
 
     def feedback(self, verdict: Verdict) -> str:
         assert self.task is not None
-        failing = [t for t in verdict.details.get("tests", []) if t.get("status") != "passed"]
-        lines = [self.task.prompt, "", f"Your attempt {self.attempt} of {self.max_attempts} did not pass: "
-                 f"{verdict.reason}"]
-        for t in failing[:FEEDBACK_TESTS]:
-            error = "\n    ".join(str(t.get("error", "")).splitlines()[-3:])
-            lines.append(f"- {t.get('name')}: {t.get('status')}" + (f"\n    {error}" if error else ""))
+        tests = verdict.details.get("tests", [])
+        failing = [(i, t) for i, t in enumerate(tests) if t.get("status") != "passed"]
+        if self.feedback_mode == "tests":
+            lines = [self.task.prompt, "", f"Your attempt {self.attempt} of {self.max_attempts} did not pass: "
+                     f"{verdict.reason}"]
+            for _, t in failing[:FEEDBACK_TESTS]:
+                error = "\n    ".join(str(t.get("error", "")).splitlines()[-3:])
+                lines.append(f"- {t.get('name')}: {t.get('status')}" + (f"\n    {error}" if error else ""))
+        else:
+            passed = sum(t.get("status") == "passed" for t in tests)
+            lines = [self.task.prompt, "", f"Your attempt {self.attempt} of {self.max_attempts} did not pass: "
+                     f"{passed}/{len(tests)} tests pass." if tests else f"Your attempt {self.attempt} of "
+                     f"{self.max_attempts} did not pass: {verdict.reason}"]
+            for i, t in failing[:FEEDBACK_TESTS]:
+                lines.append(f"- test {i}: {t.get('status')}")
+                lines += ["    " + line for line in _inputs_only(t)]
         if len(failing) > FEEDBACK_TESTS:
             lines.append(f"- ... and {len(failing) - FEEDBACK_TESTS} more failing tests")
         lines.append("Fix the code and answer again with the complete code in one ```python block.")
         text = "\n".join(lines)
         return text if len(text) <= MAX_PROMPT_CHARS else text[:MAX_PROMPT_CHARS - 20] + "\n[... cut]"
+
+
+def _inputs_only(test: dict[str, Any]) -> list[str]:
+    """A failing test as the candidate may see it: the inputs it was given and its own answers (return value,
+    exception, output), never the test's source, its expected value or an assertion message, which may quote one."""
+    out = []
+    if "input" in test:  # stdin/stdout case
+        out.append(f"input: {test['input'][:200]!r}")
+        if test.get("status") == "failed":
+            out.append(f"your output: {test.get('output', '')[:200]!r}")
+    for call in test.get("calls", []):
+        answer = next(((k, v) for k, v in call.items() if k != "call"), ("returned", ""))
+        out.append(f"{call.get('call', '?')} {answer[0]}: {answer[1]}"[:400])
+    if test.get("status") != "failed" and test.get("error"):  # a crash, timeout or limit: the harness's words
+        out.append(str(test["error"]).splitlines()[-1][:300])
+    return out

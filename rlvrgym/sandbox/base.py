@@ -20,15 +20,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from rlvrgym.sandbox.job import ExecResult, ExecStatus, Job, result_from_wire
+from rlvrgym.sandbox.job import ExecResult, ExecStatus, Job, answer_bytes, result_from_wire
 
-#: Statuses after which a runner is replaced: its container may hold state a later job must not see.
-RECYCLE_AFTER = frozenset({ExecStatus.TIMEOUT, ExecStatus.MEMORY_LIMIT, ExecStatus.OUTPUT_LIMIT,
-                           ExecStatus.SANDBOX_ERROR})
-
-
-#: The same for one test or case of a job that otherwise completed.
-RECYCLE_AFTER_TEST = frozenset({"timeout", "memory", "memory_limit", "output_limit"})
+#: Statuses after which a runner is replaced. A timeout, an out-of-memory kill or an output overflow needs no
+#: replacement: the runner kills every process of the job's uids and removes their IPC objects and files after every
+#: job, then checks that nothing is left, and reports anything it cannot prove gone as `dirty` (also a replacement).
+RECYCLE_AFTER = frozenset({ExecStatus.SANDBOX_ERROR})
 
 
 class SandboxUnavailable(RuntimeError):
@@ -229,7 +226,8 @@ class PooledSandbox(Sandbox):
             self._idle.put(runner)
 
     def _replace(self, runner: _Runner) -> None:
-        runner.channel.kill()
+        # the old one goes away in parallel: its removal must not delay the replacement
+        threading.Thread(target=runner.channel.kill, daemon=True).start()
         if self._closed:
             with self._lock:
                 self._live -= 1
@@ -250,13 +248,11 @@ class PooledSandbox(Sandbox):
         try:
             runner.jobs += 1
             runner.channel.send(frame(wire))
-            budget = 8 * job.limits.capture_bytes + (4 << 20)
-            msg = runner.channel.recv(time.monotonic() + job.timeout + self.grace, budget)
+            msg = runner.channel.recv(time.monotonic() + job.timeout + self.grace, answer_bytes(job.limits))
             if msg.get("id") != job_id:
                 raise ChannelError(f"runner answered job {msg.get('id')!r}, expected {job_id}")
             result = result_from_wire(msg, job, self.backend, runner.channel.name)
-            recycle = (result.status in RECYCLE_AFTER or bool(msg.get("dirty"))
-                       or any(r.get("status") in RECYCLE_AFTER_TEST for r in result.records))
+            recycle = result.status in RECYCLE_AFTER or bool(msg.get("dirty"))
             if msg.get("dirty"):
                 result = _with_flag(result, "leftovers_removed_by_recycling")
             return result

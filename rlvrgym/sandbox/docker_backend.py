@@ -83,7 +83,8 @@ def container_kwargs(cfg: DockerConfig, image: str, name: str, cpu_index: int, o
         security_opt=["no-new-privileges"], user="0:0", init=True, working_dir="/tmp", hostname="sandbox",
         ulimits=[Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0),
                  Ulimit(name="fsize", soft=cfg.tmpfs_mb << 20, hard=cfg.tmpfs_mb << 20)],
-        environment={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"},
+        environment={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                     "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         labels={LABEL: "1", OWNER_LABEL: owner, **cfg.extra_labels},
         log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
     )
@@ -199,10 +200,13 @@ class DockerChannel(RunnerChannel):
             return
         self._killed = True
         if self.sock is not None:
-            try:
-                self.sock.close()  # close the stream before kill(): a kill with a live attach can hang
-            except OSError:
-                pass
+            # shut the attach stream down, then close it, before removing: a removal while docker-py still reads
+            # the socket waits out its 60 s read timeout
+            for end in (lambda: self.sock.shutdown(socket.SHUT_RDWR), self.sock.close):
+                try:
+                    end()
+                except OSError:
+                    pass
         if self.container is not None:
             try:
                 self.container.remove(force=True)

@@ -9,6 +9,33 @@ from typing import Any, Literal
 
 JobKind = Literal["exec", "calls", "stdio"]
 
+#: The only flags a sandbox result carries: observations of the runner and the trusted driver (how the candidate's
+#: process ended while loading, the harness's refusal of an answer, a container replaced for leftovers). Whatever
+#: else arrives is dropped, so no candidate can write words of its choice into a verdict's flags.
+SANDBOX_FLAGS = frozenset({"exit_during_load", "crashed_during_load", "load_timeout", "non_builtin_return",
+                           "exit_during_call", "leftovers_removed_by_recycling"})
+
+
+def answer_bytes(limits: Limits) -> int:
+    """The host's byte budget for one runner answer; the runner trims its free text to fit it."""
+    return 8 * limits.capture_bytes + (4 << 20)
+
+
+def clean_text(value: Any) -> Any:
+    """Strings made valid UTF-8 (a lone surrogate from candidate text becomes a visible escape), in nested lists
+    and dicts too, so that every verdict can be written as UTF-8 JSON."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(clean_text(v) for v in value)
+    return value
+
 
 class ExecStatus(StrEnum):
     """How a job ended. Only `ok` means the program ran to completion; `sandbox_error` is an infrastructure fault
@@ -72,7 +99,7 @@ class Job:
         limits["cpu_s"] = max(limits["cpu_s"], 1.0)
         return {"id": job_id, "kind": self.kind, "files": self.files, "argv": list(self.argv), "stdin": self.stdin,
                 "timeout": self.timeout, "limits": limits, "calls": self.calls, "cases": list(self.cases),
-                "secret": self.secret}
+                "secret": self.secret, "answer_bytes": answer_bytes(self.limits)}
 
 
 @dataclass(frozen=True)
@@ -129,15 +156,17 @@ def result_from_wire(msg: dict[str, Any], job: Job, backend: str, container: str
                 records.append(rec["record"])
         done = msg.get("done")
         if isinstance(done, dict) and done.get("secret") == job.secret:
-            flags = [str(f) for f in done.get("flags", [])]
+            flags = [f for f in done.get("flags", []) if isinstance(f, str) and f in SANDBOX_FLAGS]
         elif status == ExecStatus.OK:
             status, msg = ExecStatus.SANDBOX_ERROR, {**msg, "error": "the test driver did not finish"}
     elif job.kind == "stdio":
         records = [r for r in msg.get("records") or [] if isinstance(r, dict)]
-    error = str(msg.get("error", "") or "; ".join(map(str, msg.get("events") or [])))
+    error = clean_text(str(msg.get("error", "") or "; ".join(map(str, msg.get("events") or []))))
     peak = msg.get("peak_memory_bytes")
+    records = [clean_text(r) for r in records]
     return ExecResult(
-        status=status, backend=backend, stdout=str(msg.get("stdout", "")), stderr=str(msg.get("stderr", "")),
+        status=status, backend=backend, stdout=clean_text(str(msg.get("stdout", ""))),
+        stderr=clean_text(str(msg.get("stderr", ""))),
         stdout_truncated=bool(msg.get("stdout_truncated")), stderr_truncated=bool(msg.get("stderr_truncated")),
         exit_code=msg.get("exit_code"), wall_time=float(msg.get("wall_time") or 0.0),
         cpu_time=float(msg.get("cpu_time") or 0.0), peak_memory_bytes=int(peak) if peak else None,

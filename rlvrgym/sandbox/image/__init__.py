@@ -20,8 +20,9 @@ REPOSITORY = "rlvrgym-sandbox"
 BASE_REPOSITORY = "rlvrgym-sandbox-base"
 PULL_BASE = "python:3.11-slim-bookworm"
 #: The offline base: what `debootstrap` installs. Changing it changes the base tag, so old bases are never reused.
-DEBOOTSTRAP = {"suite": "bookworm", "variant": "minbase", "include": "python3-minimal,libpython3.11-stdlib",
-               "mirror": "http://deb.debian.org/debian", "version": "1"}
+DEBOOTSTRAP = {"suite": "bookworm", "variant": "minbase",
+               "include": "python3-minimal,libpython3.11-stdlib,python3-numpy",
+               "mirror": "http://deb.debian.org/debian", "version": "2"}
 #: Trimmed from the debootstrapped tree: documentation and package-manager state the sandbox never uses.
 TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists",
         "var/log")
@@ -76,7 +77,7 @@ def _context_tar() -> io.BytesIO:
 
 
 def build_offline_base(client: Any, log: Log = print) -> str:
-    """debootstrap a minimal bookworm with python3 and `docker import` it: no container registry needed.
+    """debootstrap a minimal bookworm with python3 and numpy and `docker import` it: no container registry needed.
 
     Needs root and `debootstrap` (apt-get install debootstrap); about a minute on a small machine."""
     tag = base_tag()

@@ -10,12 +10,16 @@ Three identities live in the container:
   the job's secret, on a pipe only it and the runner hold;
 - the candidate (uid 10002): runs model code, with rlimits, in a scratch dir; it never sees the test code, the
   expected values or the secret, and it cannot read or signal the other two (different uid, no capabilities).
-After every job all processes of uids 10001/10002 are stopped and killed (found by uid in /proc, which also catches
-`setsid` and double-forked escapees) and their files are deleted.
+After every job the zygote (a root process forked before any job) takes each sandbox uid in turn and kills every
+process of it with kill(-1, SIGKILL), which the kernel applies to all of that uid's processes at once, whatever their
+state (zombie thread-group leaders with live threads included) or session; it then removes the uid's SysV IPC objects
+and its files. The runner then checks /proc, /proc/sysvipc and the writable places, and reports anything left (or a
+pid counter that moved too far) as `dirty`: the host replaces such a container before it runs another job.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import resource
@@ -41,8 +45,15 @@ _spawned: dict[int, set[int]] = {CANDIDATE_UID: set(), DRIVER_UID: set()}  # loc
 OOM_CONTROL = "/sys/fs/cgroup/memory/memory.oom_control"
 MAX_LINE = 1 << 20  # one message from the candidate side; longer is an output-limit violation
 RUNNER = os.path.abspath(__file__)
+#: One BLAS/OpenMP thread: a numpy that starts a thread per host core would not fit the address-space limit.
+THREADS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CANDIDATE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SCRATCH, "TMPDIR": SCRATCH, "LANG": "C.UTF-8",
-                 "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+                 "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", **THREADS_ENV}
+#: Pids a job may use beyond 2 per test or case before its container is replaced: a job's pids are visible to the
+#: next job in the same container (the pid counter), so a bound on them bounds what one job can tell the next.
+PID_BUDGET = 32
+#: Extra address space of the trusted driver above the candidate's limit (its own interpreter, numpy, test data).
+DRIVER_EXTRA_MB = 192
 if LOCAL:
     CANDIDATE_ENV["RLVRGYM_RUNNER_LOCAL"] = LOCAL
 
@@ -70,6 +81,70 @@ def _iterator_types() -> frozenset[type]:
 
 ITERATOR_TYPES = _iterator_types()
 KEYS, VALUES, ITEMS = type({}.keys()), type({}.values()), type({}.items())
+#: Factories of a defaultdict that cross as themselves; any other factory crosses as None (equality is unchanged).
+FACTORIES = {f.__name__: f for f in (int, float, complex, str, bytes, bool, list, dict, set, frozenset, tuple)}
+COMPARISONS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__bool__", "__len__",
+               "__iter__", "__getitem__", "__contains__")
+NUMPY_KINDS = "biufcU"
+
+
+def _is_namedtuple_class(t: type) -> bool:
+    """A class made by collections.namedtuple (or typing.NamedTuple) that adds no behaviour of its own to the
+    comparisons and container protocol: its instances compare exactly as tuples."""
+    fields = t.__dict__.get("_fields")
+    return (t.__bases__ == (tuple,) and type(fields) is tuple and all(type(f) is str for f in fields)
+            and not any(name in t.__dict__ for name in COMPARISONS))
+
+
+_SCALARS: dict[int, frozenset[type]] = {}
+
+
+def _numpy_scalar_types(np: Any) -> frozenset[type]:
+    found = _SCALARS.get(id(np))
+    if found is None:
+        found = _SCALARS[id(np)] = frozenset(np.dtype(c).type for c in "?bBhHiIlLqQefdFD")
+    return found
+
+
+def encode_numpy(value: Any, np: Any, depth: int) -> Any:
+    """Exact numpy arrays and scalars of plain dtypes, rebuilt as the same type on the other side."""
+    t = type(value)
+    if t is np.ndarray:
+        if value.dtype.kind not in NUMPY_KINDS or value.dtype.fields is not None:
+            raise NotCanonical(f"a numpy array of dtype {value.dtype} is not supported")
+        if value.size > MAX_ITEMS:
+            raise NotCanonical(f"the returned array has more than {MAX_ITEMS} items")
+        return {"__t": "ndarray", "v": [value.dtype.str, list(value.shape),
+                                        [encode(x, depth + 1) for x in value.ravel().tolist()]]}
+    if t in _numpy_scalar_types(np):
+        return {"__t": "npscalar", "v": [value.dtype.str, encode(value.item(), depth + 1)]}
+    raise NotCanonical(f"{t.__module__}.{t.__qualname__} is not an exact built-in type")
+
+
+def decode_numpy(tag: str, v: Any, depth: int) -> Any:
+    import re
+
+    import numpy as np
+
+    if type(v) is not list or len(v) < 2 or type(v[0]) is not str or not re.fullmatch(r"[<>|=][biufcU]\d{1,4}", v[0]):
+        raise ValueError("malformed numpy record")
+    dtype = np.dtype(v[0])
+    if tag == "npscalar" and len(v) == 2:
+        x = decode(v[1], depth + 1)
+        if type(x) not in (bool, int, float, complex, str):
+            raise ValueError("malformed numpy scalar")
+        return dtype.type(x)
+    if tag == "ndarray" and len(v) == 3 and type(v[1]) is list and all(type(n) is int and n >= 0 for n in v[1]):
+        items = [decode(x, depth + 1) for x in v[2]] if type(v[2]) is list else None
+        if items is None or any(type(x) not in (bool, int, float, complex, str) for x in items):
+            raise ValueError("malformed numpy array")
+        count = 1
+        for n in v[1]:
+            count *= n
+        if count != len(items):
+            raise ValueError("numpy array shape does not match its items")
+        return np.array(items, dtype=dtype).reshape(v[1])
+    raise ValueError("malformed numpy record")
 
 
 def encode(value: Any, depth: int = 0) -> Any:
@@ -111,7 +186,28 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"__t": "fraction", "v": [value.numerator, value.denominator]}
     if t.__module__ == "decimal" and t.__name__ == "Decimal":
         return {"__t": "decimal", "v": str(value)}
+    if t is collections.Counter or t is collections.OrderedDict:
+        return {"__t": "counter" if t is collections.Counter else "odict",
+                "v": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    if t is collections.defaultdict:
+        factory = value.default_factory
+        name = factory.__name__ if factory is not None and FACTORIES.get(factory.__name__) is factory else None
+        return {"__t": "ddict", "v": [name, [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]]}
+    if isinstance(value, tuple) and _is_namedtuple_class(t):
+        return {"__t": "ntuple", "v": [t.__name__, list(t._fields), [encode(v, depth + 1) for v in value]]}
+    np = sys.modules.get("numpy")
+    if np is not None and t.__module__ == "numpy":
+        return encode_numpy(value, np, depth)
     raise NotCanonical(f"{t.__module__}.{t.__qualname__} is not an exact built-in type")
+
+
+_NAMEDTUPLES: dict[tuple[str, tuple[str, ...]], type] = {}
+
+
+def _pairs(v: Any, depth: int) -> list[tuple[Any, Any]]:
+    if type(v) is not list or not all(type(p) is list and len(p) == 2 for p in v):
+        raise ValueError("malformed mapping record")
+    return [(decode(k, depth + 1), decode(x, depth + 1)) for k, x in v]
 
 
 def decode(obj: Any, depth: int = 0) -> Any:
@@ -156,6 +252,21 @@ def decode(obj: Any, depth: int = 0) -> Any:
             from decimal import Decimal
 
             return Decimal(v)
+        if tag == "counter":
+            return collections.Counter(dict(_pairs(v, depth)))
+        if tag == "odict":
+            return collections.OrderedDict(_pairs(v, depth))
+        if tag == "ddict" and type(v) is list and len(v) == 2 and (v[0] is None or v[0] in FACTORIES):
+            return collections.defaultdict(FACTORIES.get(v[0]), _pairs(v[1], depth))
+        if (tag == "ntuple" and type(v) is list and len(v) == 3 and type(v[0]) is str and type(v[1]) is list
+                and type(v[2]) is list and len(v[1]) == len(v[2]) and all(type(f) is str for f in v[1])):
+            key = (v[0], tuple(v[1]))
+            cls = _NAMEDTUPLES.get(key)
+            if cls is None:
+                cls = _NAMEDTUPLES[key] = collections.namedtuple(v[0], v[1])  # ValueError on bad names
+            return cls(*[decode(x, depth + 1) for x in v[2]])
+        if tag in ("ndarray", "npscalar"):
+            return decode_numpy(tag, v, depth)
     raise ValueError(f"malformed value record: {str(obj)[:80]}")
 
 
@@ -241,26 +352,91 @@ def oom_kills() -> int:
     return 0
 
 
-def uid_pids(uids: set[int], running_only: bool = False) -> list[int]:
+def _status(path: str) -> tuple[int | None, str | None]:
+    """(real uid, state letter) from a /proc status file; (None, None) when it is gone."""
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except OSError:
+        return None, None
+    uid = state = None
+    for line in text.splitlines():
+        if line.startswith("State:"):
+            state = line.split()[1]
+        elif line.startswith("Uid:"):
+            uid = int(line.split()[1])
+            break
+    return uid, state
+
+
+def _alive(pid: str) -> bool:
+    """A zombie entry in /proc can be a thread-group leader that ended only its own thread: look at its threads."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    return any(_status(f"/proc/{pid}/task/{tid}/status")[1] not in (None, "Z", "X") for tid in tasks)
+
+
+def uid_pids(uids: set[int], live_only: bool = False, running_only: bool = False) -> list[int]:
+    """Processes of `uids` in any state (zombies too), or only those with a live thread, or only running ones."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/status") as fh:
-                text = fh.read()
-        except OSError:
+        uid, state = _status(f"/proc/{name}/status")
+        if uid not in uids or state is None:
             continue
-        uid = state = None
-        for line in text.splitlines():
-            if line.startswith("State:"):
-                state = line.split()[1]
-            elif line.startswith("Uid:"):
-                uid = int(line.split()[1])
-                break
-        if uid in uids and state != "Z" and not (running_only and state in ("T", "t")):
-            pids.append(int(name))
+        if state in ("Z", "X") and (live_only or running_only) and not _alive(name):
+            continue
+        if running_only and state in ("T", "t"):
+            continue
+        pids.append(int(name))
     return pids
+
+
+IPC_ID = {"shm": "shmid", "msg": "msqid", "sem": "semid"}
+
+
+def ipc_objects(uids: set[int]) -> list[tuple[str, int]]:
+    """SysV shared memory, message queues and semaphores owned or created by `uids` (the container's own IPC
+    namespace: other containers' objects are not listed)."""
+    found = []
+    for kind, id_name in IPC_ID.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                header = fh.readline().split()
+                cols = (header.index(id_name), header.index("uid"), header.index("cuid"))
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) > max(cols) and (int(parts[cols[1]]) in uids or int(parts[cols[2]]) in uids):
+                        found.append((kind, int(parts[cols[0]])))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def remove_ipc(objects: list[tuple[str, int]]) -> None:
+    """IPC_RMID each object; the caller must be its owner or creator (the zygote, acting as that uid)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, ident in objects:
+        if kind == "shm":
+            libc.shmctl(ident, 0, None)
+        elif kind == "msg":
+            libc.msgctl(ident, 0, None)
+        else:
+            libc.semctl(ident, 0, 0)
+
+
+def last_pid() -> int:
+    """The last pid handed out in this container's pid namespace (-1 where unreadable)."""
+    try:
+        with open("/proc/sys/kernel/ns_last_pid") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return -1
 
 
 def become(uid: int) -> None:
@@ -285,22 +461,62 @@ def reap() -> None:
         _reaped[pid] = (status, usage)
 
 
-def wait_child(pid: int) -> tuple[Any, Any]:
-    """Wait for our child `pid`, even when reap() already collected it."""
-    if pid in _reaped:
-        return _reaped.pop(pid)
+def wait_child(pid: int, timeout: float = 2.0) -> tuple[Any, Any]:
+    """Wait for our child `pid` (already killed or ended), even when reap() already collected it; (None, None)
+    when it is still there after `timeout` (an unkillable process: the container is then reported dirty)."""
+    end = time.monotonic() + timeout
+    while True:
+        if pid in _reaped:
+            return _reaped.pop(pid)
+        try:
+            got, status, usage = os.wait4(pid, os.WNOHANG)
+        except ChildProcessError:
+            return _reaped.pop(pid, (None, None))
+        if got:
+            return status, usage
+        if time.monotonic() > end:
+            return None, None
+        time.sleep(0.0005)
+
+
+def scan_kill(uids: set[int]) -> None:
+    """The fallback when the zygote cannot do it: SIGSTOP then SIGKILL every process of `uids` found in /proc, with
+    the runner's CAP_KILL. Stopping first means a fork bomb cannot refill the slots the kills free."""
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for _ in range(1000):
+            pids = uid_pids(uids, running_only=sig == signal.SIGSTOP, live_only=True)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+
+
+def kill_as(uid: int, timeout: float = 2.0) -> bool:
+    """kill(-1, SIGKILL) as `uid` until no process of it has a live thread. The kernel signals every process of the
+    uid in one pass that no fork can race (whatever its session, group or state); the caller is spared. Runs in the
+    zygote, whose saved uid stays 0 so it can come back to root; True when the uid has nothing alive left."""
+    end, me = time.monotonic() + timeout, os.getpid()
+    os.setresuid(uid, uid, 0)
     try:
-        _, status, usage = os.wait4(pid, 0)
-    except ChildProcessError:
-        return _reaped.pop(pid, (None, None))
-    return status, usage
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if not [p for p in uid_pids({uid}, live_only=True) if p != me]:  # while it acts, we are that uid too
+                return True
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.0005)
+    finally:
+        os.setresuid(0, 0, 0)
 
 
 def kill_uids(uids: set[int]) -> None:
-    """SIGSTOP then SIGKILL every process of `uids` (the runner holds CAP_KILL for this and nothing else).
-
-    Stopping first means a fork bomb cannot refill the slots the kills free; scanning /proc catches `setsid` and
-    double-forked escapees that a process-group kill misses. Needs no fork, so it works when the pid limit is full.
+    """Kill every process of `uids` (the zygote's kill(-1) as each uid; the CAP_KILL scan if the zygote is gone).
     Local mode can only kill the process groups it started."""
     if LOCAL:
         for pgid in [p for uid in uids for p in _spawned[uid]]:
@@ -313,86 +529,129 @@ def kill_uids(uids: set[int]) -> None:
             _spawned[uid].clear()
         reap()
         return
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for _ in range(1000):
-            pids = uid_pids(uids, running_only=sig == signal.SIGSTOP)
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except OSError:
-                    pass
+    try:
+        assert ZYGOTE is not None
+        ZYGOTE.request({"op": "kill", "uids": sorted(uids)})
+    except Exception:
+        scan_kill(uids)
     reap()
-    for _ in range(500):  # SIGKILL is asynchronous: wait until the kernel has torn them down
-        if not uid_pids(uids):
-            break
-        time.sleep(0.001)
-        reap()
 
 
-def owned_entries(uids: set[int], limit: int = 10) -> list[str]:
-    """Paths in the writable places owned by `uids` (a dir the runner cannot list still shows as owned itself)."""
-    found = []
-    for top in WIPE_DIRS:
-        for root, dirs, files in os.walk(top):
-            for name in files + dirs:
-                path = os.path.join(root, name)
+MAX_WIPE = 20_000  # entries; a job that leaves more gets its container replaced instead (bounded cleanup time)
+
+
+def walk_owned(uids: set[int], limit: int, remove: bool = False) -> list[str]:
+    """Entries of the writable places owned by `uids`, depth first without recursion (a job can nest directories
+    thousands deep). With `remove`, delete them (the caller acts as their owner: a directory it cannot list is first
+    made listable). Stops at `limit` entries."""
+    import stat
+
+    found: list[str] = []
+    stack: list[tuple[str, bool]] = [(top, False) for top in WIPE_DIRS]
+    while stack and len(found) < limit:
+        path, visited = stack.pop()
+        if visited:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        owned = st.st_uid in uids and path not in WIPE_DIRS
+        if owned:
+            found.append(path)
+        if stat.S_ISDIR(st.st_mode):
+            if remove and owned:
                 try:
-                    if os.lstat(path).st_uid in uids:
-                        found.append(path)
+                    os.chmod(path, 0o700)
                 except OSError:
                     pass
-                if len(found) >= limit:
-                    return found
+                stack.append((path, True))
+            try:
+                names = os.listdir(path)
+            except OSError:
+                names = []
+            stack.extend((os.path.join(path, n), False) for n in names)
+        elif remove and owned:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
     return found
 
 
-def wipe_files(uid: int) -> None:
-    """Delete every file `uid` owns in the writable places, from a child that *is* that uid (the runner has no
-    CAP_DAC_OVERRIDE or CAP_FOWNER, on purpose)."""
+def owned_entries(uids: set[int], limit: int = 10) -> list[str]:
+    """Paths in the writable places owned by `uids`."""
+    return walk_owned(uids, limit)
+
+
+def sweep(uids: list[int]) -> list[str]:
+    """In the zygote: for each uid, kill all its processes, then remove its SysV IPC objects and its files, acting as
+    that uid (the runner has no CAP_DAC_OVERRIDE, CAP_FOWNER or CAP_IPC_OWNER, on purpose). Returns problems."""
+    problems = []
+    for uid in uids:
+        if not kill_as(uid):
+            problems.append(f"uid {uid} still has live processes")
+        os.setresuid(uid, uid, 0)
+        try:
+            objects = ipc_objects({uid})
+            if objects:
+                remove_ipc(objects)
+            if len(walk_owned({uid}, MAX_WIPE, remove=True)) >= MAX_WIPE:
+                problems.append(f"uid {uid} left more than {MAX_WIPE} files")
+        finally:
+            os.setresuid(0, 0, 0)
+    return problems
+
+
+def clean(uids: tuple[int, ...] = (CANDIDATE_UID, DRIVER_UID)) -> list[str]:
+    """Kill every process of `uids`, then delete their IPC objects and files; returns what could not be done."""
     if LOCAL:
+        kill_uids(set(uids))
         import shutil
 
         for name in os.listdir(SCRATCH):
             path = os.path.join(SCRATCH, name)
             shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) else (
                 os.unlink(path))
-        return
-    pid = os.fork()
-    if pid == 0:
-        try:
-            become(uid)
-            for top in WIPE_DIRS:
-                for root, dirs, files in os.walk(top, topdown=False):
-                    for name in files + dirs:
-                        path = os.path.join(root, name)
-                        try:
-                            if os.lstat(path).st_uid == uid:
-                                os.rmdir(path) if name in dirs and not os.path.islink(path) else os.unlink(path)
-                        except OSError:
-                            pass
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    wait_child(pid)
-
-
-def clean(uids: tuple[int, ...] = (CANDIDATE_UID, DRIVER_UID)) -> None:
-    """Kill every process of `uids`, then delete their files (a fork per uid only when there is something)."""
-    kill_uids(set(uids))
-    for uid in uids:
-        if LOCAL or owned_entries({uid}, limit=1):
-            wipe_files(uid)
+        return []
+    try:
+        assert ZYGOTE is not None
+        problems = [str(p) for p in ZYGOTE.request({"op": "sweep", "uids": list(uids)})["problems"]]
+    except Exception as exc:
+        scan_kill(set(uids))
+        problems = [f"cleanup failed: {type(exc).__name__}: {exc}"]
     reap()
+    return problems
 
 
-def leftovers() -> list[str]:
-    """What a job left behind (processes or files of the sandbox uids): a reason to recycle the container."""
+SANDBOX_UIDS = {CANDIDATE_UID, DRIVER_UID}
+
+
+def leftovers(problems: list[str], pid_start: int = -1, pid_allowance: int = 0) -> list[str]:
+    """What a job left behind (processes in any state, IPC objects or files of the sandbox uids, a pid counter that
+    moved more than the job's allowance, a failed cleanup): the host replaces the container before the next job."""
     if LOCAL:
         return [os.path.join(SCRATCH, n) for n in os.listdir(SCRATCH)][:10]
-    found = [f"pid {p}" for p in uid_pids({CANDIDATE_UID, DRIVER_UID})]
-    return (found + owned_entries({CANDIDATE_UID, DRIVER_UID}))[:10]
+    found = list(problems)
+    end = time.monotonic() + 1.0
+    while True:  # killed processes are zombies until their parent (us, the zygote or the init) collects them
+        reap()
+        pids = uid_pids(SANDBOX_UIDS)
+        if not pids or time.monotonic() > end:
+            break
+        time.sleep(0.0005)
+    found += [f"pid {p}" for p in pids]
+    found += [f"sysv {kind} {ident}" for kind, ident in ipc_objects(SANDBOX_UIDS)]
+    found += owned_entries(SANDBOX_UIDS)
+    if pid_start >= 0:
+        used = last_pid() - pid_start
+        if used < 0 or used > pid_allowance:
+            found.append(f"the job used {used} pids, over its allowance of {pid_allowance}")
+    return found[:10]
 
 
 def enter_candidate(fds: dict[int, int], limits: dict[str, Any]) -> None:
@@ -412,12 +671,54 @@ def enter_candidate(fds: dict[int, int], limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["nofile"]),) * 2)
     cpu = int(limits["cpu_s"]) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    set_oom_score(1000)  # the out-of-memory killer takes the candidate first, never the runner
+    if not LOCAL:
+        deny_syscalls()
+    os.chdir(SCRATCH)
+
+
+def set_oom_score(value: int) -> None:
     try:
         with open("/proc/self/oom_score_adj", "w") as fh:
-            fh.write("1000")  # the out-of-memory killer takes the candidate first, never the runner
+            fh.write(str(value))
     except OSError:
         pass
-    os.chdir(SCRATCH)
+
+
+#: A seccomp filter stacked on the engine's profile (Docker 20.10's default allows io_uring, a large kernel surface
+#: whose requests can also run on kernel threads outside the candidate's processes): io_uring_setup, _enter and
+#: _register (425-427 on every architecture; the x32 bit is masked) fail with ENOSYS, everything else is left to
+#: the engine's profile. Built once, before the zygote forks.
+_SECCOMP: Any = None
+
+
+def _seccomp_program() -> Any:
+    import ctypes
+
+    class Insn(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Insn))]
+
+    ld_nr, and_k, jeq, ret = 0x20, 0x54, 0x15, 0x06
+    insns = [(ld_nr, 0, 0, 0), (and_k, 0, 0, 0xBFFFFFFF), (jeq, 3, 0, 425), (jeq, 2, 0, 426), (jeq, 1, 0, 427),
+             (ret, 0, 0, 0x7FFF0000), (ret, 0, 0, 0x00050000 | 38)]  # ALLOW; ERRNO(ENOSYS)
+    array = (Insn * len(insns))(*[Insn(*i) for i in insns])
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc, Prog(len(insns), array), array
+
+
+def deny_syscalls() -> None:
+    global _SECCOMP
+    if _SECCOMP is None:
+        _SECCOMP = _seccomp_program()
+    import ctypes
+
+    libc, prog, _ = _SECCOMP
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (the engine set it already: no-new-privileges)
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
 
 
 def spawn_candidate(argv: list[str], fds: dict[int, int], limits: dict[str, Any]) -> int:
@@ -471,60 +772,94 @@ class Zygote:
         return r["code"], r["cpu"], r["maxrss"]
 
     def serve(self, sock: Any) -> None:
-        done = {}
+        done: dict[int, tuple[int | None, float, int]] = {}
+
+        def collect() -> None:  # ended candidates: none stays a zombie
+            while True:
+                try:
+                    pid, st, ru = os.wait4(-1, os.WNOHANG)
+                except ChildProcessError:
+                    return
+                if pid == 0:
+                    return
+                done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
+
+        if not LOCAL:
+            _seccomp_program()  # ctypes loaded once here, not in every candidate
         while True:
             msg, fds, _, _ = self.socket.recv_fds(sock, 65536, 16)
             if not msg:
                 return
             req = json.loads(msg)
-            while True:  # collect ended candidates so none stays a zombie
-                try:
-                    pid, st, ru = os.wait4(-1, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if pid == 0:
-                    break
-                done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
+            collect()
             if req["op"] == "spawn":
                 pid = os.fork()
                 if pid == 0:
+                    code = 0
                     try:
                         sock.close()
                         enter_candidate(dict(zip(req["targets"], fds, strict=True)), req["limits"])
                         os.environ.clear()
                         os.environ.update(CANDIDATE_ENV)
                         candidate_main()
+                    except SystemExit as exc:  # exit() while loading: the driver sees the exit status itself
+                        code = 0 if exc.code is None else exc.code if type(exc.code) is int else 1
+                    except BaseException:
+                        code = 1
                     finally:
-                        os._exit(0)
+                        os._exit(code & 0xFF)
                 for fd in fds:
                     os.close(fd)
                 sock.send(json.dumps({"pid": pid}).encode())
             elif req["op"] == "wait":
                 pid = req["pid"]
-                if pid not in done:
+                end = time.monotonic() + 2.0
+                while pid not in done:
                     try:
-                        _, st, ru = os.wait4(pid, 0)
-                        done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
+                        got, st, ru = os.wait4(pid, os.WNOHANG)
                     except ChildProcessError:
                         done[pid] = (None, 0.0, 0)
+                        break
+                    if got:
+                        done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
+                    elif time.monotonic() > end:  # unkillable: reported as a leftover at the end of the job
+                        done[pid] = (None, 0.0, 0)
+                    else:
+                        time.sleep(0.0005)
                 code, cpu, rss = done.pop(pid)
                 sock.send(json.dumps({"code": code, "cpu": cpu, "maxrss": rss}).encode())
+            elif req["op"] in ("kill", "sweep"):
+                problems: list[str] = []
+                try:
+                    if req["op"] == "kill":
+                        for uid in req["uids"]:
+                            kill_as(uid)
+                    else:
+                        problems = sweep(req["uids"])
+                except Exception as exc:
+                    problems.append(f"{type(exc).__name__}: {exc}")
+                collect()
+                sock.send(json.dumps({"problems": problems}).encode())
 
 
 ZYGOTE: Zygote | None = None
 
 
 class Output:
-    """The candidate's stdout/stderr: everything is counted, the first `keep` bytes of each are kept."""
+    """The candidate's stdout/stderr: everything is counted, the first `keep` bytes of each are kept (all of stdout,
+    up to the budget, with `whole_stdout`: a stdin/stdout case is compared on a digest of all of it)."""
 
-    def __init__(self, keep: int, budget: int) -> None:
+    def __init__(self, keep: int, budget: int, whole_stdout: bool = False) -> None:
         self.keep, self.budget = keep, budget
         self.data = {1: bytearray(), 2: bytearray()}
         self.total = 0
         self.truncated = {1: False, 2: False}
+        self.whole = bytearray() if whole_stdout else None
 
     def add(self, which: int, chunk: bytes) -> bool:
         self.total += len(chunk)
+        if which == 1 and self.whole is not None and self.total <= self.budget:
+            self.whole += chunk
         room = self.keep - len(self.data[which])
         if room > 0:
             self.data[which] += chunk[:room]
@@ -536,6 +871,50 @@ class Output:
         return {"stdout": self.data[1].decode("utf-8", "replace"), "stderr": self.data[2].decode("utf-8", "replace"),
                 "stdout_truncated": self.truncated[1], "stderr_truncated": self.truncated[2],
                 "output_bytes": self.total}
+
+
+def normalised_digest(data: bytes) -> str:
+    """sha256 of the output as the host compares it (rlvrgym.verifiers.code.formats.normalise_output: trailing
+    whitespace of each line and trailing blank lines dropped), so any output size is judged for a few bytes."""
+    import hashlib
+
+    lines = [ln.rstrip() for ln in data.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+#: Keys whose text is cut, shortest last, when an answer would not fit the host's byte budget.
+TEXT_KEYS = frozenset({"stdout", "stderr", "error", "call", "returned", "raised", "refused", "died", "events"})
+
+
+def _trim(obj: Any, cap: int, key: str = "") -> Any:
+    if type(obj) is str:
+        return obj[:cap] if key in TEXT_KEYS else obj
+    if type(obj) is dict:
+        return {k: _trim(v, cap, k) for k, v in obj.items()}
+    if type(obj) is list:
+        return [_trim(v, cap, key) for v in obj]
+    return obj
+
+
+def fit(result: dict[str, Any], budget: int) -> dict[str, Any]:
+    """The answer, its free text cut until it fits `budget` bytes: no output a candidate writes (control bytes that
+    JSON escapes six-fold, many large outputs) can push an answer over the host's budget and turn it into an error."""
+    limit = budget - 256
+    if len(json.dumps(result)) <= limit:
+        return result
+    cap = 1 << 14
+    while cap >= 16:
+        trimmed = _trim(result, cap)
+        if len(json.dumps(trimmed)) <= limit:
+            trimmed["trimmed"] = cap
+            return trimmed
+        cap //= 4
+    # only the job's own size (cases, tests: the host's choice) can get here
+    return {"status": "sandbox_error", "error": "the answer does not fit the byte budget: too many tests or cases",
+            "id": result.get("id"), "dirty": result.get("dirty")}
+
 
 
 def read_some(fd: int) -> bytes | None:
@@ -556,9 +935,9 @@ def describe_wait(status: int) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 # Job kind "exec": run one program as the candidate, feed stdin, collect outputs.
 # ---------------------------------------------------------------------------------------------------------------
-def run_exec(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
+def run_exec(job: dict[str, Any], wake_r: int, whole_stdout: bool = False) -> dict[str, Any]:
     limits = job["limits"]
-    argv = job.get("argv") or [sys.executable, "-I", "-S", SOLUTION]
+    argv = job.get("argv") or [sys.executable, "-I", SOLUTION]
     if argv[0] == "python3":
         argv = [sys.executable, *argv[1:]]
     in_r, in_w = os.pipe()
@@ -576,7 +955,7 @@ def run_exec(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
         in_w = -1
     for fd in (out_r, err_r):
         os.set_blocking(fd, False)
-    output = Output(int(limits["capture_bytes"]), int(limits["output_bytes"]))
+    output = Output(int(limits["capture_bytes"]), int(limits["output_bytes"]), whole_stdout)
     deadline = t0 + float(job["timeout"])
     status, wait_status, rusage = None, None, None
     readers = {out_r: 1, err_r: 2}
@@ -628,7 +1007,7 @@ def run_exec(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
             if fd >= 0:
                 os.close(fd)
     if wait_status is None:
-        raise RuntimeError("lost track of the candidate process")
+        raise RuntimeError("the candidate process could not be killed")
     code = describe_wait(wait_status)
     if status != "output_limit" and oom_kills() > ooms:
         status = "memory_limit"  # the kernel killed one of its processes for memory: whatever happened after
@@ -642,8 +1021,11 @@ def run_exec(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
             status = "timeout"
         else:
             status = "runtime_error"
+    report = output.report()
+    if output.whole is not None:
+        report["stdout_sha256"] = normalised_digest(bytes(output.whole))
     return {"status": status, "exit_code": code, "wall_time": wall, "cpu_time": rusage.ru_utime + rusage.ru_stime,
-            "peak_memory_bytes": rusage.ru_maxrss * 1024, **output.report()}
+            "peak_memory_bytes": rusage.ru_maxrss * 1024, **report}
 
 
 def run_stdio(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
@@ -655,11 +1037,14 @@ def run_stdio(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
         if left <= 0:
             records.append({"i": i, "status": "timeout", "stdout": "", "stderr": "", "exit_code": None})
             continue
-        res = run_exec({**job, "stdin": text, "timeout": min(left, float(job["limits"]["test_timeout"]))}, wake_r)
+        res = run_exec({**job, "stdin": text, "timeout": min(left, float(job["limits"]["test_timeout"]))}, wake_r,
+                       whole_stdout=True)
         cpu += res["cpu_time"]
         peak = max(peak, res["peak_memory_bytes"])
-        records.append({"i": i, **{k: res[k] for k in ("status", "stdout", "stderr", "exit_code", "wall_time",
-                                                      "stdout_truncated")}})
+        # the host compares the digest; stdout (a prefix) and stderr (the end) are there to explain a failure
+        records.append({"i": i, "stdout": res["stdout"][:2000], "stderr": res["stderr"][-2000:],
+                        **{k: res[k] for k in ("status", "stdout_sha256", "exit_code", "wall_time",
+                                               "stdout_truncated")}})
         if i + 1 < len(job["cases"]):
             clean((CANDIDATE_UID,))
     return {"status": "ok", "records": records, "wall_time": time.monotonic() - t0, "cpu_time": cpu,
@@ -681,6 +1066,16 @@ class CandidateTimeout(BaseException):
     pass
 
 
+class HarnessRefused(BaseException):
+    """The harness refused what the candidate sent (a value that is not an exact built-in, numpy or standard-library
+    type, a malformed answer, exit() during a call). Not an `Exception`: a test's `pytest.raises(TypeError)` or
+    `except Exception` must not count the harness's refusal as the error the test expects."""
+
+
+#: Marker types of the candidate side's own answers (a candidate that forges them only fails its own test).
+REFUSED, EXITED = "__rlvrgym_refused__", "__rlvrgym_exit__"
+
+
 class _Raises:
     def __init__(self, expected: type[BaseException], match: str | None = None) -> None:
         self.expected, self.match = expected, match
@@ -691,7 +1086,7 @@ class _Raises:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if exc_type is None:
             raise AssertionError(f"DID NOT RAISE {self.expected}")
-        if issubclass(exc_type, (CandidateDied, CandidateTimeout)):
+        if issubclass(exc_type, (CandidateDied, CandidateTimeout, HarnessRefused)):
             return False
         if not issubclass(exc_type, self.expected):
             return False
@@ -736,6 +1131,7 @@ def pytest_shim() -> Any:
 def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
     """The trusted side of a calls job. Reads relayed candidate messages on `rfd`, writes to the runner on `wfd`."""
     import builtins
+    import reprlib
     import types
 
     secret = job["secret"]
@@ -776,12 +1172,10 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                     # exit status 0 before a single test ran is the classic hack; anything else is a crash
                     state["flags"].add("exit_during_load" if msg.get("exit_code") == 0 else "crashed_during_load")
                     return
-                if "ready" in msg:
+                if "ready" in msg:  # written by the candidate's process: its words never become flags
                     state["alive"] = True
                     state["loaded"] = bool(msg.get("loaded"))
                     state["load_error"] = str(msg.get("error", ""))[:2000]
-                    for flag in msg.get("flags", []):
-                        state["flags"].add(str(flag)[:40])
                     return
         except CandidateTimeout:
             state.update(alive=False, loaded=False, load_error="the solution took too long to load")
@@ -806,7 +1200,35 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             return
         wait_ready(deadline)
 
+    shown = reprlib.Repr()
+    shown.maxstring, shown.maxother, shown.maxlist, shown.maxtuple, shown.maxdict = 60, 60, 8, 8, 6
+
+    def note(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], what: str, value: Any) -> None:
+        """What the candidate was given and what it gave back, for feedback that shows no expected value."""
+        calls = state["calls"]
+        if len(calls) < 3:
+            given = [shown.repr(a) for a in args] + [f"{k}={shown.repr(v)}" for k, v in kwargs.items()]
+            calls.append({"call": f"{name}({', '.join(given)})"[:300], what: str(value)[:300]})
+
     def call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            value = _call(name, args, kwargs)
+        except HarnessRefused as exc:
+            note(name, args, kwargs, "refused", exc)
+            raise
+        except CandidateDied as exc:
+            note(name, args, kwargs, "died", exc)
+            raise
+        except CandidateTimeout:
+            note(name, args, kwargs, "died", "no answer in time")
+            raise
+        except Exception as exc:
+            note(name, args, kwargs, "raised", f"{type(exc).__name__}: {exc}")
+            raise
+        note(name, args, kwargs, "returned", shown.repr(value))
+        return value
+
+    def _call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not state["alive"]:
             raise CandidateDied("crashed", "the candidate process is not running")
         state["seq"] += 1
@@ -815,7 +1237,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             payload = {"op": "call", "seq": seq, "name": name, "args": encode(list(args)),
                        "kwargs": encode(dict(kwargs))}
         except NotCanonical as exc:
-            raise RuntimeError(f"test passes a non built-in argument: {exc}") from None
+            raise RuntimeError(f"test passes an argument the harness cannot send: {exc}") from None
         out({"to": "candidate", "msg": payload})
         while True:
             msg = recv(state["deadline"])
@@ -827,7 +1249,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                                         f"the candidate process was killed ({st or 'out of memory'})")
                 raise CandidateDied("crashed", died_message(msg))
             if msg.get("malformed"):
-                raise RuntimeError("the candidate sent a malformed answer")
+                raise HarnessRefused("the candidate sent a malformed answer")
             if msg.get("seq") != seq:
                 continue
             if "ok" in msg:
@@ -837,11 +1259,17 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                         write_back(args, decode(msg["args"]))
                     return value
                 except (ValueError, TypeError, RecursionError) as exc:
-                    raise RuntimeError(f"malformed return value from the candidate: {exc}") from None
-            if msg.get("flag"):
-                state["flags"].add(str(msg["flag"])[:40])
+                    raise HarnessRefused(f"malformed return value from the candidate: {exc}") from None
+                except MemoryError:
+                    raise CandidateDied("memory", "the returned value does not fit in memory") from None
             etype = str(msg.get("type", "Exception"))
             text = str(msg.get("error", ""))[:2000]
+            if etype == REFUSED:  # the flag words are the driver's own, from a fixed list
+                state["flags"].add("non_builtin_return")
+                raise HarnessRefused(text)
+            if etype == EXITED:
+                state["flags"].add("exit_during_call")
+                raise HarnessRefused(text)
             if etype == "MemoryError":
                 raise CandidateDied("memory", "MemoryError in the candidate")
             builtin = getattr(builtins, etype, None)
@@ -850,11 +1278,14 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             raise RuntimeError(f"{etype}: {text}")
 
     def write_back(sent: tuple[Any, ...], changed: Any) -> None:
-        """Mirror the candidate's in-place changes to list/dict/set arguments (in-process semantics)."""
+        """Mirror the candidate's in-place changes to list/dict/set/array arguments (in-process semantics)."""
         if type(changed) is not list or len(changed) != len(sent):
             raise ValueError("argument record does not match the call")
+        np = sys.modules.get("numpy")
         for old, new in zip(sent, changed, strict=True):
-            if type(old) is list and type(new) is list:
+            if np is not None and type(old) is np.ndarray and type(new) is np.ndarray and old.shape == new.shape:
+                old[...] = new
+            elif type(old) is list and type(new) is list:
                 old[:] = new
             elif type(old) is dict and type(new) is dict:
                 old.clear()
@@ -902,6 +1333,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             record.update(status="crashed", error="the solution did not load: " + state["load_error"])
         else:
             state["deadline"] = time.monotonic() + test_timeout
+            state["calls"] = []
             ooms = oom_kills()
             began = False
             try:
@@ -920,8 +1352,12 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                 record.update(status=status, error=str(exc))
             except AssertionError as exc:
                 record.update(status="failed", error=format_exc_short(exc) or "AssertionError")
+            except MemoryError:  # a value the candidate returned did not fit in the driver's bound
+                record.update(status="memory", error="MemoryError in the test")
             except BaseException as exc:
                 record.update(status="failed", error=format_exc_short(exc))
+            if record["status"] != "passed" and state["calls"]:
+                record["calls"] = state["calls"]
             if began:
                 if state["alive"] and record["status"] != "timeout":
                     out({"to": "candidate", "msg": {"op": "end"}})
@@ -946,13 +1382,24 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
     out({"done": True, "flags": sorted(state["flags"]), "secret": secret})
 
 
+def headroom() -> None:
+    """Give the code called next the recursion depth plain Python gives a module-level call: the harness's own
+    frames below it must not count against the candidate (994-deep recursion passes at the default limit there)."""
+    depth, frame = 0, sys._getframe(1)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    sys.setrecursionlimit(depth + DEFAULT_RECURSION_LIMIT)
+
+
+DEFAULT_RECURSION_LIMIT = 1000
+
+
 def candidate_main() -> None:
-    """The candidate side of a calls job (uid 10002, exec'd fresh: it inherits nothing of the runner's memory).
+    """The candidate side of a calls job (uid 10002, forked from the zygote: it holds nothing of any job).
 
     fd 3: requests from the runner, fd 4: answers. Loads the solution once, then forks one child per test, so a test
     sees the solution fresh from loading and a crash ends only that test."""
-    import builtins
-
     os.set_blocking(3, True)
     rfile = os.fdopen(3, "rb", buffering=0)
     wfd = 4
@@ -973,24 +1420,23 @@ def candidate_main() -> None:
             line += chunk
         return json.loads(line)
 
-    before = dict(vars(builtins))
+    import site
+
+    site.setquit()  # exit() and quit() exist, as in plain Python
     ns = {"__name__": "__solution__", "__file__": SOLUTION}
-    loaded, error, flags = True, "", []
+    loaded, error = True, ""
     try:
         with open(SOLUTION, encoding="utf-8") as fh:
             source = fh.read()
-        exec(compile(source, SOLUTION, "exec"), ns)
-    except SystemExit as exc:
-        loaded, error = False, f"the solution called exit({exc.code!r}) while loading"
-        flags.append("exit_during_load")
+        code = compile(source, SOLUTION, "exec")
+        headroom()
+        exec(code, ns)  # exit() here ends this process: its exit status, seen by the runner, tells the driver
+    except SystemExit:
+        raise
     except BaseException as exc:
         loaded, error = False, format_exc_short(exc)
-        if type(exc).__name__ == "SkipTest":
-            flags.append("skip_test")
-    if any(vars(builtins).get(k) is not v for k, v in before.items()):
-        flags.append("builtins_patched")
     names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("__"))[:200]
-    answer({"ready": True, "loaded": loaded, "error": error, "flags": flags, "names": names})
+    answer({"ready": True, "loaded": loaded, "error": error, "names": names})
     while True:
         req = readline()
         if req.get("op") != "begin":
@@ -1009,18 +1455,21 @@ def candidate_main() -> None:
                     if fn is None:
                         raise NameError(f"name {req['name']!r} is not defined by the solution")
                     args = decode(req["args"])
-                    result = fn(*args, **decode(req["kwargs"]))
+                    kwargs = decode(req["kwargs"])
+                    headroom()
+                    result = fn(*args, **kwargs)
                     try:
                         reply = {"seq": seq, "ok": encode(result)}
-                        if any(type(a) in (list, dict, set) for a in args):
+                        np = sys.modules.get("numpy")
+                        if any(type(a) in (list, dict, set) or (np is not None and type(a) is np.ndarray)
+                               for a in args):
                             reply["args"] = encode(args)  # in-place changes the test may look at, as in-process
                         answer(reply)
                     except NotCanonical as exc:
-                        answer({"seq": seq, "error": f"returned a non built-in value: {exc}", "type": "TypeError",
-                                "flag": "non_builtin_return"})
+                        answer({"seq": seq, "error": f"returned a value the harness does not accept: {exc}",
+                                "type": REFUSED})
                 except SystemExit as exc:
-                    answer({"seq": seq, "error": f"exit({exc.code!r}) during the call", "type": "SystemExit",
-                            "flag": "exit_during_call"})
+                    answer({"seq": seq, "error": f"exit({exc.code!r}) during the call", "type": EXITED})
                 except BaseException as exc:
                     answer({"seq": seq, "error": format_exc_short(exc), "type": type(exc).__name__})
         _, status = os.waitpid(pid, 0)
@@ -1052,6 +1501,10 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
                     except OSError:
                         pass
             become(DRIVER_UID)
+            if not LOCAL:  # a lazy value the test materialises is a MemoryError in the test, not a dead driver
+                mem = (int(limits["memory_mb"]) + DRIVER_EXTRA_MB) << 20
+                resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+                set_oom_score(500)  # after the candidate, before the runner
             os.chdir("/")
             driver_main(job, d_in_r, d_out_w)
             os._exit(0)
@@ -1207,11 +1660,30 @@ def prepare(job: dict[str, Any]) -> None:
         os.chmod(path, 0o644)
 
 
+def package_versions() -> dict[str, str]:
+    """Versions of the non-standard packages the image offers, read from their metadata (nothing is imported)."""
+    from importlib import metadata
+
+    found = {}
+    for name in ("numpy",):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--candidate":
         candidate_main()
         return
     global ZYGOTE
+    import site
+
+    for path in site.getsitepackages():  # -S keeps .pth files out, not the image's packages (numpy)
+        if os.path.isdir(path) and path not in sys.path:
+            sys.path.append(path)
+    os.environ.update(THREADS_ENV)
     os.umask(0o022)
     os.makedirs(SCRATCH, exist_ok=True)
     os.chmod(SCRATCH, 0o700 if LOCAL else 0o1777)
@@ -1222,27 +1694,29 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    send_host({"ready": True, "version": RUNNER_VERSION, "python": sys.version.split()[0]})
+    send_host({"ready": True, "version": RUNNER_VERSION, "python": sys.version.split()[0],
+               "packages": package_versions()})
     while True:
         job = read_host()
         if job is None:
             return
         t0 = t1 = time.monotonic()
+        pid_start = last_pid()
         try:
             prepare(job)
             t1 = time.monotonic()
             run = {"calls": run_calls, "stdio": run_stdio}.get(job.get("kind"), run_exec)
             result = run(job, wake_r)
         except BaseException as exc:  # a runner fault is an infrastructure error, never a pass
-            clean()
             result = {"status": "sandbox_error", "error": format_exc_short(exc)}
-        clean()
+        problems = clean()
         _reaped.clear()
-        left = leftovers()
+        units = len((job.get("calls") or {}).get("units") or []) + len(job.get("cases") or [])
+        left = leftovers(problems, pid_start, PID_BUDGET + 2 * units)
         t3 = time.monotonic()
         result.update(id=job.get("id"), dirty=left, timings={"total": t3 - t0, "prepare": t1 - t0,
                                                              "job": result.get("wall_time")})
-        send_host(result)
+        send_host(fit(result, int(job.get("answer_bytes") or 1 << 22)))
 
 
 if __name__ == "__main__":

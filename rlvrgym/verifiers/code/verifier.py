@@ -7,13 +7,14 @@ fault is an error verdict, never a pass or a fail.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from rlvrgym.sandbox.base import Sandbox
-from rlvrgym.sandbox.job import ExecResult, ExecStatus, Limits
+from rlvrgym.sandbox.job import SANDBOX_FLAGS, ExecResult, ExecStatus, Limits, clean_text
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
 from rlvrgym.verifiers.code.formats import (
@@ -139,8 +140,14 @@ class CodeVerifier(Verifier):
         return [v for v in verdicts if v is not None]
 
     def decide(self, the_plan: Plan, code: str, result: ExecResult) -> Verdict:
-        """The host's decision from the raw records. Fail closed on anything missing or malformed."""
-        flags = sorted(set(static_flags(code)) | set(result.flags))
+        """The host's decision from the raw records. Fail closed on anything missing or malformed. Every text in
+        the verdict is valid UTF-8, whatever the candidate printed or raised."""
+        verdict = self._decide(the_plan, code, result)
+        return replace(verdict, reason=clean_text(verdict.reason), details=clean_text(verdict.details))
+
+    def _decide(self, the_plan: Plan, code: str, result: ExecResult) -> Verdict:
+        # flags: the host's own static reading of the code, and the sandbox's observations from a fixed list
+        flags = sorted(set(static_flags(code)) | (set(result.flags) & SANDBOX_FLAGS))
         # no timings here: a verdict must be a deterministic function of (code, tests) (Gymnasium's check_env)
         sandbox_info = {"status": str(result.status), "backend": result.backend, "stdout": result.stdout[:500],
                         "stderr": result.stderr[-500:], "error": result.error}
@@ -175,20 +182,24 @@ class CodeVerifier(Verifier):
                     out.append({"name": name, "status": "failed", "error": "no record for this case"})
                     continue
                 status = str(rec.get("status"))
+                shown = {"input": the_plan.job.cases[i][:200], "output": str(rec.get("stdout", ""))[:200]}
                 if status == "ok":
                     got = normalise_output(str(rec.get("stdout", "")))
-                    if rec.get("stdout_truncated"):
-                        out.append({"name": name, "status": "failed", "error": "output was truncated"})
-                    elif got == normalise_output(the_plan.expected[i]):
-                        out.append({"name": name, "status": "passed", "error": ""})
+                    want = normalise_output(the_plan.expected[i])
+                    digest = rec.get("stdout_sha256")
+                    if isinstance(digest, str):  # the runner's digest of all of stdout: any size is judged
+                        same = digest == hashlib.sha256("\n".join(want).encode("utf-8", "surrogatepass")).hexdigest()
                     else:
-                        shown = "\n".join(got)[:100]
-                        out.append({"name": name, "status": "failed",
-                                    "error": f"expected {the_plan.expected[i][:100]!r}, got {shown!r}"})
+                        same = not rec.get("stdout_truncated") and got == want
+                    if same:
+                        out.append({"name": name, "status": "passed", "error": "", **shown})
+                    else:
+                        out.append({"name": name, "status": "failed", **shown,
+                                    "error": f"expected {the_plan.expected[i][:100]!r}, got {shown['output'][:100]!r}"})
                 else:
                     mapped = _STATUS_OF_EXEC.get(status, "crashed")
                     err = f"exit code {rec.get('exit_code')}: " + str(rec.get("stderr", ""))[-300:].strip()
-                    out.append({"name": name, "status": mapped, "error": err})
+                    out.append({"name": name, "status": mapped, "error": err, **shown})
             return out
         assert result.records is not None
         units = the_plan.job.calls["units"] if the_plan.job.calls else []
@@ -206,7 +217,12 @@ class CodeVerifier(Verifier):
                 status = str(rec.get("status"))
                 if status not in ("passed", "failed", "timeout", "memory", "output_limit", "crashed", "error"):
                     status, rec = "failed", {"error": f"malformed record status {status[:40]!r}"}
-                out.append({"name": name, "status": status, "error": str(rec.get("error", ""))[:1000]})
+                test = {"name": name, "status": status, "error": str(rec.get("error", ""))[:1000]}
+                calls = rec.get("calls")
+                if isinstance(calls, list):  # what the candidate was given and gave back (feedback without answers)
+                    test["calls"] = [{str(k): str(v)[:300] for k, v in c.items()} for c in calls[:3]
+                                     if isinstance(c, dict)]
+                out.append(test)
         return out
 
 
