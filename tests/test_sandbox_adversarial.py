@@ -9,6 +9,7 @@ import pytest
 
 from rlvrgym.sandbox import ExecStatus, Job, Limits
 from rlvrgym.sandbox.docker_backend import LABEL, OWNER_LABEL, DockerConfig, DockerSandbox, docker_client
+from rlvrgym.sandbox.job import SANDBOX_FLAGS
 from tests import test_sandbox_fixtures as fixtures
 from tests.test_sandbox_fixtures import probe
 
@@ -119,7 +120,8 @@ def test_a_calls_job_after_hostile_calls_jobs_is_unaffected(docker_sandbox: Dock
         r = docker_sandbox.run(Job(files={"solution.py": hostile}, kind="calls", calls=calls,
                                    limits=Limits(test_timeout=1.0)))
         assert r.status == ExecStatus.OK and len(r.records) == 1
-        assert "builtins_patched" in r.flags  # its own harness broke (json needs len): only it pays
+        assert r.records[0]["status"] != "passed"  # its own harness broke (json needs len): only it pays
+        assert set(r.flags) <= SANDBOX_FLAGS  # flags are the sandbox's observations, never the candidate's words
     honest = "def f(x):\n    return len(x)\n"
     r = docker_sandbox.run(Job(files={"solution.py": honest}, kind="calls", calls={
         "setup": [], "aliases": {"candidate": "f"}, "units": [
@@ -136,7 +138,11 @@ def test_host_is_healthy_and_no_container_is_left_behind(docker_ready: None) -> 
     results = sandbox.run_batch(jobs)
     assert [r.status for r in results] == [ExecStatus.TIMEOUT, ExecStatus.MEMORY_LIMIT, ExecStatus.OUTPUT_LIMIT,
                                            ExecStatus.TIMEOUT]
-    assert sandbox.recycled >= 4
+    # no replacement is needed after a timeout, an out-of-memory kill or a flood: the runner proves the container
+    # clean. The fork bomb used more pids than a job may (the next job would read them): its container is replaced.
+    assert sandbox.recycled >= 1
+    for _ in range(2):
+        assert probe(sandbox) == ([], [])
     sandbox.close()
     left = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"}, sparse=True)
     assert left == []

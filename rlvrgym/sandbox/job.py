@@ -76,10 +76,11 @@ class Limits:
 class Job:
     """One unit of work for a sandbox.
 
-    `kind="exec"` runs `argv` (default: `python3 -I -S solution.py`) with `stdin`; `kind="stdio"` runs it once
-    per input in `cases`, each in a fresh process; `kind="calls"` loads `files["solution.py"]` as the candidate
-    and runs the trusted test units in `calls` against it (see `rlvrgym.verifiers.code.formats`). Files land,
-    read-only for the candidate, in the job directory; its working directory is an empty scratch dir.
+    `kind="exec"` runs `argv` (default: `python3 -I solution.py`: isolated, with the image's packages) with
+    `stdin`; `kind="stdio"` runs it once per input in `cases`, each in a fresh process; `kind="calls"` loads
+    `files["solution.py"]` as the candidate and runs the trusted test units in `calls` against it (see
+    `rlvrgym.verifiers.code.formats`). Files land, read-only for the candidate, in the job directory; its working
+    directory is an empty scratch dir.
     """
 
     files: dict[str, str] = field(default_factory=dict)
