@@ -88,3 +88,28 @@ def test_user_jsonl_in_every_format(tmp_path: Path, docker_ready: None) -> None:
     for task_id, answer in answers.items():
         env.reset(options={"task_id": task_id})
         assert env.step(answer)[1] == 1.0, task_id
+
+
+FEEDBACK_TASKS = [
+    {"id": "add", "text": "Write add(a, b).", "test_list": ["assert add(20, 22) == 42", "assert add(1, 1) == 2"]},
+    {"id": "io", "question": "Print the sum of two integers.", "inputs": ["20 22\n"], "outputs": ["42\n"]},
+]
+
+
+def test_feedback_shows_inputs_and_own_answers_not_expected_values(docker_ready: None) -> None:
+    """The default feedback cannot be turned into a lookup table of the answers by a second attempt."""
+    env = gym.make("CodeUnitTest-v0", tasks=FEEDBACK_TASKS, split=None, max_attempts=2)
+    env.reset(options={"task_id": "add"})
+    obs = env.step("def add(a, b):\n    return a - b\n")[0]
+    assert "add(20, 22) returned: -2" in obs and "42" not in obs.split("did not pass")[1]
+    env.reset(options={"task_id": "io"})
+    obs = env.step("a, b = map(int, input().split())\nprint(a * b)\n")[0]
+    assert "'20 22\\n'" in obs and "440" in obs and "42" not in obs.split("did not pass")[1]
+    env.reset(options={"task_id": "add"})
+    obs = env.step("def add(a, b):\n    raise ValueError('nope')\n")[0]
+    assert "raised: ValueError: nope" in obs
+    shown = gym.make("CodeUnitTest-v0", tasks=FEEDBACK_TASKS, split=None, max_attempts=2, feedback="tests")
+    shown.reset(options={"task_id": "add"})
+    assert "assert add(20, 22) == 42" in shown.step("def add(a, b):\n    return a - b\n")[0]
+    with pytest.raises(ValueError, match="feedback"):
+        gym.make("CodeUnitTest-v0", tasks=FEEDBACK_TASKS, split=None, feedback="answers")

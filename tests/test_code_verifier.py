@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Sequence
 from typing import Any
@@ -332,3 +333,118 @@ def test_a_crash_while_loading_is_not_called_an_early_exit(verifier: CodeVerifie
     assert v.score == 0.0 and "crashed_during_load" in v.details["flags"]
     assert "exit_during_load" not in v.details["flags"]
     assert {t["status"] for t in v.details["tests"]} == {"crashed"}
+
+
+# -- values as plain Python compares them (numpy, standard-library containers), stack headroom ----------------------
+NUMPY_AND_STDLIB = {"test_file": (
+    "import collections\nimport numpy as np\n"
+    "from solution import scalar, fscalar, array, counter, ddict, odict, point, deep, bools, inplace\n\n"
+    "def test_numpy_int_scalar_equals_int():\n    assert scalar() == 3 and isinstance(scalar(), np.integer)\n\n"
+    "def test_numpy_float_scalar_equals_float():\n    assert fscalar() == 0.5\n\n"
+    "def test_array_equal():\n    assert np.array_equal(array(), [[1, 2], [3, 4]])\n"
+    "    assert array().dtype == np.int32 and array().shape == (2, 2)\n\n"
+    "def test_array_elementwise():\n    assert (array() == np.array([[1, 2], [3, 4]])).all()\n\n"
+    "def test_bool_array():\n    assert bools().tolist() == [True, False]\n\n"
+    "def test_counter_equals_dict():\n    assert counter() == {'a': 2, 'b': 1}\n"
+    "    assert counter().most_common(1) == [('a', 2)]\n\n"
+    "def test_defaultdict_equals_dict():\n    d = ddict()\n    assert d == {'x': [1]} and d['missing'] == []\n\n"
+    "def test_ordereddict():\n    assert odict() == {'b': 1, 'a': 2}\n"
+    "    assert odict() == collections.OrderedDict([('b', 1), ('a', 2)])\n\n"
+    "def test_namedtuple_equals_tuple():\n    p = point()\n    assert p == (1, 2) and p.x == 1 and p.y == 2\n\n"
+    "def test_recursion_as_deep_as_plain_python():\n    assert deep(994) == 994\n\n"
+    "def test_array_changed_in_place():\n    a = np.array([3, 1, 2])\n    inplace(a)\n"
+    "    assert a.tolist() == [1, 2, 3]\n")}
+NUMPY_AND_STDLIB_CODE = (
+    "import collections\nimport numpy as np\n"
+    "Point = collections.namedtuple('Point', 'x y')\n"
+    "def scalar():\n    return np.int64(3)\n"
+    "def fscalar():\n    return np.float32(0.5)\n"
+    "def array():\n    return np.array([[1, 2], [3, 4]], dtype=np.int32)\n"
+    "def bools():\n    return np.array([1, 0]) > 0\n"
+    "def counter():\n    return collections.Counter('aab')\n"
+    "def ddict():\n    d = collections.defaultdict(list)\n    d['x'].append(1)\n    return d\n"
+    "def odict():\n    return collections.OrderedDict([('b', 1), ('a', 2)])\n"
+    "def point():\n    return Point(1, 2)\n"
+    "def deep(n):\n    return 0 if n == 0 else 1 + deep(n - 1)\n"
+    "def inplace(a):\n    a.sort()\n")
+
+
+@pytest.mark.docker
+def test_numpy_and_standard_library_values_compare_as_in_plain_python(verifier: CodeVerifier) -> None:
+    v = verifier.verify(NUMPY_AND_STDLIB_CODE, NUMPY_AND_STDLIB)
+    assert v.score == 1.0, [t for t in v.details["tests"] if t["status"] != "passed"]
+
+
+@pytest.mark.docker
+def test_the_same_values_made_wrong_fail(verifier: CodeVerifier) -> None:
+    wrong = (NUMPY_AND_STDLIB_CODE.replace("np.int64(3)", "np.int64(4)").replace("'aab'", "'abb'")
+             .replace("[[1, 2], [3, 4]]", "[[1, 2], [3, 5]]").replace("Point(1, 2)", "Point(2, 1)"))
+    v = verifier.verify(wrong, NUMPY_AND_STDLIB)
+    failing = {t["name"] for t in v.details["tests"] if t["status"] != "passed"}
+    assert failing == {"test_numpy_int_scalar_equals_int", "test_counter_equals_dict", "test_array_equal",
+                       "test_array_elementwise", "test_namedtuple_equals_tuple"}
+
+
+SUBCLASS_HACKS = {
+    "namedtuple_with_own_eq": ("import collections\nclass P(collections.namedtuple('P', 'x y')):\n"
+                               "    def __eq__(self, o):\n        return True\n    __hash__ = tuple.__hash__\n"
+                               f"def {ENTRY}(numbers, threshold):\n    return P(0, 0)\n"),
+    "namedtuple_class_with_own_eq": ("import typing\nclass P(typing.NamedTuple):\n    x: int\n"
+                                     "    def __eq__(self, o):\n        return True\n"
+                                     f"def {ENTRY}(numbers, threshold):\n    return P(0)\n"),
+    "counter_subclass": ("import collections\nclass C(collections.Counter):\n    def __eq__(self, o):\n"
+                         f"        return True\ndef {ENTRY}(numbers, threshold):\n    return C()\n"),
+    "ndarray_subclass": ("import numpy as np\nclass A(np.ndarray):\n    def __eq__(self, o):\n        return True\n"
+                         f"def {ENTRY}(numbers, threshold):\n    return np.zeros(1).view(A)\n"),
+    "numpy_object_array": ("import numpy as np\nclass E:\n    def __eq__(self, o):\n        return True\n"
+                           f"def {ENTRY}(numbers, threshold):\n    a = np.empty(1, dtype=object)\n"
+                           "    a[0] = E()\n    return a\n"),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", sorted(SUBCLASS_HACKS))
+def test_subclasses_with_their_own_comparison_stay_refused(verifier: CodeVerifier, name: str) -> None:
+    v = verifier.verify(f"```python\n{SUBCLASS_HACKS[name]}```", he_ref("HumanEval/0"))
+    assert v.score == 0.0 and v.correct is False, (name, v.reason)
+
+
+@pytest.mark.docker
+def test_stack_headroom_matches_plain_python(verifier: CodeVerifier) -> None:
+    ref = {"test_list": ["assert deep(994) == 994"]}
+    code = "def deep(n):\n    return 0 if n == 0 else 1 + deep(n - 1)\n"
+    assert verifier.verify(code, ref).score == 1.0
+    assert verifier.verify(code, {"test_list": ["assert deep(5000) == 5000"]}).score == 0.0  # the limit holds
+    assert verifier.verify(code + "assert deep(994) == 994\n", ref).score == 1.0  # at load time too
+
+
+def test_the_driver_decodes_only_faithful_values() -> None:
+    """Records a candidate could write by hand: only plain dtypes, matching shapes and valid names are rebuilt.
+    (Decoding is data handling, safe on the host; no candidate code runs here.)"""
+    import collections
+
+    import numpy as np
+
+    from rlvrgym.sandbox.image import runner
+
+    values = [np.int64(3), np.float32(0.25), np.bool_(True), np.array([[1, 2]], dtype=np.uint8),
+              np.array(["ab", "c"]), collections.Counter("aab"), collections.OrderedDict(b=1, a=2),
+              collections.defaultdict(list, x=[1]), collections.namedtuple("P", "x y")(1, [2])]
+    for value in values:
+        back = runner.decode(json.loads(json.dumps(runner.encode(value))))
+        assert type(back).__name__ == type(value).__name__ and repr(back) == repr(value), (value, back)
+    assert runner.decode(runner.encode(collections.defaultdict(lambda: 0, a=1))).default_factory is None
+    for forged in ({"__t": "npscalar", "v": ["|O8", 1]}, {"__t": "npscalar", "v": ["V8", 1]},
+                   {"__t": "ndarray", "v": ["<i8", [3], [1, 2]]}, {"__t": "ndarray", "v": ["<i8", [1], [[1]]]},
+                   {"__t": "ndarray", "v": ["[('a', '<i4')]", [0], []]},
+                   {"__t": "ntuple", "v": ["P", ["def", "x"], [1, 2]]}, {"__t": "ddict", "v": ["eval", []]}):
+        with pytest.raises((ValueError, TypeError)):
+            runner.decode(forged)
+
+    class Mine(collections.Counter):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    for refused in (Mine(), np.zeros(1).view(np.matrix), np.array([object()], dtype=object)):
+        with pytest.raises(runner.NotCanonical):
+            runner.encode(refused)

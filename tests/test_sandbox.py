@@ -151,3 +151,30 @@ def test_a_container_killed_from_outside_is_an_infrastructure_error_then_replace
         assert broken.status == ExecStatus.SANDBOX_ERROR and broken.error  # never a pass, never a fail
         again = sandbox.run(Job(files={"solution.py": "print(2)"}))
         assert (again.status, again.stdout) == (ExecStatus.OK, "2\n")
+
+
+def test_the_runner_digest_is_the_hosts_comparison() -> None:
+    """A stdin/stdout case is judged on the runner's digest of all its output: it must normalise exactly as the
+    host's `normalise_output` does, or an honest output would fail."""
+    import hashlib
+
+    from rlvrgym.sandbox.image.runner import normalised_digest
+    from rlvrgym.verifiers.code.formats import normalise_output
+
+    for text in ["3\n", "3", "a  \r\nb\t\n\n\n", "", "\n\n", "x\u00a0\ny", "caf\u00e9 \n", "1\r\n2\r\n"]:
+        want = hashlib.sha256("\n".join(normalise_output(text)).encode("utf-8", "surrogatepass")).hexdigest()
+        assert normalised_digest(text.encode()) == want, text
+
+
+def test_answers_are_trimmed_to_the_budget_and_text_is_valid_utf8() -> None:
+    import json
+
+    from rlvrgym.sandbox.image.runner import fit
+    from rlvrgym.sandbox.job import clean_text
+
+    big = {"status": "ok", "id": 1, "records": [{"i": i, "stdout": "\x01" * 4000, "stderr": "\ufffd" * 4000,
+                                                 "stdout_sha256": "ab" * 32} for i in range(100)]}
+    small = fit(big, 200_000)
+    assert len(json.dumps(small)) <= 200_000 and small["records"][5]["stdout_sha256"] == "ab" * 32
+    assert fit({"status": "ok", "records": [{"i": i} for i in range(10**5)]}, 1000)["status"] == "sandbox_error"
+    assert clean_text({"a": ["\udc80x"]}) == {"a": ["\\udc80x"]}

@@ -28,7 +28,7 @@ def test_build_image_is_cached_by_content_hash(docker_ready: None, capsys: pytes
 def test_doctor_reports_engine_image_and_a_smoke_job(docker_ready: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "doctor"]) == 0
     out = capsys.readouterr().out
-    for word in ("engine", "seccomp", "image", "limits", "smoke job", image_tag()):
+    for word in ("engine", "seccomp", "image", "limits", "smoke job", image_tag(), "image contents", "numpy"):
         assert word in out
 
 

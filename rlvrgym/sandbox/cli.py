@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -38,6 +39,12 @@ def cmd_build_image(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The doctor's smoke job: a sum, then what the image offers (Python and every installed distribution).
+SMOKE = ("print(sum(range(10)))\nimport json, sys\nfrom importlib import metadata\n"
+         "print(json.dumps({'python': sys.version.split()[0], 'packages': {d.metadata['Name']: d.version "
+         "for d in metadata.distributions()}}))\n")
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Each row: what was checked, what was found, and the command that fixes it when something is missing."""
     from rich.console import Console
@@ -70,7 +77,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     version = client.version().get("Version", "?")
     row("engine", True, f"Docker {version}, cgroup v{info.get('CgroupVersion', '?')}, {info.get('NCPU')} cpus")
     security = " ".join(info.get("SecurityOptions") or [])
-    row("seccomp", "seccomp" in security, security or "none", "use an engine built with seccomp")
+    row("seccomp", "seccomp" in security, (security or "none") + "; candidates also get the runner's own filter "
+        "(io_uring denied)", "use an engine built with seccomp")
     table.add_row("user namespaces", "", "remapped: container root is an unprivileged host uid" if "userns" in security
                   else "off: the runner is container root with only SETUID/SETGID/KILL (dockerd --userns-remap=default "
                   "maps it to an unprivileged host uid)", "")
@@ -88,10 +96,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if have_image and not args.no_smoke:
         t0 = time.monotonic()
         with DockerSandbox(DockerConfig(pool_size=1)) as sandbox:
-            result = sandbox.run(Job(files={"solution.py": "print(sum(range(10)))"}))
-        good = result.status == "ok" and result.stdout.strip() == "45"
-        row("smoke job", good, f"{result.status}, {result.stdout.strip()!r}, {time.monotonic() - t0:.2f} s "
-            "incl. container start", result.error)
+            result = sandbox.run(Job(files={"solution.py": SMOKE}))
+        lines = result.stdout.splitlines()
+        good = result.status == "ok" and lines[:1] == ["45"]
+        row("smoke job", good, f"{result.status}, {lines[:1]}, {time.monotonic() - t0:.2f} s incl. container start",
+            result.error)
+        try:
+            contents = json.loads(lines[1])
+            found = f"Python {contents['python']} and its standard library; " + ", ".join(
+                f"{name} {version}" for name, version in sorted(contents["packages"].items()))
+        except (IndexError, KeyError, ValueError):
+            contents, found = {}, "could not be listed"
+        row("image contents", "numpy" in contents.get("packages", {}), found, FIX_IMAGE + " --force")
     Console().print(table)
     return 0 if ok else 1
 

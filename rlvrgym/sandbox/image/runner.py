@@ -1223,7 +1223,9 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             note(name, args, kwargs, "died", "no answer in time")
             raise
         except Exception as exc:
-            note(name, args, kwargs, "raised", f"{type(exc).__name__}: {exc}")
+            text = str(exc)  # the candidate's own "Type: message" line, re-raised as that type
+            note(name, args, kwargs, "raised", text if text.startswith(type(exc).__name__) else
+                 f"{type(exc).__name__}: {text}")
             raise
         note(name, args, kwargs, "returned", shown.repr(value))
         return value
