@@ -369,13 +369,13 @@ def _status(path: str) -> tuple[int | None, str | None]:
     return uid, state
 
 
-def _alive(pid: str) -> bool:
+def _alive(pid: str, not_in: tuple[str | None, ...] = (None, "Z", "X")) -> bool:
     """A zombie entry in /proc can be a thread-group leader that ended only its own thread: look at its threads."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return False
-    return any(_status(f"/proc/{pid}/task/{tid}/status")[1] not in (None, "Z", "X") for tid in tasks)
+    return any(_status(f"/proc/{pid}/task/{tid}/status")[1] not in not_in for tid in tasks)
 
 
 def uid_pids(uids: set[int], live_only: bool = False, running_only: bool = False) -> list[int]:
@@ -387,9 +387,10 @@ def uid_pids(uids: set[int], live_only: bool = False, running_only: bool = False
         uid, state = _status(f"/proc/{name}/status")
         if uid not in uids or state is None:
             continue
-        if state in ("Z", "X") and (live_only or running_only) and not _alive(name):
-            continue
-        if running_only and state in ("T", "t"):
+        if state in ("Z", "X") and (live_only or running_only):
+            if not _alive(name, (None, "Z", "X", "T", "t") if running_only else (None, "Z", "X")):
+                continue
+        elif running_only and state in ("T", "t"):
             continue
         pids.append(int(name))
     return pids
@@ -499,6 +500,7 @@ def kill_as(uid: int, timeout: float = 2.0) -> bool:
     uid in one pass that no fork can race (whatever its session, group or state); the caller is spared. Runs in the
     zygote, whose saved uid stays 0 so it can come back to root; True when the uid has nothing alive left."""
     end, me = time.monotonic() + timeout, os.getpid()
+    scan_kill({uid})  # as root first: once every process of the uid is stopped, none can signal us while we are it
     os.setresuid(uid, uid, 0)
     try:
         while True:
@@ -516,8 +518,9 @@ def kill_as(uid: int, timeout: float = 2.0) -> bool:
 
 
 def kill_uids(uids: set[int]) -> None:
-    """Kill every process of `uids` (the zygote's kill(-1) as each uid; the CAP_KILL scan if the zygote is gone).
-    Local mode can only kill the process groups it started."""
+    """Kill every process of `uids` within a job (a candidate restarted, a job's end) with the runner's CAP_KILL,
+    zombie thread-group leaders with live threads included. The end-of-job `clean` adds the zygote's kill(-1) as
+    each uid and the checks. Local mode can only kill the process groups it started."""
     if LOCAL:
         for pgid in [p for uid in uids for p in _spawned[uid]]:
             for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -529,12 +532,13 @@ def kill_uids(uids: set[int]) -> None:
             _spawned[uid].clear()
         reap()
         return
-    try:
-        assert ZYGOTE is not None
-        ZYGOTE.request({"op": "kill", "uids": sorted(uids)})
-    except Exception:
-        scan_kill(uids)
+    scan_kill(uids)
     reap()
+    for _ in range(500):  # SIGKILL is asynchronous: wait until the kernel has torn them down
+        if not uid_pids(uids, live_only=True):
+            break
+        time.sleep(0.0005)
+        reap()
 
 
 MAX_WIPE = 20_000  # entries; a job that leaves more gets its container replaced instead (bounded cleanup time)
@@ -608,7 +612,8 @@ def sweep(uids: list[int]) -> list[str]:
 
 
 def clean(uids: tuple[int, ...] = (CANDIDATE_UID, DRIVER_UID)) -> list[str]:
-    """Kill every process of `uids`, then delete their IPC objects and files; returns what could not be done."""
+    """Kill every process of `uids`, then delete their IPC objects and files; returns what could not be done.
+    Nothing to do when /proc shows no process of them in any state (then no process of theirs exists to signal)."""
     if LOCAL:
         kill_uids(set(uids))
         import shutil
@@ -618,6 +623,9 @@ def clean(uids: tuple[int, ...] = (CANDIDATE_UID, DRIVER_UID)) -> list[str]:
             shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) else (
                 os.unlink(path))
         return []
+    reap()
+    if not uid_pids(set(uids)) and not ipc_objects(set(uids)) and not owned_entries(set(uids), limit=1):
+        return []  # the common case: /proc, /proc/sysvipc and the writable places already show nothing
     try:
         assert ZYGOTE is not None
         problems = [str(p) for p in ZYGOTE.request({"op": "sweep", "uids": list(uids)})["problems"]]
@@ -784,8 +792,9 @@ class Zygote:
                     return
                 done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
 
-        if not LOCAL:
-            _seccomp_program()  # ctypes loaded once here, not in every candidate
+        global _SECCOMP
+        if not LOCAL and _SECCOMP is None:
+            _SECCOMP = _seccomp_program()  # ctypes loaded once here, not in every candidate
         while True:
             msg, fds, _, _ = self.socket.recv_fds(sock, 65536, 16)
             if not msg:
@@ -828,14 +837,10 @@ class Zygote:
                         time.sleep(0.0005)
                 code, cpu, rss = done.pop(pid)
                 sock.send(json.dumps({"code": code, "cpu": cpu, "maxrss": rss}).encode())
-            elif req["op"] in ("kill", "sweep"):
+            elif req["op"] == "sweep":
                 problems: list[str] = []
                 try:
-                    if req["op"] == "kill":
-                        for uid in req["uids"]:
-                            kill_as(uid)
-                    else:
-                        problems = sweep(req["uids"])
+                    problems = sweep(req["uids"])
                 except Exception as exc:
                     problems.append(f"{type(exc).__name__}: {exc}")
                 collect()
