@@ -10,11 +10,13 @@ Three identities live in the container:
   the job's secret, on a pipe only it and the runner hold;
 - the candidate (uid 10002): runs model code, with rlimits, in a scratch dir; it never sees the test code, the
   expected values or the secret, and it cannot read or signal the other two (different uid, no capabilities).
-After every job the zygote (a root process forked before any job) takes each sandbox uid in turn and kills every
-process of it with kill(-1, SIGKILL), which the kernel applies to all of that uid's processes at once, whatever their
-state (zombie thread-group leaders with live threads included) or session; it then removes the uid's SysV IPC objects
-and its files. The runner then checks /proc, /proc/sysvipc and the writable places, and reports anything left (or a
-pid counter that moved too far) as `dirty`: the host replaces such a container before it runs another job.
+After every job the runner stops and kills every process of the sandbox uids it finds in /proc (zombie thread-group
+leaders with live threads included). If anything of those uids is still visible (processes in any state, SysV IPC
+objects, files), the zygote (a root process forked before any job) takes each uid in turn, kills all its processes
+with kill(-1, SIGKILL), which the kernel applies to every process of the uid at once, and removes the uid's IPC
+objects and files. The runner then checks /proc, /proc/sysvipc and the writable places and reports anything left
+(or a pid counter that moved too far) as `dirty`: the host replaces such a container before it runs another job.
+See docs/sandbox.md.
 """
 
 from __future__ import annotations
