@@ -113,3 +113,19 @@ def test_feedback_shows_inputs_and_own_answers_not_expected_values(docker_ready:
     assert "assert add(20, 22) == 42" in shown.step("def add(a, b):\n    return a - b\n")[0]
     with pytest.raises(ValueError, match="feedback"):
         gym.make("CodeUnitTest-v0", tasks=FEEDBACK_TASKS, split=None, feedback="answers")
+
+
+def test_the_old_module_path_still_imports_with_a_deprecation_warning() -> None:
+    import importlib
+    import sys
+
+    from rlvrgym.envs import code_unit
+
+    sys.modules.pop("rlvrgym.envs.code_unit_test", None)
+    with pytest.warns(DeprecationWarning, match="rlvrgym.envs.code_unit"):
+        old = importlib.import_module("rlvrgym.envs.code_unit_test")
+    assert old is code_unit and old.CodeUnitTestEnv is code_unit.CodeUnitTestEnv
+    from rlvrgym.envs.code_unit_test import CodeUnitTestEnv
+
+    assert CodeUnitTestEnv is code_unit.CodeUnitTestEnv
+    assert gym.spec("CodeUnitTest-v0").entry_point == "rlvrgym.envs.code_unit:CodeUnitTestEnv"

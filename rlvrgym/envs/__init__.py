@@ -12,7 +12,7 @@ ENVIRONMENTS: dict[str, tuple[str, str]] = {
                       "math problem -> final answer, checked for equivalence with sympy (outcome reward)"),
     "MathProof-v0": ("rlvrgym.envs.math_proof:MathProofEnv",
                      "derivation -> every step checked symbolically (process + outcome reward; single or steps mode)"),
-    "CodeUnitTest-v0": ("rlvrgym.envs.code_unit_test:CodeUnitTestEnv",
+    "CodeUnitTest-v0": ("rlvrgym.envs.code_unit:CodeUnitTestEnv",
                         "programming problem -> code, run against unit tests in the Docker sandbox (pass fraction)"),
     "PhysicsSim-v0": ("rlvrgym.envs.physics_sim:PhysicsSimEnv",
                       "physics word problem -> quantity with unit, checked against a simulator (outcome + dimensions)"),
