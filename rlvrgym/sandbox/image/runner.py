@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import reprlib
 import resource
 import select
 import signal
@@ -354,6 +355,9 @@ def oom_kills() -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# After every job: find, kill and remove what the sandbox uids left; prove the container clean.
+# ---------------------------------------------------------------------------------------------------------------
 def _status(path: str) -> tuple[int | None, str | None]:
     """(real uid, state letter) from a /proc status file; (None, None) when it is gone."""
     try:
@@ -664,6 +668,9 @@ def leftovers(problems: list[str], pid_start: int = -1, pid_allowance: int = 0) 
     return found[:10]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Candidate processes: identity, limits, seccomp, and the zygote that forks them.
+# ---------------------------------------------------------------------------------------------------------------
 def enter_candidate(fds: dict[int, int], limits: dict[str, Any]) -> None:
     """In a fresh child: map `fds` (target -> source), close the rest, drop to the candidate uid, set rlimits."""
     import fcntl
@@ -852,6 +859,9 @@ class Zygote:
 ZYGOTE: Zygote | None = None
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Outputs: counted against the budget, digested, and an answer trimmed to the host's byte budget.
+# ---------------------------------------------------------------------------------------------------------------
 class Output:
     """The candidate's stdout/stderr: everything is counted, the first `keep` bytes of each are kept (all of stdout,
     up to the budget, with `whole_stdout`: a stdin/stdout case is compared on a digest of all of it)."""
@@ -1035,6 +1045,9 @@ def run_exec(job: dict[str, Any], wake_r: int, whole_stdout: bool = False) -> di
             "peak_memory_bytes": rusage.ru_maxrss * 1024, **report}
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Job kind "stdio": the program once per case; the host compares digests of the outputs.
+# ---------------------------------------------------------------------------------------------------------------
 def run_stdio(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     """Job kind "stdio": the program once per input, each in a fresh process; the host compares the outputs."""
     records, t0, cpu, peak = [], time.monotonic(), 0.0, 0
@@ -1135,128 +1148,168 @@ def pytest_shim() -> Any:
     return mod
 
 
-def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
-    """The trusted side of a calls job. Reads relayed candidate messages on `rfd`, writes to the runner on `wfd`."""
-    import builtins
-    import reprlib
-    import types
+# ---------------------------------------------------------------------------------------------------------------
+# The trusted driver (uid 10001).
+# ---------------------------------------------------------------------------------------------------------------
+class Proxy:
+    """What the test code calls instead of the candidate's function: each call goes to the candidate's process."""
 
-    secret = job["secret"]
-    spec = job["calls"]
-    test_timeout = float(job["limits"]["test_timeout"])
-    lines = Lines(rfd)
-    pending = []
-    state = {"seq": 0, "alive": False, "loaded": False, "load_error": "", "flags": set()}
+    def __init__(self, driver: Driver, name: str) -> None:
+        self.driver = driver
+        self.__name__ = self.name = name
 
-    def out(obj: dict[str, Any]) -> None:
-        write_all(wfd, (json.dumps(obj) + "\n").encode())
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.driver.call(self.name, args, kwargs)
 
-    def recv(deadline: float) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        return f"<candidate {self.name}>"
+
+
+class Driver:
+    """The trusted side of a calls job (uid 10001): runs the test units, calls the candidate through the runner's
+    relay, and reports one record per test, tagged with the job's secret, on a pipe only it and the runner hold.
+
+    Reads relayed candidate messages on `rfd`, writes to the runner on `wfd`. Its state is named here: the call
+    sequence number, whether a candidate is alive and loaded (and why not), the restart generation, the current
+    unit's deadline and calls, and the flags it observed itself (from `SANDBOX_FLAGS`' fixed vocabulary)."""
+
+    def __init__(self, job: dict[str, Any], rfd: int, wfd: int) -> None:
+        self.secret: str = job["secret"]
+        self.spec: dict[str, Any] = job["calls"]
+        self.test_timeout = float(job["limits"]["test_timeout"])
+        self.rfd, self.wfd = rfd, wfd
+        self.lines = Lines(rfd)
+        self.pending: list[dict[str, Any]] = []
+        self.seq = 0  # the last call's number: an answer to another call is dropped
+        self.alive = False  # a candidate process is serving calls
+        self.loaded = False  # the solution loaded in it
+        self.load_error = ""
+        self.gen = 0  # restart generation: messages from before the runner's marker are the old candidate's
+        self.deadline = 0.0  # of the current unit
+        self.calls: list[tuple[Any, ...]] = []  # of the current unit, for feedback without expected values
+        self.flags: set[str] = set()
+        self.shown = reprlib.Repr()
+        self.shown.maxstring, self.shown.maxother, self.shown.maxlist = 60, 60, 8
+        self.shown.maxtuple, self.shown.maxdict = 8, 6
+
+    # -- the pipes ------------------------------------------------------------------------------------------------
+    def out(self, obj: dict[str, Any]) -> None:
+        write_all(self.wfd, (json.dumps(obj) + "\n").encode())
+
+    def recv(self, deadline: float) -> dict[str, Any]:
         while True:
-            if pending:
-                return pending.pop(0)
+            if self.pending:
+                return self.pending.pop(0)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CandidateTimeout("the candidate did not answer in time")
-            r, _, _ = select.select([rfd], [], [], left)
+            r, _, _ = select.select([self.rfd], [], [], left)
             if r:
-                for line in lines.feed():
+                for line in self.lines.feed():
                     try:
                         msg = json.loads(line)
                     except Exception:  # deep nesting raises RecursionError: still the candidate's fault
                         msg = {"malformed": True}
-                    pending.append(msg if isinstance(msg, dict) else {"malformed": True})
-                if lines.eof:
+                    self.pending.append(msg if isinstance(msg, dict) else {"malformed": True})
+                if self.lines.eof:
                     os._exit(3)
 
-    def wait_ready(deadline: float) -> None:
+    # -- the candidate's life ---------------------------------------------------------------------------------------
+    def wait_ready(self, deadline: float) -> None:
         """After a (re)start: the candidate loads the solution and says ready, or fails to."""
         try:
             while True:
-                msg = recv(deadline)
+                msg = self.recv(deadline)
                 if "died" in msg or "event" in msg:
-                    state.update(alive=False, loaded=False, load_error=died_message(msg))
+                    self.alive, self.loaded, self.load_error = False, False, self.died_message(msg)
                     # exit status 0 before a single test ran is the classic hack; anything else is a crash
-                    state["flags"].add("exit_during_load" if msg.get("exit_code") == 0 else "crashed_during_load")
+                    self.flags.add("exit_during_load" if msg.get("exit_code") == 0 else "crashed_during_load")
                     return
                 if "ready" in msg:  # written by the candidate's process: its words never become flags
-                    state["alive"] = True
-                    state["loaded"] = bool(msg.get("loaded"))
-                    state["load_error"] = str(msg.get("error", ""))[:2000]
+                    self.alive, self.loaded = True, bool(msg.get("loaded"))
+                    self.load_error = str(msg.get("error", ""))[:2000]
                     return
         except CandidateTimeout:
-            state.update(alive=False, loaded=False, load_error="the solution took too long to load")
-            state["flags"].add("load_timeout")
+            self.alive, self.loaded, self.load_error = False, False, "the solution took too long to load"
+            self.flags.add("load_timeout")
 
+    @staticmethod
     def died_message(msg: dict[str, Any]) -> str:
         status = msg.get("status") or ""
         code = msg.get("died", msg.get("exit_code"))
         return f"the candidate process ended ({status or 'exit'} {code})"
 
-    def restart(reason: str) -> None:
+    def restart(self, reason: str) -> None:
         """A fresh candidate. Whatever the old one still had in flight is dropped up to the runner's marker."""
-        state["gen"] = state.get("gen", 0) + 1
-        out({"restart": reason, "gen": state["gen"]})
-        state["alive"] = False
-        deadline = time.monotonic() + test_timeout + 5
+        self.gen += 1
+        self.out({"restart": reason, "gen": self.gen})
+        self.alive = False
+        deadline = time.monotonic() + self.test_timeout + 5
         try:
-            while recv(deadline).get("restarted") != state["gen"]:
+            while self.recv(deadline).get("restarted") != self.gen:
                 pass
         except CandidateTimeout:
-            state.update(loaded=False, load_error="the candidate could not be restarted")
+            self.loaded, self.load_error = False, "the candidate could not be restarted"
             return
-        wait_ready(deadline)
+        self.wait_ready(deadline)
 
-    shown = reprlib.Repr()
-    shown.maxstring, shown.maxother, shown.maxlist, shown.maxtuple, shown.maxdict = 60, 60, 8, 8, 6
+    # -- calls --------------------------------------------------------------------------------------------------------
+    def note(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], what: str, value: Any) -> None:
+        """What the candidate was given and what it gave back, for feedback that shows no expected value (kept as
+        objects; written out only if the unit fails)."""
+        if len(self.calls) < 3:
+            self.calls.append((name, args, kwargs, what, value))
 
-    def note(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], what: str, value: Any) -> None:
-        """What the candidate was given and what it gave back, for feedback that shows no expected value."""
-        calls = state["calls"]
-        if len(calls) < 3:
-            given = [shown.repr(a) for a in args] + [f"{k}={shown.repr(v)}" for k, v in kwargs.items()]
-            calls.append({"call": f"{name}({', '.join(given)})"[:300], what: str(value)[:300]})
+    def shown_calls(self) -> list[dict[str, str]]:
+        out = []
+        for name, args, kwargs, what, value in self.calls:
+            given = [self.shown.repr(a) for a in args] + [f"{k}={self.shown.repr(v)}" for k, v in kwargs.items()]
+            text = self.shown.repr(value) if what == "returned" else str(value)
+            out.append({"call": f"{name}({', '.join(given)})"[:300], what: text[:300]})
+        return out
 
-    def call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            value = _call(name, args, kwargs)
+            value = self._call(name, args, kwargs)
         except HarnessRefused as exc:
-            note(name, args, kwargs, "refused", exc)
+            self.note(name, args, kwargs, "refused", exc)
             raise
         except CandidateDied as exc:
-            note(name, args, kwargs, "died", exc)
+            self.note(name, args, kwargs, "died", exc)
             raise
         except CandidateTimeout:
-            note(name, args, kwargs, "died", "no answer in time")
+            self.note(name, args, kwargs, "died", "no answer in time")
             raise
         except Exception as exc:
             text = str(exc)  # the candidate's own "Type: message" line, re-raised as that type
-            note(name, args, kwargs, "raised", text if text.startswith(type(exc).__name__) else
-                 f"{type(exc).__name__}: {text}")
+            self.note(name, args, kwargs, "raised", text if text.startswith(type(exc).__name__) else
+                      f"{type(exc).__name__}: {text}")
             raise
-        note(name, args, kwargs, "returned", shown.repr(value))
+        self.note(name, args, kwargs, "returned", value)
         return value
 
-    def _call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not state["alive"]:
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        import builtins
+
+        if not self.alive:
             raise CandidateDied("crashed", "the candidate process is not running")
-        state["seq"] += 1
-        seq = state["seq"]
+        self.seq += 1
+        seq = self.seq
         try:
             payload = {"op": "call", "seq": seq, "name": name, "args": encode(list(args)),
                        "kwargs": encode(dict(kwargs))}
         except NotCanonical as exc:
             raise RuntimeError(f"test passes an argument the harness cannot send: {exc}") from None
-        out({"to": "candidate", "msg": payload})
+        self.out({"to": "candidate", "msg": payload})
         while True:
-            msg = recv(state["deadline"])
+            msg = self.recv(self.deadline)
             if "event" in msg or "died" in msg:
-                state["alive"] = False
+                self.alive = False
                 st = msg.get("status") or ""
                 if st in ("output_limit", "memory_limit") or msg.get("oom"):
                     raise CandidateDied("output_limit" if st == "output_limit" else "memory",
                                         f"the candidate process was killed ({st or 'out of memory'})")
-                raise CandidateDied("crashed", died_message(msg))
+                raise CandidateDied("crashed", self.died_message(msg))
             if msg.get("malformed"):
                 raise HarnessRefused("the candidate sent a malformed answer")
             if msg.get("seq") != seq:
@@ -1265,7 +1318,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                 try:
                     value = decode(msg["ok"])
                     if "args" in msg:
-                        write_back(args, decode(msg["args"]))
+                        self.write_back(args, decode(msg["args"]))
                     return value
                 except (ValueError, TypeError, RecursionError) as exc:
                     raise HarnessRefused(f"malformed return value from the candidate: {exc}") from None
@@ -1274,10 +1327,10 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
             etype = str(msg.get("type", "Exception"))
             text = str(msg.get("error", ""))[:2000]
             if etype == REFUSED:  # the flag words are the driver's own, from a fixed list
-                state["flags"].add("non_builtin_return")
+                self.flags.add("non_builtin_return")
                 raise HarnessRefused(text)
             if etype == EXITED:
-                state["flags"].add("exit_during_call")
+                self.flags.add("exit_during_call")
                 raise HarnessRefused(text)
             if etype == "MemoryError":
                 raise CandidateDied("memory", "MemoryError in the candidate")
@@ -1286,6 +1339,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                 raise builtin(text)
             raise RuntimeError(f"{etype}: {text}")
 
+    @staticmethod
     def write_back(sent: tuple[Any, ...], changed: Any) -> None:
         """Mirror the candidate's in-place changes to list/dict/set/array arguments (in-process semantics)."""
         if type(changed) is not list or len(changed) != len(sent):
@@ -1303,94 +1357,108 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
                 old.clear()
                 old.update(new)
 
-    class Proxy:
-        def __init__(self, name: str) -> None:
-            self.__name__ = self.name = name
+    # -- the tests ----------------------------------------------------------------------------------------------------
+    def namespace(self) -> tuple[dict[str, Any], str]:
+        """The tests' globals, with the candidate's names bound to proxies; and the set-up's error, if any."""
+        import types
 
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            return call(self.name, args, kwargs)
+        solution_module = types.ModuleType("solution")
+        solution_module.__getattr__ = lambda name: Proxy(self, name)  # type: ignore[method-assign]
+        sys.modules["solution"] = solution_module
+        sys.modules["pytest"] = pytest_shim()
+        ns: dict[str, Any] = {"__name__": "__rlvrgym_tests__"}
+        setup_error = ""
+        try:
+            for src in self.spec.get("setup", []):
+                exec(compile(src, "<setup>", "exec"), ns)
+        except BaseException as exc:  # the reference itself is broken: an error, never a pass
+            setup_error = "test setup failed: " + format_exc_short(exc)
+        for name in self.spec.get("proxy_names", []):
+            ns[name] = Proxy(self, name)
+        for alias, name in self.spec.get("aliases", {}).items():
+            ns[alias] = Proxy(self, name)
+        return ns, setup_error
 
-        def __repr__(self) -> str:
-            return f"<candidate {self.name}>"
+    def run_unit(self, index: int, unit: dict[str, Any], ns: dict[str, Any], uses: bool) -> dict[str, Any]:
+        """One test or set-up statement, in the current candidate (restarted afterwards if it died or hung)."""
+        record: dict[str, Any] = {"i": index, "status": "passed", "error": ""}
+        self.deadline = time.monotonic() + self.test_timeout
+        self.calls = []
+        ooms = oom_kills()
+        began = False
+        try:
+            if uses:
+                self.out({"to": "candidate", "msg": {"op": "begin"}})
+                began = True
+            if unit.get("kind") == "func":
+                ns[unit["name"]]()
+            else:
+                exec(compile(unit["src"], f"<test {index}>", "exec"), ns)
+        except CandidateTimeout:
+            record.update(status="timeout", error=f"no answer within {self.test_timeout:g} s")
+        except CandidateDied as exc:
+            status = "memory" if oom_kills() > ooms and exc.status == "crashed" else exc.status
+            record.update(status=status, error=str(exc))
+        except AssertionError as exc:
+            record.update(status="failed", error=format_exc_short(exc) or "AssertionError")
+        except MemoryError:  # a value the candidate returned did not fit in the driver's bound
+            record.update(status="memory", error="MemoryError in the test")
+        except BaseException as exc:
+            record.update(status="failed", error=format_exc_short(exc))
+        if record["status"] != "passed" and self.calls:
+            record["calls"] = self.shown_calls()
+        if began:
+            self.end_unit(record["status"])
+        return record
 
-    solution_module = types.ModuleType("solution")
-    solution_module.__getattr__ = lambda name: Proxy(name)
-    sys.modules["solution"] = solution_module
-    sys.modules["pytest"] = pytest_shim()
-    ns = {"__name__": "__rlvrgym_tests__"}
-    wait_ready(time.monotonic() + test_timeout + 5)
-    setup_error = ""
-    try:
-        for src in spec.get("setup", []):
-            exec(compile(src, "<setup>", "exec"), ns)
-    except BaseException as exc:  # the reference itself is broken: an error, never a pass
-        setup_error = "test setup failed: " + format_exc_short(exc)
-    for name in spec.get("proxy_names", []):
-        ns[name] = Proxy(name)
-    for alias, name in spec.get("aliases", {}).items():
-        ns[alias] = Proxy(name)
-    earlier = None  # (status, why) once a statement that is not a test has raised: check() would stop there
-    for index, unit in enumerate(spec["units"]):
-        is_test = bool(unit.get("test"))
-        uses = bool(unit.get("uses_candidate", is_test))
-        record = {"i": index, "status": "passed", "error": ""}
-        if setup_error:
-            record.update(status="error", error=setup_error)
-        elif earlier is not None:
-            record.update(status=earlier[0], error=earlier[1])
-        elif uses and not state["loaded"]:
-            record.update(status="crashed", error="the solution did not load: " + state["load_error"])
-        else:
-            state["deadline"] = time.monotonic() + test_timeout
-            state["calls"] = []
-            ooms = oom_kills()
-            began = False
+    def end_unit(self, status: str) -> None:
+        """Let the test's fork of the candidate end, and start a fresh candidate if this one died or hung."""
+        if self.alive and status != "timeout":
+            self.out({"to": "candidate", "msg": {"op": "end"}})
+            msg: dict[str, Any] = {}
             try:
-                if uses:
-                    out({"to": "candidate", "msg": {"op": "begin"}})
-                    began = True
-                    state["ooms"] = ooms
-                if unit.get("kind") == "func":
-                    ns[unit["name"]]()
-                else:
-                    exec(compile(unit["src"], f"<test {index}>", "exec"), ns)
+                while True:
+                    msg = self.recv(time.monotonic() + 2.0)
+                    if "ended" in msg or "died" in msg or "event" in msg:
+                        break
             except CandidateTimeout:
-                record.update(status="timeout", error=f"no answer within {test_timeout:g} s")
-            except CandidateDied as exc:
-                status = "memory" if oom_kills() > ooms and exc.status == "crashed" else exc.status
-                record.update(status=status, error=str(exc))
-            except AssertionError as exc:
-                record.update(status="failed", error=format_exc_short(exc) or "AssertionError")
-            except MemoryError:  # a value the candidate returned did not fit in the driver's bound
-                record.update(status="memory", error="MemoryError in the test")
-            except BaseException as exc:
-                record.update(status="failed", error=format_exc_short(exc))
-            if record["status"] != "passed" and state["calls"]:
-                record["calls"] = state["calls"]
-            if began:
-                if state["alive"] and record["status"] != "timeout":
-                    out({"to": "candidate", "msg": {"op": "end"}})
-                    msg = {}
-                    try:
-                        while True:
-                            msg = recv(time.monotonic() + 2.0)
-                            if "ended" in msg or "died" in msg or "event" in msg:
-                                break
-                    except CandidateTimeout:
-                        state["alive"] = False
-                    if "event" in msg:
-                        state["alive"] = False
-                if not state["alive"] or record["status"] == "timeout":
-                    restart(record["status"])
-            if not is_test and record["status"] != "passed":
-                # a set-up statement fell: the candidate's fault when it used the candidate, else the reference's
-                why = f"an earlier statement failed ({record['status']}): {record['error']}"
-                earlier = (record["status"] if uses else "error", why)
-        if is_test:
-            out({"record": record, "secret": secret})
-    out({"done": True, "flags": sorted(state["flags"]), "secret": secret})
+                self.alive = False
+            if "event" in msg:
+                self.alive = False
+        if not self.alive or status == "timeout":
+            self.restart(status)
+
+    def run(self) -> None:
+        self.wait_ready(time.monotonic() + self.test_timeout + 5)
+        ns, setup_error = self.namespace()
+        earlier = None  # (status, why) once a statement that is not a test has raised: check() would stop there
+        for index, unit in enumerate(self.spec["units"]):
+            is_test = bool(unit.get("test"))
+            uses = bool(unit.get("uses_candidate", is_test))
+            if setup_error:
+                record = {"i": index, "status": "error", "error": setup_error}
+            elif earlier is not None:
+                record = {"i": index, "status": earlier[0], "error": earlier[1]}
+            elif uses and not self.loaded:
+                record = {"i": index, "status": "crashed", "error": "the solution did not load: " + self.load_error}
+            else:
+                record = self.run_unit(index, unit, ns, uses)
+                if not is_test and record["status"] != "passed":
+                    # a set-up statement fell: the candidate's fault when it used the candidate, else the reference's
+                    why = f"an earlier statement failed ({record['status']}): {record['error']}"
+                    earlier = (record["status"] if uses else "error", why)
+            if is_test:
+                self.out({"record": record, "secret": self.secret})
+        self.out({"done": True, "flags": sorted(self.flags), "secret": self.secret})
 
 
+def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
+    Driver(job, rfd, wfd).run()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The candidate side of a calls job (uid 10002).
+# ---------------------------------------------------------------------------------------------------------------
 def headroom() -> None:
     """Give the code called next the recursion depth plain Python gives a module-level call: the harness's own
     frames below it must not count against the candidate (994-deep recursion passes at the default limit there)."""
@@ -1486,6 +1554,9 @@ def candidate_main() -> None:
         answer({"ended": True, "exit_code": code} if code == 0 else {"died": code})
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The runner's relay between the driver and the candidate, under the job's deadline and budgets.
+# ---------------------------------------------------------------------------------------------------------------
 def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     """Relay between the driver and a (re)started candidate; enforce the job deadline and the output budget."""
     limits = job["limits"]
@@ -1653,6 +1724,8 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
             "exit_code": 0, **output.report()}
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The job loop.
 # ---------------------------------------------------------------------------------------------------------------
 def prepare(job: dict[str, Any]) -> None:
     os.makedirs(JOB_DIR, mode=0o755, exist_ok=True)
