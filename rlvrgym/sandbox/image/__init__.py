@@ -22,7 +22,7 @@ PULL_BASE = "python:3.11-slim-bookworm"
 #: The offline base: what `debootstrap` installs. Changing it changes the base tag, so old bases are never reused.
 DEBOOTSTRAP = {"suite": "bookworm", "variant": "minbase",
                "include": "python3-minimal,libpython3.11-stdlib,python3-numpy",
-               "mirror": "http://deb.debian.org/debian", "version": "2"}
+               "mirror": "http://deb.debian.org/debian", "version": "3"}  # 3: set-id bits stripped
 #: Trimmed from the debootstrapped tree: documentation and package-manager state the sandbox never uses.
 TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists",
         "var/log")
@@ -98,6 +98,7 @@ def build_offline_base(client: Any, log: Log = print) -> str:
             raise RuntimeError(f"debootstrap failed ({proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
         for rel in TRIM:
             shutil.rmtree(root / rel, ignore_errors=True)
+        strip_set_id_bits(root)
         tar_path = Path(tmp) / "rootfs.tar"
         with tarfile.open(tar_path, "w") as tar:
             tar.add(root, arcname=".")
@@ -105,6 +106,22 @@ def build_offline_base(client: Any, log: Log = print) -> str:
         log(f"importing the root file system as {tag}")
         client.api.import_image_from_file(str(tar_path), repository=repo, tag=version)
     return tag
+
+
+def strip_set_id_bits(root: Path) -> list[str]:
+    """Clear set-user-id and set-group-id bits in a root file system (su, mount, passwd...): with
+    no-new-privileges they grant nothing, and without them there is nothing to grant."""
+    import stat
+
+    stripped = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
+                path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+                stripped.append(str(path.relative_to(root)))
+    return stripped
 
 
 def build_image(client: Any | None = None, recipe: Recipe = "auto", force: bool = False, log: Log = print) -> str:
@@ -123,7 +140,7 @@ def build_image(client: Any | None = None, recipe: Recipe = "auto", force: bool 
     base = build_offline_base(client, log) if recipe == "offline" else PULL_BASE
     log(f"building {tag} from {base}")
     client.images.build(fileobj=_context_tar(), custom_context=True, tag=tag, buildargs={"BASE": base},
-                        pull=False, rm=True, forcerm=True, labels={"rlvrgym.sandbox.recipe": recipe})
+                        target=recipe, pull=False, rm=True, forcerm=True, labels={"rlvrgym.sandbox.recipe": recipe})
     log(f"built {tag}")
     removed = prune_old_images(client, keep=tag)
     if removed:

@@ -424,17 +424,24 @@ def ipc_objects(uids: set[int]) -> list[tuple[str, int]]:
 
 
 def remove_ipc(objects: list[tuple[str, int]]) -> None:
-    """IPC_RMID each object; the caller must be its owner or creator (the zygote, acting as that uid)."""
-    import ctypes
+    """IPC_RMID each object, from a short-lived child (ctypes never stays in the zygote, whose memory every candidate
+    inherits); the caller must be the objects' owner or creator (the zygote, acting as that uid)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    for kind, ident in objects:
-        if kind == "shm":
-            libc.shmctl(ident, 0, None)
-        elif kind == "msg":
-            libc.msgctl(ident, 0, None)
-        else:
-            libc.semctl(ident, 0, 0)
+            libc = ctypes.CDLL(None, use_errno=True)
+            for kind, ident in objects:
+                if kind == "shm":
+                    libc.shmctl(ident, 0, None)
+                elif kind == "msg":
+                    libc.msgctl(ident, 0, None)
+                else:
+                    libc.semctl(ident, 0, 0)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def last_pid() -> int:
@@ -689,8 +696,6 @@ def enter_candidate(fds: dict[int, int], limits: dict[str, Any]) -> None:
     cpu = int(limits["cpu_s"]) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     set_oom_score(1000)  # the out-of-memory killer takes the candidate first, never the runner
-    if not LOCAL:
-        deny_syscalls()
     os.chdir(SCRATCH)
 
 
@@ -702,14 +707,13 @@ def set_oom_score(value: int) -> None:
         pass
 
 
-#: A seccomp filter stacked on the engine's profile (Docker 20.10's default allows io_uring, a large kernel surface
-#: whose requests can also run on kernel threads outside the candidate's processes): io_uring_setup, _enter and
-#: _register (425-427 on every architecture; the x32 bit is masked) fail with ENOSYS, everything else is left to
-#: the engine's profile. Built once, before the zygote forks.
-_SECCOMP: Any = None
-
-
-def _seccomp_program() -> Any:
+def deny_syscalls() -> None:
+    """A seccomp filter stacked on the engine's profile (Docker 20.10's default allows io_uring, a large kernel
+    surface whose requests can also run on kernel threads outside the candidate's processes): io_uring_setup, _enter
+    and _register (425-427 on every architecture; the x32 bit is masked) fail with ENOSYS, everything else is left to
+    the engine's profile. Installed once on the runner before anything is forked, so every process of the container
+    inherits it (filters pass through fork and exec and cannot be removed); ctypes is then dropped again, so the
+    processes forked per job do not carry it."""
     import ctypes
 
     class Insn(ctypes.Structure):
@@ -722,20 +726,19 @@ def _seccomp_program() -> Any:
     insns = [(ld_nr, 0, 0, 0), (and_k, 0, 0, 0xBFFFFFFF), (jeq, 3, 0, 425), (jeq, 2, 0, 426), (jeq, 1, 0, 427),
              (ret, 0, 0, 0x7FFF0000), (ret, 0, 0, 0x00050000 | 38)]  # ALLOW; ERRNO(ENOSYS)
     array = (Insn * len(insns))(*[Insn(*i) for i in insns])
+    prog = Prog(len(insns), array)
     libc = ctypes.CDLL(None, use_errno=True)
-    return libc, Prog(len(insns), array), array
-
-
-def deny_syscalls() -> None:
-    global _SECCOMP
-    if _SECCOMP is None:
-        _SECCOMP = _seccomp_program()
-    import ctypes
-
-    libc, prog, _ = _SECCOMP
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (the engine set it already: no-new-privileges)
-    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-        raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
+    failed = libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    errno = ctypes.get_errno()
+    del libc, prog, array, Insn, Prog, ctypes
+    for name in [m for m in sys.modules if m == "ctypes" or m.startswith("ctypes.")]:
+        del sys.modules[name]
+    import gc
+
+    gc.collect()
+    if failed:
+        raise OSError(errno, "cannot install the seccomp filter")
 
 
 def spawn_candidate(argv: list[str], fds: dict[int, int], limits: dict[str, Any]) -> int:
@@ -801,9 +804,6 @@ class Zygote:
                     return
                 done[pid] = (describe_wait(st), ru.ru_utime + ru.ru_stime, ru.ru_maxrss)
 
-        global _SECCOMP
-        if not LOCAL and _SECCOMP is None:
-            _SECCOMP = _seccomp_program()  # ctypes loaded once here, not in every candidate
         while True:
             msg, fds, _, _ = self.socket.recv_fds(sock, 65536, 16)
             if not msg:
@@ -1742,19 +1742,6 @@ def prepare(job: dict[str, Any]) -> None:
         os.chmod(path, 0o644)
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of the non-standard packages the image offers, read from their metadata (nothing is imported)."""
-    from importlib import metadata
-
-    found = {}
-    for name in ("numpy",):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--candidate":
         candidate_main()
@@ -1769,6 +1756,8 @@ def main() -> None:
     os.umask(0o022)
     os.makedirs(SCRATCH, exist_ok=True)
     os.chmod(SCRATCH, 0o700 if LOCAL else 0o1777)
+    if not LOCAL:
+        deny_syscalls()
     ZYGOTE = Zygote()  # before any signal handler or job exists
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -1776,8 +1765,7 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    send_host({"ready": True, "version": RUNNER_VERSION, "python": sys.version.split()[0],
-               "packages": package_versions()})
+    send_host({"ready": True, "version": RUNNER_VERSION, "python": sys.version.split()[0]})
     while True:
         job = read_host()
         if job is None:
