@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource, load_tasks
 from rlvrgym.verifiers.base import VerifierLike
@@ -36,7 +36,7 @@ def math_task_source(tasks: TaskSpec, difficulty: int | Sequence[int], question:
     return load_tasks(tasks, question=question, answer=answer, kind="math")
 
 
-class MathAnswerEnv(SingleTurnTextEnv):
+class MathAnswerEnv(TextEnv):
     """
     ## Description
     A single-turn math environment: the observation is a problem statement, the action is the policy's whole
