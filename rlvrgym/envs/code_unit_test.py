@@ -10,7 +10,7 @@ from rlvrgym.envs.text import MAX_PROMPT_CHARS, TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.sandbox.job import Limits
 from rlvrgym.tasks.base import Split, TaskSource
-from rlvrgym.tasks.code import load_code_tasks
+from rlvrgym.tasks.resolve import CODE, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.registry import get_verifier
 from rlvrgym.verifiers.verdict import Verdict
@@ -74,7 +74,7 @@ class CodeUnitTestEnv(TextEnv):
                  limits: Limits | None = None) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-        source = tasks if isinstance(tasks, TaskSource) else load_code_tasks(tasks)  # type: ignore[arg-type]
+        source = resolve_tasks(tasks, CODE)
         if verifier is None:
             verifier = get_verifier("code", backend=sandbox, allow_unsafe=allow_unsafe,
                                     partial_credit=not all_or_nothing, limits=limits)

@@ -11,6 +11,7 @@ from rlvrgym.envs.spaces import UnicodeText
 from rlvrgym.envs.text import MAX_PROMPT_CHARS, TextEnv
 from rlvrgym.rewards import Aggregation, RewardSpec, aggregate_steps
 from rlvrgym.tasks.base import Split, TaskSource
+from rlvrgym.tasks.resolve import PROOF, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.math_proof.judge import StepWeights
 from rlvrgym.verifiers.registry import get_verifier
@@ -87,13 +88,11 @@ class MathProofEnv(TextEnv):
                  verifier: str | VerifierLike = "math-proof", reward: RewardSpec | None = None,
                  weights: StepWeights | Mapping[str, float] | None = None, max_steps: int = 20,
                  efficiency_weight: float | None = None, render_mode: str | None = None) -> None:
-        from rlvrgym.tasks.proof_tasks import proof_task_source
-
         if mode not in ("single", "steps"):
             raise ValueError(f"mode must be 'single' or 'steps', got {mode!r}")
         if max_steps < 1:
             raise ValueError(f"max_steps must be positive, got {max_steps}")
-        source = proof_task_source(tasks, list(difficulty) if not isinstance(difficulty, int) else difficulty)
+        source = resolve_tasks(tasks, PROOF, difficulty)
         if isinstance(verifier, str):
             verifier = get_verifier(verifier, **({"weights": weights} if verifier == "math-proof" and weights
                                                  else {}))

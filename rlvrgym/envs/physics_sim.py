@@ -13,8 +13,8 @@ from typing import Any
 from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.sim.core import FAMILIES, load_families, solve
-from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource
-from rlvrgym.tasks.physics import physics_generators
+from rlvrgym.tasks.base import Split, TaskSource
+from rlvrgym.tasks.resolve import physics_family, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.physics import PhysicsVerifier
 
@@ -122,8 +122,7 @@ class PhysicsSimEnv(TextEnv):
         config = dataclasses.replace(config or PhysicsSimConfig(), **options)
         self.config = config
         families = list(config.families) if config.families is not None else None
-        tasks = tasks or GeneratorSource(physics_generators(families), difficulty=_as_levels(config.difficulty),
-                                         name="physics")
+        tasks = resolve_tasks(tasks, physics_family(families), config.difficulty)
         reward = reward or RewardSpec(outcome_weight=config.outcome_weight, process_weight=config.process_weight,
                                       format_weight=config.format_weight)
         super().__init__(tasks, verifier or PhysicsVerifier(), reward, split=config.split, render_mode=render_mode)
@@ -209,6 +208,3 @@ class PhysicsSimEnv(TextEnv):
         near_answer = abs(value - ref) <= tol * abs(ref) + float(self.task.reference.get("abs_tol") or 0.0)
         return not changed or near_answer
 
-
-def _as_levels(difficulty: int | Sequence[int]) -> int | list[int]:
-    return difficulty if isinstance(difficulty, int) else list(difficulty)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlvrgym.sandbox.job import Job, Limits
+from rlvrgym.verifiers.errors import BadReference
 
 FORMATS = ("humaneval", "mbpp", "stdio", "pytest")
 
@@ -28,8 +29,8 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)\n[ \t]*```", re.DO
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-class ReferenceError_(ValueError):
-    """The task's reference is malformed: the verifier cannot decide (an error verdict, never a wrong one)."""
+#: The task's reference is malformed: the verifier cannot decide (an error verdict, never a wrong one).
+ReferenceError_ = BadReference
 
 
 def extract_code(completion: str) -> str | None:

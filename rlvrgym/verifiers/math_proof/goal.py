@@ -13,15 +13,12 @@ from typing import Any
 
 import sympy as sp
 
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.math.answers import ParseFailure, TooLarge
 from rlvrgym.verifiers.math_proof.expr import Piece, StepSyntaxError, read_step
 
 KINDS = ("identity", "equation", "simplify", "derivative", "integral", "limit")
 CHAIN_KINDS = ("identity", "simplify", "derivative", "integral", "limit")
-
-
-class BadReference(ValueError):
-    """The task record cannot be read; the verifier reports an error (never a reward)."""
 
 
 @dataclass(frozen=True)
