@@ -1,4 +1,4 @@
-"""One road to a reward: for every environment, random reward specs and random completions, the reward `env.step`
+"""One road to a reward: for every environment (the four built-in ones and ReasoningGym-v0), random reward specs and random completions, the reward `env.step`
 pays, the weighted sum of the GRPO reward functions' terms and the reward `rlvrgym bench` records are equal, and
 every term of the spec is in the breakdown with its own value (the two bugs of issue 14 were a term missing from
 one path: MathProof's efficiency in GRPO, the length penalty in MathProof's steps mode)."""
@@ -129,6 +129,13 @@ def test_math_proof_paths_agree(spec: RewardSpec, seed: int, completion_of: Call
 @given(spec=specs(), seed=st.integers(0, 10_000), completion_of=text_completions(oracle))
 def test_physics_paths_agree(spec: RewardSpec, seed: int, completion_of: Callable[[gym.Env], str]) -> None:
     check_equal("PhysicsSim-v0", {}, spec, seed, completion_of)
+
+
+@SETTINGS
+@given(spec=specs(), seed=st.integers(0, 10_000), completion_of=text_completions(oracle))
+def test_reasoning_gym_paths_agree(spec: RewardSpec, seed: int, completion_of: Callable[[gym.Env], str]) -> None:
+    pytest.importorskip("reasoning_gym")  # the reasoning-gym extra (README; CI installs it)
+    check_equal("ReasoningGym-v0", {"dataset": "basic_arithmetic"}, spec, seed, completion_of)
 
 
 PROBLEMS = {k: v for k, v in read_problems().items() if k in ("HumanEval/0", "HumanEval/2", "HumanEval/4")}

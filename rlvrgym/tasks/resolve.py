@@ -33,6 +33,7 @@ class TaskFamily:
         named: shipped record sets by name ("curated", "shipped", ...), each a factory.
         records: reads records (a path, a list of dicts, a dataset) into a source; None when the family takes none.
         generator_source_name: the `GeneratorSource.name` of "generators".
+        default: the source `tasks=None` gives, when it is not "generators".
     """
 
     name: str
@@ -40,6 +41,7 @@ class TaskFamily:
     named: Mapping[str, Callable[[], TaskSource]] = field(default_factory=dict)
     records: Callable[[Any], TaskSource] | None = None
     generator_source_name: str = "generators"
+    default: Callable[[], TaskSource] | None = None
 
     def choices(self) -> str:
         parts = ["a TaskSource"]
@@ -57,6 +59,8 @@ def resolve_tasks(tasks: TaskSpec | None, family: TaskFamily, difficulty: int | 
     if isinstance(tasks, TaskSource):
         return tasks
     levels = difficulty if isinstance(difficulty, int) else list(difficulty)
+    if tasks is None and family.default is not None:
+        return family.default()
     if tasks is None or tasks == "generators":
         if family.generators is None:
             raise ValueError(f"{family.name} tasks have no generators; give {family.choices()}")
@@ -145,3 +149,14 @@ def physics_family(families: Sequence[str] | None = None) -> TaskFamily:
         return physics_generators(list(families) if families is not None else None)
 
     return TaskFamily("physics", generators, generator_source_name="physics")
+
+
+def reasoning_gym_family(dataset: str | Sequence[str], config: Mapping[str, Any] | None = None) -> TaskFamily:
+    """ReasoningGym-v0: reasoning-gym's datasets (`dataset`, `config`); `tasks=` takes a TaskSource only."""
+
+    def default() -> TaskSource:
+        from rlvrgym.tasks.reasoning_gym import ReasoningGymSource
+
+        return ReasoningGymSource(dataset if isinstance(dataset, str) else list(dataset), config)
+
+    return TaskFamily("reasoning-gym", default=default)
