@@ -1,7 +1,8 @@
-"""One road to a reward: for every environment (the four built-in ones and ReasoningGym-v0), random reward specs and random completions, the reward `env.step`
-pays, the weighted sum of the GRPO reward functions' terms and the reward `rlvrgym bench` records are equal, and
-every term of the spec is in the breakdown with its own value (the two bugs of issue 14 were a term missing from
-one path: MathProof's efficiency in GRPO, the length penalty in MathProof's steps mode)."""
+"""One road to a reward: for every environment (the four built-in ones and ReasoningGym-v0), random reward specs
+and random completions, the reward `env.step` pays, the weighted sum of the GRPO reward functions' terms and the
+reward `rlvrgym bench` records are equal, and every term of the spec is in the breakdown with its own value (the
+two bugs of issue 14 were a term missing from one path: MathProof's efficiency in GRPO, the length penalty in
+MathProof's steps mode)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def _equations(text: str) -> list[tuple[sp.Expr, sp.Expr]]:
 
 
 def _answer_solutions(text: str, variables: tuple[sp.Symbol, ...]) -> tuple[tuple[Any, ...], ...]:
-    from rlvrgym.verifiers.math_proof.judge import statement_solutions
+    from rlvrgym.verifiers.math_proof.statements import statement_solutions
 
     try:
         math = read_step(text)
