@@ -16,7 +16,7 @@ overridden `step`:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 
@@ -36,8 +36,11 @@ class TextEnv(gym.Env[str, str]):
     reward and info are here. The environment never judges: `step` hands the turn to `rlvrgym.rewards`.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
+    # gymnasium.Env declares `metadata` as an instance attribute, so no ClassVar here
+    metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 1}  # noqa: RUF012
     env_id: str = ""
+    observation_space: UnicodeText
+    action_space: UnicodeText
 
     def __init__(self, tasks: TaskSource, verifier: VerifierLike, reward: RewardSpec | None = None,
                  split: Split | None = "train", render_mode: str | None = None,

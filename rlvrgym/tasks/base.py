@@ -187,9 +187,11 @@ def load_tasks(source: str | Path | Sequence[Mapping[str, Any]] | Any, *, questi
             raise ImportError("loading a Hugging Face dataset by name needs `pip install rlvrgym[train]`") from exc
         source = datasets.load_dataset(source, split=hf_split)
     if hasattr(source, "column_names") and hasattr(source, "__iter__"):  # a datasets.Dataset, without importing it
+        info = getattr(source, "info", None)
         return RecordSource(records_to_tasks(iter(source), question=question, answer=answer, kind=kind),
-                            name=(getattr(source, "info", None) and str(source.info.dataset_name)) or "dataset")
-    if isinstance(source, Sequence):
-        return RecordSource(records_to_tasks(source, question=question, answer=answer, kind=kind), name="records")
+                            name=(info is not None and str(info.dataset_name)) or "dataset")
+    if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
+        return RecordSource(records_to_tasks(list(source), question=question, answer=answer, kind=kind),
+                            name="records")
     raise TypeError(f"cannot load tasks from {type(source).__name__}: give a .jsonl path, a list of dicts, "
                     "a datasets.Dataset or a dataset name")
