@@ -1,6 +1,6 @@
 """The Docker backend: a pool of warm, hardened containers, each running the runner, one job at a time.
 
-Every setting of the design note (shared/design/sandbox.md) is here: no network, read-only root, a small
+Every setting of the design note (docs/sandbox.md) is here: no network, read-only root, a small
 noexec /tmp, no IPC namespace sharing, memory = memory+swap, CPU quota, a pid limit, all capabilities dropped
 except the three the runner needs to switch to the job uids and kill them, no-new-privileges with the default
 seccomp profile, ulimits, an init that reaps zombies, an explicit environment, no volumes, bounded logs, and labels

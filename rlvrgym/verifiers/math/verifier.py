@@ -68,7 +68,7 @@ def _is_collection(answer: Answer) -> bool:
 
 @register_verifier("math")
 class MathVerifier(Verifier):
-    """Outcome verifier for math answers, following shared/design/math.md.
+    """Outcome verifier for math answers, following docs/math.md.
 
     Options:
         require_evaluated: reject answers that leave factorials, binomials or sums unevaluated when the reference
