@@ -199,8 +199,8 @@ class MathProofEnv(TextEnv):
             text = head + text[-(MAX_PROMPT_CHARS - len(head)):]
         return text
 
-    def render(self) -> str | None:
-        out = super().render()
+    def render_text(self) -> str:
+        out = super().render_text()
         if out and self.mode == "steps" and self._last:
             verdict: Verdict = self._last["verdict"]
             out += "\n" + "\n".join(f"  [{s.index + 1}] valid={s.valid} score={s.score:g} {s.reason}"

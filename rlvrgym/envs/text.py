@@ -154,7 +154,7 @@ class TextEnv(gym.Env[str, str]):
                 "reward_breakdown": breakdown.to_dict(), "verifier": self.verifier.name}
         self._last = {"completion": text, "verdict": verdict, "reward": breakdown.total, "breakdown": breakdown}
         if self.render_mode == "human":
-            print(self.render())
+            self.render()
         return obs, float(breakdown.total), terminated, truncated, info
 
     def feedback_after_end(self) -> bool:
@@ -172,9 +172,17 @@ class TextEnv(gym.Env[str, str]):
         return None
 
     def render(self) -> str | None:
+        """`"ansi"`: the episode so far as text; `"human"`: the same, printed (Gymnasium's human mode returns None)."""
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' to gym.make")
             return None
+        text = self.render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def render_text(self) -> str:
         if self.task is None:
             return ""
         lines = [f"[{self.task.id}] {self.task.prompt}"]
