@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -191,7 +191,8 @@ def load_tasks(source: str | Path | Sequence[Mapping[str, Any]] | Any, *, questi
         return RecordSource(records_to_tasks(iter(source), question=question, answer=answer, kind=kind),
                             name=(info is not None and str(info.dataset_name)) or "dataset")
     if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
-        return RecordSource(records_to_tasks(list(source), question=question, answer=answer, kind=kind),
+        records = cast(Sequence[Mapping[str, Any]], source)
+        return RecordSource(records_to_tasks(records, question=question, answer=answer, kind=kind),
                             name="records")
     raise TypeError(f"cannot load tasks from {type(source).__name__}: give a .jsonl path, a list of dicts, "
                     "a datasets.Dataset or a dataset name")

@@ -140,8 +140,8 @@ class Judge:
         self.solutions: list[Solution] | None = list(goal.solutions) if goal.solutions is not None else None
         self.last_key = ""
         self.final_stated = False
-        self.last_part = None
-        self.last_raw = None
+        self.last_part: Part | None = None
+        self.last_raw: sp.Expr | None = None
 
     # -- entry point -----------------------------------------------------------------------------------------
     def run(self, lines: Sequence[Line]) -> Outcome:
@@ -367,8 +367,8 @@ class Judge:
             if ok is None and follows is True:
                 follows, fact_reason = None, why
         self.current, self.current_key, self.current_dens = values[-1], keys[-1], parts[-1].denominators
-        self.last_part: Part | None = parts[-1]
-        self.last_raw: sp.Expr | None = raws[-1]
+        self.last_part = parts[-1]
+        self.last_raw = raws[-1]
         reason = reason or fact_reason or "follows from the previous step"
         return Judged(line, True, follows, facts, reason)
 

@@ -54,6 +54,7 @@ def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol])
     if len(pieces) == 1 and pieces[0].empty:
         return []
     tuple_point = _tuple_statement(pieces, variables)
+    found: list[tuple[sp.Symbol, tuple[sp.Expr, ...]] | None]
     if tuple_point is not None:
         found = [(v, (value,)) for v, value in zip(variables, tuple_point, strict=True)]
     elif len(variables) == 1 and all(len(p.parts) == 1 and not p.ops and not p.parts[0].ordered
@@ -62,7 +63,8 @@ def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol])
         found = [(variables[0], p.parts[0].values) for p in pieces]  # `\boxed{4}`, `2, 3`: the values of x
     else:
         found = [_assignment(p, variables) for p in pieces]
-    if not found or any(f is None for f in found):
+    pairs = [f for f in found if f is not None]
+    if not found or len(pairs) < len(found):
         return None
 
     def num(v: sp.Expr) -> Any:
@@ -72,10 +74,10 @@ def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol])
         return mpmath.mpf(str(value))
 
     if len(variables) == 1:
-        values = [num(v) for f in found for v in f[1]]  # type: ignore[index]
+        values = [num(v) for f in pairs for v in f[1]]
         return sorted({(v,) for v in values if v is not None}, key=lambda t: t[0])
     by_var: dict[sp.Symbol, tuple[sp.Expr, ...]] = {}
-    for var, vals in found:  # type: ignore[misc]
+    for var, vals in pairs:
         if var in by_var or len(vals) != 1:
             return None
         by_var[var] = vals
