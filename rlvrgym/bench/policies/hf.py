@@ -65,7 +65,8 @@ class HFPolicy:
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
         self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(cfg.model)
         self.model = model or AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype)
-        self.model.to(device).eval()  # type: ignore[arg-type]  # transformers' decorated `to` loses its `self` type
+        # transformers types `.to` through a decorator that loses `self` (fixed in some releases, hence unused-ignore)
+        self.model.to(device).eval()  # type: ignore[arg-type, unused-ignore]
         self.device = device
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
