@@ -11,7 +11,7 @@ overridden `step`:
 - `episode_end(verdict)`: `(terminated, truncated)` after a judged turn (default: terminated, one turn);
 - `feedback(verdict)`: the observation after a turn that did not end the episode;
 - `tool_reply(action)`: a reply to a turn that is not an answer (a simulator call), or None to judge it;
-- `turn_info()`: extra `info` entries of each step.
+- `start_episode()`, `first_observation()`, `turn_info()`: per-episode state, the first observation, extra `info`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import gymnasium as gym
 
 from rlvrgym._version import __version__
 from rlvrgym.envs.spaces import UnicodeText
-from rlvrgym.rewards import RewardBreakdown, RewardSpec, judge
+from rlvrgym.rewards import RewardSpec, judge
 from rlvrgym.tasks.base import SPLITS, Split, Task, TaskSource
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.verdict import Verdict
@@ -152,7 +152,7 @@ class TextEnv(gym.Env[str, str]):
         obs = self.feedback(verdict) if not self._done or self.feedback_after_end() else self.task.prompt
         info = {**self._task_info(), **self.turn_info(), "verdict": verdict.to_dict(),
                 "reward_breakdown": breakdown.to_dict(), "verifier": self.verifier.name}
-        self._last = {"completion": text, "verdict": verdict, "reward": breakdown.total, "breakdown": breakdown}
+        self._last = {"completion": text, "verdict": verdict, "reward": breakdown.total}
         if self.render_mode == "human":
             self.render()
         return obs, float(breakdown.total), terminated, truncated, info
@@ -161,10 +161,6 @@ class TextEnv(gym.Env[str, str]):
         """Whether the last observation is `feedback(verdict)` too (a line-by-line derivation shows its end)
         rather than the prompt."""
         return False
-
-    @property
-    def last_breakdown(self) -> RewardBreakdown | None:
-        return self._last.get("breakdown")
 
     def oracle_completion(self) -> str | None:
         """A completion that states the current task's reference answer the way the verifier expects, or None when
