@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
@@ -74,7 +75,7 @@ class MathAnswerEnv(TextEnv):
                  answer: str = "answer", render_mode: str | None = None) -> None:
         source = math_task_source(tasks, difficulty, question, answer)
         if isinstance(verifier, str):
-            options = {"require_evaluated": require_evaluated} if verifier == "math" else {}
+            options: dict[str, Any] = {"require_evaluated": require_evaluated} if verifier == "math" else {}
             verifier = get_verifier(verifier, **options)
         super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
 

@@ -94,8 +94,8 @@ class MathProofEnv(TextEnv):
             raise ValueError(f"max_steps must be positive, got {max_steps}")
         source = resolve_tasks(tasks, PROOF, difficulty)
         if isinstance(verifier, str):
-            verifier = get_verifier(verifier, **({"weights": weights} if verifier == "math-proof" and weights
-                                                 else {}))
+            options: dict[str, Any] = {"weights": weights} if verifier == "math-proof" and weights else {}
+            verifier = get_verifier(verifier, **options)
         spec = reward or DEFAULT_REWARD
         if efficiency_weight is not None:  # the argument predates RewardSpec.efficiency_weight and sets it
             spec = dataclasses.replace(spec, efficiency_weight=efficiency_weight)

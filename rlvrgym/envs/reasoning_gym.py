@@ -67,7 +67,7 @@ class ReasoningGymEnv(TextEnv):
                  tasks: TaskSource | None = None, render_mode: str | None = None) -> None:
         source = resolve_tasks(tasks, reasoning_gym_family(dataset, config))
         if isinstance(verifier, str):
-            options = {"partial_credit": partial_credit} if verifier == "reasoning-gym" else {}
+            options: dict[str, Any] = {"partial_credit": partial_credit} if verifier == "reasoning-gym" else {}
             verifier = get_verifier(verifier, **options)
         super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
 
