@@ -257,10 +257,10 @@ class DockerSandbox(PooledSandbox):
         return DockerChannel(self.client, container_kwargs(self.config, self.image, name, index, self.owner),
                              self.start_timeout)
 
-    def close(self) -> None:
+    def close(self, wait: float = 60.0) -> None:
         if self._closed:
             return
-        super().close()
+        super().close(wait)
         try:
             janitor(self.client, owner=self.owner)
         except Exception:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -22,7 +23,7 @@ POINTS = 8
 HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
 MAX_DEGREE = 12
 
-Point = dict[sp.Symbol, object]
+Point = dict[sp.Symbol, Any]  # values are mpmath numbers (mpmath ships no types)
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Timing:
     symbolic: float = 0.0
 
 
-def real_value(expr: sp.Expr, point: Point) -> object | None:
+def real_value(expr: sp.Expr, point: Point) -> Any:  # an mpmath number, or None
     """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
     even root of a negative)."""
     ctx = context(DPS)
@@ -53,7 +54,7 @@ def real_value(expr: sp.Expr, point: Point) -> object | None:
     return v
 
 
-def _close(a: object, b: object) -> bool:
+def _close(a: Any, b: Any) -> bool:
     diff = abs(a - b)
     return bool(diff <= mpmath.mpf(10) ** -25 or diff <= mpmath.mpf(10) ** -20 * max(abs(a), abs(b)))
 
@@ -173,7 +174,7 @@ def _vanishes(expr: sp.Expr, point: Point) -> bool:
     return value is None or abs(value) < mpmath.mpf(10) ** -20
 
 
-def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
+def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[Any]:
     try:
         poly = sp.Poly(expr, var)
     except sp.PolynomialError:
@@ -183,7 +184,7 @@ def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
     return _poly_real_roots(poly)
 
 
-def _poly_real_roots(poly: sp.Poly) -> list[object]:
+def _poly_real_roots(poly: sp.Poly) -> list[Any]:
     """Distinct real roots to DPS digits: Sturm's count decides how many of the numeric roots are real."""
     sqf = poly.sqf_part()
     if sqf.degree() < 1:
@@ -206,7 +207,7 @@ class HoldsEverywhere(Undecided):
     we do not enumerate; against a finite solution set that is decidedly a change."""
 
 
-Solution = tuple[object, ...]
+Solution = tuple[Any, ...]
 
 
 def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, timing: Timing,
@@ -225,7 +226,7 @@ def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, t
         if f.free_symbols != {var}:
             raise Undecided(f"the equation has variables other than {var}")
         num, _ = sp.fraction(sp.together(f))
-        roots: list[object] | None = None
+        roots: list[Any] | None = None
         try:
             poly = sp.Poly(num, var)
             if poly.is_zero:
@@ -294,7 +295,7 @@ def same_solutions(a: Sequence[Solution], b: Sequence[Solution]) -> bool:
         all(any(all(_near(x, y) for x, y in zip(s, t, strict=True)) for t in a) for s in b)
 
 
-def _near(x: object, y: object) -> bool:
+def _near(x: Any, y: Any) -> bool:
     return bool(abs(x - y) <= mpmath.mpf(10) ** -15 * (1 + abs(x) + abs(y)))
 
 
