@@ -9,15 +9,17 @@ from typing import Literal
 
 from rlvrgym.verifiers.verdict import Verdict
 
-Aggregation = Literal["min", "mean", "product", "first_error", "discounted"]
-AGGREGATIONS: tuple[str, ...] = ("min", "mean", "product", "first_error", "discounted")
+Aggregation = Literal["min", "mean", "product", "first_error", "discounted", "sum"]
+AGGREGATIONS: tuple[str, ...] = ("min", "mean", "product", "first_error", "discounted", "sum")
 
 
 def aggregate_steps(scores: Sequence[float], how: Aggregation = "mean", gamma: float = 0.9) -> float:
     """Collapse per-step scores into one number in [0, 1]; no steps is 0 (nothing was shown, nothing is earned).
 
     `first_error`: 1 per step up to the first step scoring below 1, 0 from there on, averaged (ProcessBench's view);
-    `discounted`: a gamma-weighted mean that counts early steps more.
+    `discounted`: a gamma-weighted mean that counts early steps more;
+    `sum`: the total, clipped to [0, 1], for step scores that are progress increments (MathProof-v0's potential-based
+    scores add up to at most 1 over any derivation, so padding cannot raise the total).
     """
     if how not in AGGREGATIONS:
         raise ValueError(f"unknown step aggregation {how!r}; choose one of {', '.join(AGGREGATIONS)}")
@@ -27,6 +29,8 @@ def aggregate_steps(scores: Sequence[float], how: Aggregation = "mean", gamma: f
         return float(min(scores))
     if how == "mean":
         return float(sum(scores) / len(scores))
+    if how == "sum":
+        return float(min(1.0, max(0.0, sum(scores))))
     if how == "product":
         return float(math.prod(scores))
     if how == "first_error":

@@ -18,8 +18,9 @@ from rlvrgym.verifiers.verdict import Verdict
 Mode = Literal["single", "steps"]
 MAX_LINE_CHARS = 4096
 
-#: The default reward: half for a complete proof, half for the mean step score.
-DEFAULT_REWARD = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation="mean")
+#: The default reward: half for a complete proof, half for the sum of the steps' progress scores (at most 1 over
+#: any derivation: padding, cycles and split steps cannot raise it; docs/math_proof.md).
+DEFAULT_REWARD = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation="sum")
 
 
 class MathProofEnv(SingleTurnTextEnv):
@@ -161,7 +162,7 @@ class MathProofEnv(SingleTurnTextEnv):
         verdict = self.verifier.verify("\n".join(self._lines), self.task.reference)
         new = list(verdict.steps[self._checked:])
         self._checked = max(self._checked, len(verdict.steps))  # a timed-out check lists no steps: keep the count
-        process = sum(s.score for s in new) / len(new) if new else 0.0
+        process = sum(s.score for s in new)  # progress increments: the episode's process total is at most 1
         complete = bool(verdict.correct)
         final = any(classify(0, raw).kind == "end" or classify(0, raw).final for raw in action.splitlines())
         terminated = complete or final

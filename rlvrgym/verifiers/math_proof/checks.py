@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -21,6 +22,8 @@ DPS = 40
 POINTS = 8
 HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
 MAX_DEGREE = 12
+MAX_TERMS = 400  # a sum or product is evaluated term by term at integer bounds; longer ones are undecided
+INTEGER_RANGE = (1, 24)  # where a sum's bound variable (the n of \\sum_{k=1}^{n}) is sampled
 
 Point = dict[sp.Symbol, object]
 
@@ -33,9 +36,73 @@ class Timing:
     symbolic: float = 0.0
 
 
+@lru_cache(maxsize=8192)
+def has_big(expr: sp.Basic) -> bool:
+    """Does `expr` hold a sum or product (`sp.Sum`, `sp.Product`)? Cached: it is asked at every point."""
+    return isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product)
+
+
+@lru_cache(maxsize=4096)
+def integer_symbols(expr: sp.Basic) -> frozenset[sp.Symbol]:
+    """The free symbols in the bounds of its sums and products: they range over the integers."""
+    if not has_big(expr):
+        return frozenset()
+    out: set[sp.Symbol] = set()
+    for node in expr.atoms(sp.Sum, sp.Product):
+        for _, lower, upper in node.limits:
+            out |= lower.free_symbols | upper.free_symbols
+    return frozenset(out - {lim[0] for node in expr.atoms(sp.Sum, sp.Product) for lim in node.limits})
+
+
+def _outermost_big(expr: sp.Basic) -> list[sp.Basic]:
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        return [expr]
+    return [n for a in expr.args for n in _outermost_big(a)]
+
+
+def _big_value(expr: sp.Expr, point: Point) -> object | None:
+    """`expr` at `point` with each sum and product added up term by term (Karr's convention for a reversed range,
+    as sympy's `doit`); None when a bound is not an integer there or the range is longer than MAX_TERMS."""
+    env = dict(point)
+    replaced: dict[sp.Basic, sp.Symbol] = {}
+    for node in _outermost_big(expr):
+        if len(node.limits) != 1:
+            return None
+        var, lower, upper = node.limits[0]
+        a, b = real_value(lower, env), real_value(upper, env)
+        if a is None or b is None or abs(a - mpmath.nint(a)) > 1e-20 or abs(b - mpmath.nint(b)) > 1e-20:
+            return None
+        lo, hi = int(mpmath.nint(a)), int(mpmath.nint(b))
+        invert = hi < lo - 1
+        if invert:
+            lo, hi = hi + 1, lo - 1
+        if hi - lo + 1 > MAX_TERMS:
+            return None
+        is_sum = isinstance(node, sp.Sum)
+        total = mpmath.mpf(0) if is_sum else mpmath.mpf(1)
+        for j in range(lo, hi + 1):
+            term = real_value(node.function, {**env, var: mpmath.mpf(j)})
+            if term is None:
+                return None
+            total = total + term if is_sum else total * term
+        if invert:
+            if is_sum:
+                total = -total
+            elif total == 0:
+                return None
+            else:
+                total = 1 / total
+        symbol = sp.Dummy()
+        replaced[node] = symbol
+        env[symbol] = total
+    return real_value(expr.xreplace(replaced), env)
+
+
 def real_value(expr: sp.Expr, point: Point) -> object | None:
     """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
     even root of a negative)."""
+    if has_big(expr):
+        return _big_value(expr, point)
     ctx = context(DPS)
     try:
         v = Evaluator(ctx, {s: ctx.mpf(val) for s, val in point.items()})(expr)
@@ -79,6 +146,23 @@ def sample(symbols: Sequence[sp.Symbol], seed: str, positive: bool, n: int = POI
     return points
 
 
+def integer_points(points: list[Point], integers: frozenset[sp.Symbol], seed: str) -> list[Point]:
+    """The sampled points with each integer symbol (a sum's bound) set to a distinct integer of INTEGER_RANGE, so a
+    sum is evaluated where it means something: a closed form must agree with the sum at every such n."""
+    import random
+
+    from rlvrgym.verifiers.math.numeric import _seed
+
+    out = []
+    names = sorted(integers, key=lambda s: s.name)
+    rng = random.Random(_seed(seed, "integers", *[s.name for s in names]))
+    pool = list(range(INTEGER_RANGE[0], INTEGER_RANGE[1] + 1))
+    draws = {s: rng.sample(pool, len(pool)) for s in names}
+    for k, point in enumerate(points[:10]):
+        out.append({**point, **{s: mpmath.mpf(draws[s][k % len(pool)]) for s in names}})
+    return out
+
+
 @dataclass(frozen=True)
 class FunctionMatch:
     """`equal`: same function where both are defined (None: undecided); `narrowed`: a point where the task and
@@ -99,15 +183,24 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
     symbols = set(prev.free_symbols | new.free_symbols)
     for d in domain:
         symbols |= d.free_symbols
+    big = has_big(prev) or has_big(new)
+    integers = integer_symbols(prev) | integer_symbols(new)
+    for d in domain:
+        integers |= integer_symbols(d)
     t0 = time.perf_counter()
-    if not (prev.free_symbols | new.free_symbols):
+    if not (prev.free_symbols | new.free_symbols) and not big:
         match = compare_numbers(Scalar(prev), Scalar(new))
         timing.numeric += time.perf_counter() - t0
         if match.equal is not None:
             return FunctionMatch(match.equal, how=match.method)
     else:
         agreed, narrowed = 0, None
-        for point in sample(list(symbols), seed, positive):
+        points = sample(list(symbols), seed, positive)
+        if integers:
+            points = integer_points(points, integers, seed)
+        elif not symbols:
+            points = points[:3]  # a sum with numeric bounds: the same value at every point
+        for point in points:
             a, b = real_value(prev, point), real_value(new, point)
             if a is None:
                 continue
@@ -122,6 +215,8 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
         timing.numeric += time.perf_counter() - t0
         if agreed >= 3:
             return FunctionMatch(True, narrowed)
+    if big:  # sympy's simplify on a symbolic Sum has no time bound worth waiting for: undecided, never wrong
+        return FunctionMatch(None, how="numeric")
     t0 = time.perf_counter()
     try:
         zero = sp.simplify(prev - new) == 0
@@ -132,11 +227,16 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
 
 def denominators(expr: sp.Expr) -> list[sp.Expr]:
     """Bases raised to negative powers that hold a variable: where they vanish, the expression is undefined."""
-    out = []
-    for node in sp.preorder_traversal(expr):
+    out: list[sp.Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (sp.Sum, sp.Product)):
+            continue  # a term's denominator is the sum's business: it involves the bound index, not a variable
         if isinstance(node, sp.Pow) and node.exp.is_number and node.exp.is_negative and node.base.free_symbols:
             if node.base not in out:
                 out.append(node.base)
+        stack.extend(reversed(node.args))
     return out
 
 
