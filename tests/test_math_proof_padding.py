@@ -1,0 +1,181 @@
+"""Issue 18, item 2: MathProof-v0's process reward cannot be farmed. Over the generators' tasks (every kind, every
+level), each honest derivation is padded in the ways a policy could learn (cycles back to an earlier line, the same
+expression rewritten or reordered, neutral terms `+ 0`, `\\cdot 1`, `+ x - x`, a step split into smaller true steps,
+inserted wrong steps), and no padded derivation may return more than the honest one: in `mode="single"` under every
+aggregation that keeps that promise (docs/math_proof.md says which and why), and in `mode="steps"` as an episode's
+return. The scores of any derivation add up to at most 1, and to 1 for an honest complete proof."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import sympy as sp
+
+import rlvrgym  # noqa: F401  (registers the environments)
+from rlvrgym.rewards import AGGREGATIONS, RewardSpec
+from rlvrgym.tasks.base import GeneratorSource, Task
+from rlvrgym.tasks.proof_generators import PROOF_GENERATORS
+from rlvrgym.verifiers.math_proof import MathProofVerifier
+from rlvrgym.verifiers.math_proof.expr import StepSyntaxError, read_step, split_top
+
+VERIFIER = MathProofVerifier(isolation="inline")
+SOURCE = GeneratorSource(PROOF_GENERATORS, [1, 2, 3, 4, 5])
+EQUALS = re.compile(r"=")
+#: Aggregations whose value cannot rise when steps are inserted anywhere in a derivation whose scores are progress
+#: increments: the total is at most 1 (sum; mean, over more steps), an inserted step scores at most 1 and an honest
+#: step's score can only shrink (min, product). `first_error` and `discounted` weigh steps by position: they are
+#: checked for lines inserted after the first step; a detour to the target before it is the one-line proof
+#: `lhs = target` in disguise, which those two rank first (docs/math_proof.md).
+PADDING_PROOF = ("sum", "mean", "min", "product")
+
+
+def tasks() -> list[Task]:
+    return [SOURCE.make(kind, level, seed) for kind in sorted(PROOF_GENERATORS) for level in range(1, 6)
+            for seed in range(2)]
+
+
+def last_side(line: str) -> str:
+    """The last side of a chain line (`lhs = a = b` -> `b`), as written."""
+    return split_top(line.strip().strip("$"), EQUALS)[-1][1].strip()
+
+
+def value_latex(text: str) -> str | None:
+    """The same expression as sympy writes it (another order of terms and factors), or None."""
+    try:
+        math = read_step(text)
+    except (StepSyntaxError, ValueError):
+        return None
+    part = math.statements[0].pieces[0].parts[0]
+    if len(part.values) != 1 or part.operators:
+        return None
+    return sp.latex(part.values[0])
+
+
+def paddings(task: Task, rng: np.random.Generator) -> Iterator[tuple[str, list[str]]]:
+    """Padded versions of the task's honest derivation: every honest line stays, in order, with lines inserted."""
+    honest = list(task.meta["solution"])
+    steps = [i for i, line in enumerate(honest) if not line.startswith("Let ")]
+    chain = task.kind != "equation"
+    sides = [split_top(honest[steps[0]].strip(), EQUALS)[0][1].strip()] + [last_side(honest[i]) for i in steps]
+    if chain:
+        yield "detour first", [f"{sides[0]} = {sides[-1]}", f"= {sides[0]}", *honest]
+    for p, k in enumerate(steps[:-1]):  # insert after step k, never after the last line
+        before, after = honest[:k + 1], honest[k + 1:]
+        line = honest[k]
+        if chain:
+            side = sides[p + 1]
+            yield "cycle back one", [*before, f"= {sides[p]}", f"= {side}", *after]
+            yield "cycle to the start", [*before, f"= {sides[0]}", f"= {side}", *after]
+            yield "repeat", [*before, f"= {side}", f"= {side}", *after]
+            yield "neutral +0", [*before, f"= {side} + 0", *after]
+            yield "neutral *1", [*before, f"= 1 \\cdot ({side})", *after]
+            yield "neutral +x-x", [*before, f"= ({side}) + x - x", *after]
+            rewritten = value_latex(side)
+            if rewritten:
+                yield "reorder", [*before, f"= {rewritten}", f"= {side}", *after]
+            nxt = sides[p + 2]
+            if nxt:
+                yield "split", [*before, f"= \\frac{{1}}{{2}}({side}) + \\frac{{1}}{{2}}({nxt})", *after]
+                yield "split twice", [*before, f"= \\frac{{1}}{{3}}({side}) + \\frac{{2}}{{3}}({nxt})",
+                                      f"= \\frac{{1}}{{2}}({side}) + \\frac{{1}}{{2}}({nxt})", *after]
+            yield "detour through the target", [*before, f"= {sides[-1]}", f"= {side}", *after]
+            # a constant is no error in an antiderivative: there the wrong step adds x
+            yield "wrong", [*before, f"= {side} + {'x' if task.kind == 'integral' else '1'}", *after]
+        else:
+            lhs, rhs = (p.strip() for _, p in split_top(line, EQUALS)[:2]) if "=" in line else (line, "")
+            if not rhs or "," in line or "\\text" in line:
+                continue
+            yield "cycle", [*before, honest[steps[0]], line, *after]
+            yield "repeat", [*before, line, line, *after]
+            yield "neutral +0", [*before, f"{lhs} + 0 = {rhs}", *after]
+            yield "neutral *1", [*before, f"1 \\cdot ({lhs}) = {rhs}", *after]
+            yield "split", [*before, f"2({lhs}) = 2({rhs})", *after]
+            yield "wrong", [*before, f"{lhs} = {rhs} + {int(rng.integers(1, 5))}", *after]
+
+
+def single_rewards(lines: list[str], task: Task) -> dict[str, float]:
+    verdict = VERIFIER.verify("\n".join(lines), task.reference)
+    out = {}
+    for how in AGGREGATIONS:
+        spec = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation=how)  # type: ignore[arg-type]
+        out[how] = spec.compute(verdict, "\n".join(lines)).total
+    out["scores"] = sum(s.score for s in verdict.steps)
+    return out
+
+
+def steps_return(lines: list[str], task: Task, env: Any) -> float:
+    env.reset(options={"task_id": task.id})
+    total = 0.0
+    for line in lines:
+        _, reward, terminated, truncated, _ = env.step(line)
+        total += reward
+        if terminated or truncated:
+            break
+    return total
+
+
+def record(task: Task) -> dict[str, Any]:
+    return {**task.reference, "id": task.id, "solution": task.meta["solution"]}
+
+
+@pytest.mark.parametrize("kind", sorted(PROOF_GENERATORS))
+def test_no_padding_beats_the_honest_derivation(kind: str) -> None:
+    rng = np.random.default_rng(18)
+    checked = 0
+    for task in [t for t in tasks() if t.kind == kind]:
+        env = gym.make("MathProof-v0", mode="steps", tasks=[record(task)], split=None, max_steps=40,
+                       disable_env_checker=True).unwrapped
+        honest = task.meta["solution"]
+        base = single_rewards(honest, task)
+        assert base["scores"] == pytest.approx(1.0), (task.id, "an honest complete proof's scores add up to 1")
+        base_steps = steps_return(honest, task, env)
+        assert base_steps == pytest.approx(1.0), task.id  # 0.5 for the proof, 0.5 for its progress
+        for name, padded in paddings(task, rng):
+            got = single_rewards(padded, task)
+            assert got["scores"] <= 1.0 + 1e-9, (task.id, name, padded)
+            for how in PADDING_PROOF if name == "detour first" else AGGREGATIONS:
+                assert got[how] <= base[how] + 1e-9, (task.id, name, how, got[how], base[how], padded)
+            assert steps_return(padded, task, env) <= base_steps + 1e-9, (task.id, name, padded)
+            checked += 1
+    assert checked >= 20 * 5  # many paddings per kind were actually tried
+
+
+def test_the_issue_example_no_longer_pays_for_padding() -> None:
+    """The issue's example: (x+1)^3 in two steps earned about 1.5 in mode="steps", padded about 4.5."""
+    task = {"id": "cube", "kind": "identity", "statement": "Prove $(x+1)^3 = x^3+3x^2+3x+1$.", "lhs": "(x+1)^3",
+            "rhs": "x^3+3x^2+3x+1"}
+    honest = ["(x+1)^3 = (x+1)(x^2+2x+1)", "= x^3+3x^2+3x+1"]
+    padded = ["(x+1)^3 = (x+1)(x+1)^2", "= (x+1)^2(x+1)", "= (1+x)^3", "= (x+1)(x+1)^2", "= (x+1)^2(x+1)",
+              "= (x+1)(x^2+2x+1)", "= (x+1)(1+2x+x^2)", "= (x+1)(x^2+2x+1)", "= x^3+3x^2+3x+1"]
+    env = gym.make("MathProof-v0", mode="steps", tasks=[task], split=None, disable_env_checker=True)
+    returns = []
+    for lines in (honest, padded):
+        env.reset(seed=0)
+        rewards = [env.step(line)[1] for line in lines]
+        returns.append(sum(rewards))
+    assert returns[0] == pytest.approx(1.0) and returns[1] <= returns[0] + 1e-9
+    single = gym.make("MathProof-v0", tasks=[task], split=None, disable_env_checker=True)
+    single.reset(seed=0)
+    a = single.step("\n".join(honest))[1]
+    single.reset(seed=0)
+    b = single.step("\n".join(padded))[1]
+    assert a == pytest.approx(1.0) and b <= a + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_sequence_of_lines_scores_at_most_one(seed: int) -> None:
+    """Random shuffles and repetitions of true, false and unreadable lines: the scores never add up past 1."""
+    rng = np.random.default_rng(seed)
+    for task in tasks()[seed::6]:
+        pool = [line for line in task.meta["solution"] if not line.startswith("Let ")]
+        pool += [f"= {last_side(line)} + 1" for line in pool[:1]] + ["= x +* 1", "0 = 0"]
+        for _ in range(4):
+            lines = [pool[int(i)] for i in rng.integers(len(pool), size=int(rng.integers(2, 9)))]
+            verdict = VERIFIER.verify("\n".join(lines), task.reference)
+            assert all(0.0 <= s.score <= 1.0 for s in verdict.steps)
+            assert sum(s.score for s in verdict.steps) <= 1.0 + 1e-9, (task.id, lines)
