@@ -79,9 +79,10 @@ def _big_value(expr: sp.Expr, point: Point) -> object | None:
         if hi - lo + 1 > MAX_TERMS:
             return None
         is_sum = isinstance(node, sp.Sum)
-        total = mpmath.mpf(0) if is_sum else mpmath.mpf(1)
+        ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
+        total = ctx.mpf(0) if is_sum else ctx.mpf(1)
         for j in range(lo, hi + 1):
-            term = real_value(node.function, {**env, var: mpmath.mpf(j)})
+            term = real_value(node.function, {**env, var: ctx.mpf(j)})
             if term is None:
                 return None
             total = total + term if is_sum else total * term
@@ -91,7 +92,7 @@ def _big_value(expr: sp.Expr, point: Point) -> object | None:
             elif total == 0:
                 return None
             else:
-                total = 1 / total
+                total = ctx.mpf(1) / total
         symbol = sp.Dummy()
         replaced[node] = symbol
         env[symbol] = total

@@ -53,6 +53,8 @@ _LETTERS = re.compile(r"\\[A-Za-z]+|[A-Za-z]+")
 _WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "sqrt", "abs", "sinh", "cosh", "tanh",
           "arcsin", "arccos", "arctan", "arccot", "asin", "acos", "atan"}
 MAX_BIG = 6  # sums and products in one part
+_PRODUCT_OF_BIG = re.compile(r"(\\(?:cdot|times)\s*)?\\(?:sum|prod)(?![A-Za-z])\s*(?:\\(?:no)?limits\s*)?"
+                             r"(?:\^\s*(?:\{[^{}]*\}|\S)\s*)?_\s*\{?\s*([A-Za-z])")
 _NO_SOLUTION = re.compile(r"^\s*(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\\text\s*\{\s*no\s+(?:real\s+)?solutions?"
                           r"\s*\}|no\s+(?:real\s+)?solutions?)\s*$", re.I)
 
@@ -255,11 +257,12 @@ class _Reader:
             raise StepSyntaxError(f"cannot read the index of \\{m.group(1)}_{{{scripts['_']}}}")
         name = index.group(1)
         lower, upper = self.bound(index.group(2)), self.bound(scripts["^"])
-        end = self._body_end(text, i)
+        end = self._body_end(text, i, name)
         body_text = text[i:end].strip()
         if not body_text:
             raise StepSyntaxError(f"\\{m.group(1)} without a body")
-        if re.search(rf"_\s*(?:\{{[^{{}}]*(?<![A-Za-z\\]){name}(?![A-Za-z])|{name}(?![A-Za-z]))", body_text):
+        scripts_free = re.sub(r"\\(?:sum|prod)(?![A-Za-z])\s*(?:\\(?:no)?limits\s*)?_\s*\{[^{}]*\}", " ", body_text)
+        if re.search(rf"_\s*(?:\{{[^{{}}]*(?<![A-Za-z\\]){name}(?![A-Za-z])|{name}(?![A-Za-z]))", scripts_free):
             # `\sum a_k`: a sequence we know nothing about; reading a_k as one constant would make
             # `\sum a_k = n a_k` true, so the step is left unread (undecided), never judged
             raise StepSyntaxError("sums of an unknown sequence (a subscript holding the index) are not checked")
@@ -273,7 +276,10 @@ class _Reader:
         op = sp.Sum if m.group(1) == "sum" else sp.Product
         token, symbol = self.placeholder()
         subs[symbol] = op(body, (var, lower, upper))
-        return text[:m.start()] + token + text[end:]
+        head = text[:m.start()]
+        if re.search(r"[\w)\]}]\s*$", head) and not re.search(r"\\[A-Za-z]+\s*$", head):  # `\sin x \sum ...` is (sin x) times the sum, not sin(x * sum)
+            token = "\\cdot " + token
+        return head + token + text[end:]
 
     def bound(self, text: str) -> sp.Expr:
         values, _ = self.expr(text)
@@ -282,10 +288,16 @@ class _Reader:
         return values[0]
 
     @staticmethod
-    def _body_end(text: str, i: int) -> int:
+    def _body_end(text: str, i: int, name: str) -> int:
+        """Where the body of a sum starting at text[i] ends: at a `+` or `-` outside brackets, before `\\cdot \\sum`
+        (a product of two sums), or before a sum over the same index (`\\prod_k 2 \\prod_k k`: two products)."""
         depth, j, first = 0, i, True
         while j < len(text):
             c = text[j]
+            if depth == 0 and not first and c == "\\":
+                after = _PRODUCT_OF_BIG.match(text, j)
+                if after and (after.group(1) or after.group(2) == name):
+                    return j
             if c in _OPEN:
                 depth += 1
             elif c in _CLOSE:

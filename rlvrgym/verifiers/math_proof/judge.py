@@ -715,6 +715,9 @@ class Judge:
                     (other == goal.start and _written_as(self.other_key, lhs_key))
                     or (other == self.current and _written_as(self.other_key, self.current_key))):
                 return True, ""
+            if other is not None and self.current == goal.start:  # worked from the right only
+                return False, (f"the chain from the right-hand side ends at {_show(other)}, not at the left-hand "
+                               f"side as written, {_show(goal.start)}")
             return False, (f"the chain ends at {_show(self.current)}, not at the right-hand side as written, "
                            f"{_show(goal.target)}")
         if last_part.operators or last_part.label:
