@@ -42,14 +42,17 @@ class MathProofEnv(SingleTurnTextEnv):
     feedback on the last one (its verdict and reason).
 
     ## Rewards
-    `mode="single"`: `RewardSpec` (argument `reward`, default outcome 0.5, process 0.5, mean aggregation):
+    `mode="single"`: `RewardSpec` (argument `reward`, default outcome 0.5, process 0.5, sum aggregation):
     `outcome_weight * (proof complete) + process_weight * aggregate(step scores)`, plus
     `efficiency_weight * min(1, min_steps / steps)` for a complete proof when the task knows its minimal number
-    of steps. A step that follows scores `0.3 * parses + 0.5 * follows + 0.2 * claims true` (argument `weights`);
-    a step that does not follow or cannot be checked scores 0, and so does a true step that does not advance the
-    derivation (`0 = 0`, a repeated line, `\\int f = \\int f`).
-    `mode="steps"`: each `step()` earns `process_weight * (score of the new step)`, plus `outcome_weight` on the
-    step that completes the proof. Every component is in `info["reward_breakdown"]`.
+    of steps. A step's score is its progress towards the target (potential-based: the rise of the best potential,
+    which is 1 for a complete proof, docs/math_proof.md) times its validity weight `0.3 * parses + 0.5 * follows
+    + 0.2 * claims true` (argument `weights`); a step that does not follow or cannot be checked scores 0, and so
+    does a true step that does not advance (`0 = 0`, a repeated line, a cycle). The scores of any derivation add
+    up to at most 1, so padding never pays.
+    `mode="steps"`: each `step()` earns `process_weight * (sum of the new steps' scores)`, plus `outcome_weight` on
+    the step that completes the proof; an episode's process total is at most `process_weight`. Every component is
+    in `info["reward_breakdown"]`.
 
     ## Starting State
     `reset(seed=s)` draws a task from `self.np_random`; `options={"task_id": id}` replays a task.

@@ -277,7 +277,8 @@ class _Reader:
         token, symbol = self.placeholder()
         subs[symbol] = op(body, (var, lower, upper))
         head = text[:m.start()]
-        if re.search(r"[\w)\]}]\s*$", head) and not re.search(r"\\[A-Za-z]+\s*$", head):  # `\sin x \sum ...` is (sin x) times the sum, not sin(x * sum)
+        # `\sin x \sum ...` is (sin x) times the sum, not sin(x * sum): an explicit product after a value
+        if re.search(r"[\w)\]}]\s*$", head) and not re.search(r"\\[A-Za-z]+\s*$", head):
             token = "\\cdot " + token
         return head + token + text[end:]
 

@@ -276,12 +276,13 @@ class Judge:
         """How far the derivation has come from its start towards its target, in [0, 1]: one minus the token
         distance between the chain's end and the target (for an identity: between the two chains' ends) over that
         distance at the start. It says nothing about validity; the verifier pays only valid steps for it."""
-        texts = self._goal_text()
-        if texts is None:
-            return 0.0
         if self._distance_cache is None:
-            target = tokens(text_key(texts[1]))
-            self._distance_cache = (target, token_distance(tokens(text_key(texts[0])), target))
+            texts = self._goal_text()
+            if texts is None:
+                self._distance_cache = (Counter(), 0)
+            else:
+                target = tokens(text_key(texts[1]))
+                self._distance_cache = (target, token_distance(tokens(text_key(texts[0])), target))
         target, start = self._distance_cache
         if start == 0:
             return 0.0
@@ -303,7 +304,7 @@ class Judge:
         PROGRESS_CAP * closeness) above the best potential before it. Every step, valid or not, raises the best
         (a wrong jump towards the target uses up that progress); the verifier pays the gain to valid steps only,
         so the scores of any sequence of steps add up to at most 1."""
-        complete, _ = self.completion(steps)
+        complete = all(s.valid is True for s in steps) and self.completion(steps)[0]
         potential = 1.0 if complete else PROGRESS_CAP * self.closeness()
         judged.gain = max(0.0, potential - self.best)
         self.best = max(self.best, potential)

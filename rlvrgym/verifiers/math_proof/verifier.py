@@ -79,8 +79,11 @@ class MathProofVerifier(Verifier):
                 judged.append(j)
                 judge.account(j, judged)
         complete, reason = judge.completion(judged)
-        steps = [StepVerdict(i, j.line.raw.strip()[:500], j.valid, j.score(self.weights), j.reason)
-                 for i, j in enumerate(judged)]
+        steps, total = [], 0.0
+        for i, j in enumerate(judged):  # the clamp only absorbs rounding: the gains telescope to at most 1
+            score = round(min(j.score(self.weights), max(0.0, 1.0 - total)), 6)
+            total += score
+            steps.append(StepVerdict(i, j.line.raw.strip()[:500], j.valid, score, j.reason))
         details: dict[str, Any] = {
             "kind": goal.kind, "first_error": first_error(steps), "n_steps": len(steps),
             "format_ok": bool(steps) and all(j.parses for j in judged),
