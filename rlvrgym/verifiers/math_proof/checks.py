@@ -60,6 +60,12 @@ def _outermost_big(expr: sp.Basic) -> list[sp.Basic]:
     return [n for a in expr.args for n in _outermost_big(a)]
 
 
+@lru_cache(maxsize=16384)
+def _index_term(body: sp.Expr, var: sp.Symbol, j: int) -> object | None:
+    """A term that depends on the index alone, at index j (cached: both sides of a link, every sampled n)."""
+    return real_value(body, {var: context(DPS).mpf(j)})
+
+
 def _big_value(expr: sp.Expr, point: Point) -> object | None:
     """`expr` at `point` with each sum and product added up term by term (Karr's convention for a reversed range,
     as sympy's `doit`); None when a bound is not an integer there or the range is longer than MAX_TERMS."""
@@ -81,8 +87,10 @@ def _big_value(expr: sp.Expr, point: Point) -> object | None:
         is_sum = isinstance(node, sp.Sum)
         ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
         total = ctx.mpf(0) if is_sum else ctx.mpf(1)
+        alone = node.function.free_symbols <= {var}  # a term of the index only: the same at every point
         for j in range(lo, hi + 1):
-            term = real_value(node.function, {**env, var: ctx.mpf(j)})
+            term = _index_term(node.function, var, j) if alone else \
+                real_value(node.function, {**env, var: ctx.mpf(j)})
             if term is None:
                 return None
             total = total + term if is_sum else total * term
