@@ -5,8 +5,8 @@ Each JSONL record is one derivation of a generated task, correct or with one pla
 {"id": "gen:identity:3:123/err", "task_id": "gen:identity:3:123", "kind": "identity", "difficulty": 3,
  "problem": "Prove the identity ...", "reference": {...task record...},
  "steps": ["(x + 2)(x - 5) = x(x - 5) + 2(x - 5)", "= x^2 - 5x - 2x - 10", ...],
- "labels": [1, -1, -1],          # per step: 1 valid, -1 wrong, 0 valid but earns nothing, null undecided
- "step_scores": [1.0, 0.5, 0.5], # the verifier's process reward per step
+ "labels": [1, -1, -1],          # per step: 1 valid, -1 wrong, 0 valid but does not advance, null undecided
+ "step_scores": [0.2, 0.0, 0.0], # the verifier's process reward per step: its progress, at most 1 in total
  "first_error": 1,               # index of the first wrong step, -1 when none (ProcessBench's label)
  "error_type": "sign_flip",      # sign_flip | dropped_term | wrong_expansion | illegal_division | null
  "finished": false}              # the derivation is a complete proof
