@@ -102,7 +102,11 @@ SUMS: list[Case] = [
      "$\\prod_{k=1}^{n} 2k = \\prod_{k=1}^{n} 2 \\cdot \\prod_{k=1}^{n} k$\n$= 2^n n!$", -1, True),
     ("superscript before subscript", identity(f"{S} (2k+1)", "n^2 + 2n"),
      "$\\sum^{n}_{k=1} (2k+1) = 2\\sum^{n}_{k=1} k + n$\n$= n(n+1) + n$\n$= n^2 + 2n$", -1, True),
+    ("a double sum", identity("\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1", "\\frac{n(n+1)}{2}"),
+     "$\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1 = \\sum_{i=1}^{n} i$\n$= \\frac{n(n+1)}{2}$", -1, True),
     # wrong steps over sums are still wrong
+    ("a double sum counted wrong", identity("\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1", "\\frac{n(n+1)}{2}"),
+     "$\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1 = \\sum_{i=1}^{n} (i+1)$\n$= \\frac{n(n+1)}{2}$", 0, False),
     ("a wrong closed form", identity(f"{S} k^2", "\\frac{n(n+1)(2n+1)}{6}"),
      f"${S} k^2 = \\frac{{n^2(n+1)}}{{2}}$\n$= \\frac{{n(n+1)(2n+1)}}{{6}}$", 0, False),
     ("a factor that depends on n pulled out", identity(f"{S} 3k", "\\frac{3n(n+1)}{2}"),
@@ -209,3 +213,17 @@ def test_a_step_that_cannot_be_read_or_decided_is_undecided_never_wrong(name: st
     assert verdict.steps[index].valid is None and verdict.steps[index].score == 0.0, report
     assert verdict.status in (VerdictStatus.ERROR, VerdictStatus.WRONG)
     assert verdict.status != VerdictStatus.ERROR or verdict.correct is None
+
+
+def test_hostile_sums_get_a_clean_verdict() -> None:
+    """Nested sums multiply their terms, bounds can be astronomically large: each is refused or decided within the
+    term budget (checks.MAX_TERM_BUDGET), never a reward."""
+    from rlvrgym.verifiers import get_verifier
+
+    task = identity(f"{S} k", "\\frac{n(n+1)}{2}")
+    nested = "".join(f"\\sum_{{{v}=1}}^{{n}}" for v in "abcdefgh") + " 1"
+    for step in (nested, "\\sum_{k=1}^{10^{10}} k", "\\sum_{k=1}^{n^{100}} k", "\\sum_{k=1}^{n} k^{10^{10}}",
+                 "\\prod_{k=1}^{n} \\prod_{j=1}^{k} \\prod_{m=1}^{j} \\prod_{p=1}^{m} 2"):
+        verdict = get_verifier("math-proof").verify(f"${S} k = {step}$\n$= \\frac{{n(n+1)}}{{2}}$", task)
+        assert verdict.correct is not True and verdict.score == 0.0, (step, verdict.reason)
+        assert verdict.steps and verdict.steps[0].score == 0.0, step

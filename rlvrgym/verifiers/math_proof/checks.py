@@ -7,6 +7,7 @@ numbers leave undecided; every sympy call here works on expressions the restrict
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,7 @@ POINTS = 8
 HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
 MAX_DEGREE = 12
 MAX_TERMS = 400  # a sum or product is evaluated term by term at integer bounds; longer ones are undecided
+MAX_TERM_BUDGET = 2000  # terms per evaluation, nested sums included (Σ_a Σ_b Σ_c ... would multiply them)
 INTEGER_RANGE = (1, 24)  # where a sum's bound variable (the n of \\sum_{k=1}^{n}) is sampled
 
 Point = dict[sp.Symbol, object]
@@ -66,45 +68,70 @@ def _index_term(body: sp.Expr, var: sp.Symbol, j: int) -> object | None:
     return real_value(body, {var: context(DPS).mpf(j)})
 
 
+_budget = threading.local()
+
+
 def _big_value(expr: sp.Expr, point: Point) -> object | None:
     """`expr` at `point` with each sum and product added up term by term (Karr's convention for a reversed range,
-    as sympy's `doit`); None when a bound is not an integer there or the range is longer than MAX_TERMS."""
+    as sympy's `doit`); None when a bound is not an integer there, the range is longer than MAX_TERMS, or the
+    evaluation (nested sums included) would take more than MAX_TERM_BUDGET terms."""
+    outermost = getattr(_budget, "left", None) is None
+    if outermost:
+        _budget.left = MAX_TERM_BUDGET
+    try:
+        return _big_value_within(expr, point)
+    finally:
+        if outermost:
+            _budget.left = None
+
+
+def _big_value_within(expr: sp.Expr, point: Point) -> object | None:
     env = dict(point)
     replaced: dict[sp.Basic, sp.Symbol] = {}
     for node in _outermost_big(expr):
-        if len(node.limits) != 1:
+        total = _over_limits(node.function, node.limits, env, isinstance(node, sp.Sum))
+        if total is None:
             return None
-        var, lower, upper = node.limits[0]
-        a, b = real_value(lower, env), real_value(upper, env)
-        if a is None or b is None or abs(a - mpmath.nint(a)) > 1e-20 or abs(b - mpmath.nint(b)) > 1e-20:
-            return None
-        lo, hi = int(mpmath.nint(a)), int(mpmath.nint(b))
-        invert = hi < lo - 1
-        if invert:
-            lo, hi = hi + 1, lo - 1
-        if hi - lo + 1 > MAX_TERMS:
-            return None
-        is_sum = isinstance(node, sp.Sum)
-        ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
-        total = ctx.mpf(0) if is_sum else ctx.mpf(1)
-        alone = node.function.free_symbols <= {var}  # a term of the index only: the same at every point
-        for j in range(lo, hi + 1):
-            term = _index_term(node.function, var, j) if alone else \
-                real_value(node.function, {**env, var: ctx.mpf(j)})
-            if term is None:
-                return None
-            total = total + term if is_sum else total * term
-        if invert:
-            if is_sum:
-                total = -total
-            elif total == 0:
-                return None
-            else:
-                total = ctx.mpf(1) / total
         symbol = sp.Dummy()
         replaced[node] = symbol
         env[symbol] = total
     return real_value(expr.xreplace(replaced), env)
+
+
+def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env: Point,
+                 is_sum: bool) -> object | None:
+    """The sum (or product) of `function` over `limits`, innermost first (sympy's order: `Sum(f, inner, outer)`)."""
+    ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
+    if not limits:
+        return real_value(function, env)
+    var, lower, upper = limits[-1]
+    a, b = real_value(lower, env), real_value(upper, env)
+    if a is None or b is None or abs(a - mpmath.nint(a)) > 1e-20 or abs(b - mpmath.nint(b)) > 1e-20:
+        return None
+    lo, hi = int(mpmath.nint(a)), int(mpmath.nint(b))
+    invert = hi < lo - 1
+    if invert:
+        lo, hi = hi + 1, lo - 1
+    count = max(0, hi - lo + 1)
+    if count > MAX_TERMS or count > _budget.left:
+        return None
+    _budget.left -= count
+    total = ctx.mpf(0) if is_sum else ctx.mpf(1)
+    inner = limits[:-1]
+    alone = not inner and function.free_symbols <= {var}  # a term of the index only: the same at every point
+    for j in range(lo, hi + 1):
+        if alone:
+            term = _index_term(function, var, j)
+        else:
+            term = _over_limits(function, inner, {**env, var: ctx.mpf(j)}, is_sum)
+        if term is None:
+            return None
+        total = total + term if is_sum else total * term
+    if invert:
+        if is_sum:
+            return -total
+        return None if total == 0 else ctx.mpf(1) / total
+    return total
 
 
 def real_value(expr: sp.Expr, point: Point) -> object | None:
@@ -222,7 +249,9 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
                 return FunctionMatch(False)
             agreed += 1
         timing.numeric += time.perf_counter() - t0
-        if agreed >= 3:
+        # over the integers a sum may be too long to add up at the larger n: agreeing at a few small n is not
+        # enough there, so a sum needs more than half its ten integer points
+        if agreed >= (6 if integers else 3):
             return FunctionMatch(True, narrowed)
     if big:  # sympy's simplify on a symbolic Sum has no time bound worth waiting for: undecided, never wrong
         return FunctionMatch(None, how="numeric")
