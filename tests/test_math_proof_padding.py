@@ -2,8 +2,8 @@
 level), each honest derivation is padded in the ways a policy could learn (cycles back to an earlier line, the same
 expression rewritten or reordered, neutral terms `+ 0`, `\\cdot 1`, `+ x - x`, a step split into smaller true steps,
 inserted wrong steps), and no padded derivation may return more than the honest one: in `mode="single"` under every
-aggregation that keeps that promise (docs/math_proof.md says which and why), and in `mode="steps"` as an episode's
-return. The scores of any derivation add up to at most 1, and to 1 for an honest complete proof."""
+aggregation that keeps that promise (all but `discounted`; docs/math_proof.md says why), and in `mode="steps"` as an
+episode's return. The scores of any derivation add up to at most 1, and to 1 for an honest complete proof."""
 
 from __future__ import annotations
 
@@ -28,10 +28,15 @@ SOURCE = GeneratorSource(PROOF_GENERATORS, [1, 2, 3, 4, 5])
 EQUALS = re.compile(r"=")
 #: Aggregations whose value cannot rise when steps are inserted anywhere in a derivation whose scores are progress
 #: increments: the total is at most 1 (sum; mean, over more steps), an inserted step scores at most 1 and an honest
-#: step's score can only shrink (min, product). `first_error` and `discounted` weigh steps by position: they are
-#: checked for lines inserted after the first step; a detour to the target before it is the one-line proof
-#: `lhs = target` in disguise, which those two rank first (docs/math_proof.md).
+#: step's score can only shrink (min, product). `first_error` is 0 for every derivation whose first step does not
+#: complete the proof (only a completing first step scores 1), so it is checked except on a padded derivation that
+#: opens with the one-step proof `lhs = target`. `discounted` weighs early steps more, so moving progress earlier
+#: can raise it: it is not padding-proof and is not checked (docs/math_proof.md).
 PADDING_PROOF = ("sum", "mean", "min", "product")
+
+
+def checked_aggregations(got: dict[str, float]) -> tuple[str, ...]:
+    return PADDING_PROOF if got["first_step_completes"] else (*PADDING_PROOF, "first_error")
 
 
 def tasks() -> list[Task]:
@@ -105,6 +110,8 @@ def single_rewards(lines: list[str], task: Task) -> dict[str, float]:
         spec = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation=how)  # type: ignore[arg-type]
         out[how] = spec.compute(verdict, "\n".join(lines)).total
     out["scores"] = sum(s.score for s in verdict.steps)
+    # the derivation opens with a one-step proof (`lhs = target`): position-weighted aggregations rank it first
+    out["first_step_completes"] = float(bool(verdict.steps) and verdict.steps[0].score == 1.0)
     return out
 
 
@@ -138,11 +145,47 @@ def test_no_padding_beats_the_honest_derivation(kind: str) -> None:
         for name, padded in paddings(task, rng):
             got = single_rewards(padded, task)
             assert got["scores"] <= 1.0 + 1e-9, (task.id, name, padded)
-            for how in PADDING_PROOF if name == "detour first" else AGGREGATIONS:
+            for how in checked_aggregations(got):
                 assert got[how] <= base[how] + 1e-9, (task.id, name, how, got[how], base[how], padded)
             assert steps_return(padded, task, env) <= base_steps + 1e-9, (task.id, name, padded)
             checked += 1
     assert checked >= 20 * 5  # many paddings per kind were actually tried
+
+
+def hand_written() -> list[Task]:
+    """The complete derivations of tests/test_math_proof_forms.py written one `$...$` step per line (sums and
+    products with symbolic bounds, index i, identities from the right), as tasks with those derivations."""
+    from rlvrgym.tasks.proof_tasks import record_to_task
+    from tests.test_math_proof_forms import INDEX_I, RIGHT_TO_LEFT, SUMS
+
+    out = []
+    for i, (_, task, completion, _, complete) in enumerate(RIGHT_TO_LEFT + SUMS + INDEX_I):
+        lines = completion.split("\n")
+        if complete and all(line.startswith("$") and line.endswith("$") for line in lines):
+            record = {**task, "id": f"forms-{i}", "statement": f"Prove ${task['lhs']} = {task['rhs']}$.",
+                      "solution": [line.strip("$") for line in lines]}
+            out.append(record_to_task(record))
+    return out
+
+
+def test_no_padding_beats_the_honest_derivation_over_sums_and_from_the_right() -> None:
+    rng = np.random.default_rng(3)
+    checked = 0
+    for task in hand_written():
+        env = gym.make("MathProof-v0", mode="steps", tasks=[record(task)], split=None, max_steps=40,
+                       disable_env_checker=True).unwrapped
+        base = single_rewards(task.meta["solution"], task)
+        base_steps = steps_return(task.meta["solution"], task, env)
+        assert base["scores"] == pytest.approx(1.0) and base_steps == pytest.approx(1.0), task.id
+        options = list(paddings(task, rng))
+        for k in rng.choice(len(options), size=min(5, len(options)), replace=False):  # sums are slow to add up
+            name, padded = options[int(k)]
+            got = single_rewards(padded, task)
+            for how in checked_aggregations(got):
+                assert got[how] <= base[how] + 1e-9, (task.id, name, how, got[how], base[how], padded)
+            assert steps_return(padded, task, env) <= base_steps + 1e-9, (task.id, name, padded)
+            checked += 1
+    assert checked >= 100
 
 
 def test_the_issue_example_no_longer_pays_for_padding() -> None:

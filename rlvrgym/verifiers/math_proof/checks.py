@@ -22,6 +22,7 @@ from rlvrgym.verifiers.math.numeric import Evaluator, Unsupported, context, rand
 DPS = 40
 POINTS = 8
 HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
+INTEGER_HUGE = mpmath.mpf(10) ** 50  # where n is an integer, 2^n n! is large without being a pole
 MAX_DEGREE = 12
 MAX_TERMS = 400  # a sum or product is evaluated term by term at integer bounds; longer ones are undecided
 MAX_TERM_BUDGET = 2000  # terms per evaluation, nested sums included (Σ_a Σ_b Σ_c ... would multiply them)
@@ -65,13 +66,13 @@ def _outermost_big(expr: sp.Basic) -> list[sp.Basic]:
 @lru_cache(maxsize=16384)
 def _index_term(body: sp.Expr, var: sp.Symbol, j: int) -> object | None:
     """A term that depends on the index alone, at index j (cached: both sides of a link, every sampled n)."""
-    return real_value(body, {var: context(DPS).mpf(j)})
+    return real_value(body, {var: context(DPS).mpf(j)}, INTEGER_HUGE)
 
 
 _budget = threading.local()
 
 
-def _big_value(expr: sp.Expr, point: Point) -> object | None:
+def _big_value(expr: sp.Expr, point: Point, limit: object) -> object | None:
     """`expr` at `point` with each sum and product added up term by term (Karr's convention for a reversed range,
     as sympy's `doit`); None when a bound is not an integer there, the range is longer than MAX_TERMS, or the
     evaluation (nested sums included) would take more than MAX_TERM_BUDGET terms."""
@@ -79,31 +80,31 @@ def _big_value(expr: sp.Expr, point: Point) -> object | None:
     if outermost:
         _budget.left = MAX_TERM_BUDGET
     try:
-        return _big_value_within(expr, point)
+        return _big_value_within(expr, point, max(limit, INTEGER_HUGE))
     finally:
         if outermost:
             _budget.left = None
 
 
-def _big_value_within(expr: sp.Expr, point: Point) -> object | None:
+def _big_value_within(expr: sp.Expr, point: Point, limit: object) -> object | None:
     env = dict(point)
     replaced: dict[sp.Basic, sp.Symbol] = {}
     for node in _outermost_big(expr):
-        total = _over_limits(node.function, node.limits, env, isinstance(node, sp.Sum))
+        total = _over_limits(node.function, node.limits, env, isinstance(node, sp.Sum), limit)
         if total is None:
             return None
         symbol = sp.Dummy()
         replaced[node] = symbol
         env[symbol] = total
-    return real_value(expr.xreplace(replaced), env)
+    return real_value(expr.xreplace(replaced), env, limit)
 
 
 def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env: Point,
-                 is_sum: bool) -> object | None:
+                 is_sum: bool, limit: object) -> object | None:
     """The sum (or product) of `function` over `limits`, innermost first (sympy's order: `Sum(f, inner, outer)`)."""
     ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
     if not limits:
-        return real_value(function, env)
+        return real_value(function, env, limit)
     var, lower, upper = limits[-1]
     a, b = real_value(lower, env), real_value(upper, env)
     if a is None or b is None or abs(a - mpmath.nint(a)) > 1e-20 or abs(b - mpmath.nint(b)) > 1e-20:
@@ -123,7 +124,7 @@ def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env
         if alone:
             term = _index_term(function, var, j)
         else:
-            term = _over_limits(function, inner, {**env, var: ctx.mpf(j)}, is_sum)
+            term = _over_limits(function, inner, {**env, var: ctx.mpf(j)}, is_sum, limit)
         if term is None:
             return None
         total = total + term if is_sum else total * term
@@ -134,11 +135,11 @@ def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env
     return total
 
 
-def real_value(expr: sp.Expr, point: Point) -> object | None:
+def real_value(expr: sp.Expr, point: Point, limit: object = HUGE) -> object | None:
     """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
-    even root of a negative)."""
+    even root of a negative) or larger than `limit` in magnitude (a pole met numerically)."""
     if has_big(expr):
-        return _big_value(expr, point)
+        return _big_value(expr, point, limit)
     ctx = context(DPS)
     try:
         v = Evaluator(ctx, {s: ctx.mpf(val) for s, val in point.items()})(expr)
@@ -149,7 +150,7 @@ def real_value(expr: sp.Expr, point: Point) -> object | None:
             if abs(ctx.im(v)) > ctx.mpf(10) ** -30 * (1 + abs(ctx.re(v))):
                 return None
             v = ctx.re(v)
-        if not ctx.isfinite(v) or abs(v) > HUGE:
+        if not ctx.isfinite(v) or abs(v) > limit:
             return None
     except (TypeError, ValueError):
         return None
@@ -236,12 +237,13 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
             points = integer_points(points, integers, seed)
         elif not symbols:
             points = points[:3]  # a sum with numeric bounds: the same value at every point
+        limit = INTEGER_HUGE if integers else HUGE
         for point in points:
-            a, b = real_value(prev, point), real_value(new, point)
+            a, b = real_value(prev, point, limit), real_value(new, point, limit)
             if a is None:
                 continue
             if b is None:
-                if narrowed is None and all(real_value(d, point) is not None for d in domain):
+                if narrowed is None and all(real_value(d, point, limit) is not None for d in domain):
                     narrowed = point
                 continue
             if not _close(a, b):
