@@ -133,7 +133,7 @@ def record(task: Task) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", sorted(PROOF_GENERATORS))
 def test_no_padding_beats_the_honest_derivation(kind: str) -> None:
     rng = np.random.default_rng(18)
-    checked = 0
+    checked, kinds = 0, set()
     for task in [t for t in tasks() if t.kind == kind]:
         env = gym.make("MathProof-v0", mode="steps", tasks=[record(task)], split=None, max_steps=40,
                        disable_env_checker=True).unwrapped
@@ -142,14 +142,17 @@ def test_no_padding_beats_the_honest_derivation(kind: str) -> None:
         assert base["scores"] == pytest.approx(1.0), (task.id, "an honest complete proof's scores add up to 1")
         base_steps = steps_return(honest, task, env)
         assert base_steps == pytest.approx(1.0), task.id  # 0.5 for the proof, 0.5 for its progress
-        for name, padded in paddings(task, rng):
+        options = list(paddings(task, rng))
+        for k in rng.choice(len(options), size=min(8, len(options)), replace=False):  # every kind of padding
+            name, padded = options[int(k)]  # appears over the ten tasks of a kind; eight per task keeps it quick
             got = single_rewards(padded, task)
             assert got["scores"] <= 1.0 + 1e-9, (task.id, name, padded)
             for how in checked_aggregations(got):
                 assert got[how] <= base[how] + 1e-9, (task.id, name, how, got[how], base[how], padded)
             assert steps_return(padded, task, env) <= base_steps + 1e-9, (task.id, name, padded)
             checked += 1
-    assert checked >= 20 * 5  # many paddings per kind were actually tried
+            kinds.add(name)
+    assert checked >= 50 and len(kinds) >= 6  # many paddings of many sorts were actually tried
 
 
 def hand_written() -> list[Task]:
@@ -178,14 +181,14 @@ def test_no_padding_beats_the_honest_derivation_over_sums_and_from_the_right() -
         base_steps = steps_return(task.meta["solution"], task, env)
         assert base["scores"] == pytest.approx(1.0) and base_steps == pytest.approx(1.0), task.id
         options = list(paddings(task, rng))
-        for k in rng.choice(len(options), size=min(5, len(options)), replace=False):  # sums are slow to add up
+        for k in rng.choice(len(options), size=min(4, len(options)), replace=False):  # sums are slow to add up
             name, padded = options[int(k)]
             got = single_rewards(padded, task)
             for how in checked_aggregations(got):
                 assert got[how] <= base[how] + 1e-9, (task.id, name, how, got[how], base[how], padded)
             assert steps_return(padded, task, env) <= base_steps + 1e-9, (task.id, name, padded)
             checked += 1
-    assert checked >= 100
+    assert checked >= 80
 
 
 def test_the_issue_example_no_longer_pays_for_padding() -> None:
