@@ -225,3 +225,13 @@ def test_any_sequence_of_lines_scores_at_most_one(seed: int) -> None:
             verdict = VERIFIER.verify("\n".join(lines), task.reference)
             assert all(0.0 <= s.score <= 1.0 for s in verdict.steps)
             assert sum(s.score for s in verdict.steps) <= 1.0 + 1e-9, (task.id, lines)
+
+
+def test_sum_aggregation_adds_progress_and_is_clipped() -> None:
+    from rlvrgym.envs.math_proof import DEFAULT_REWARD
+    from rlvrgym.rewards import aggregate_steps
+
+    assert DEFAULT_REWARD.aggregation == "sum" and "sum" in AGGREGATIONS
+    assert aggregate_steps([0.25, 0.0, 0.5], "sum") == pytest.approx(0.75)
+    assert aggregate_steps([0.75, 0.5], "sum") == 1.0 and aggregate_steps([], "sum") == 0.0
+    assert aggregate_steps([-0.5, 0.25], "sum") == 0.0  # clipped to [0, 1] like every aggregation
