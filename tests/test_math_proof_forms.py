@@ -227,3 +227,20 @@ def test_hostile_sums_get_a_clean_verdict() -> None:
         verdict = get_verifier("math-proof").verify(f"${S} k = {step}$\n$= \\frac{{n(n+1)}}{{2}}$", task)
         assert verdict.correct is not True and verdict.score == 0.0, (step, verdict.reason)
         assert verdict.steps and verdict.steps[0].score == 0.0, step
+
+
+LIM_SIN = {"kind": "limit", "expression": "\\frac{\\sin(2x)}{x}", "variable": "x", "point": "0", "answer": "2",
+           "statement": "Evaluate $\\lim_{x \\to 0} \\frac{\\sin(2x)}{x}$."}
+
+
+@pytest.mark.parametrize(("completion", "first_error", "complete"), [
+    ("$\\lim_{x \\to 0} \\frac{\\sin(2x)}{x} = 2(\\lim_{x \\to 0} \\frac{\\sin(2x)}{2x})$\n$= 2 \\cdot 1$\n$= 2$",
+     -1, True),  # a limit inside brackets is read to the closing bracket, not to the end of the line
+    ("$\\lim_{x \\to 0} \\frac{\\sin(2x)}{x} = 2\\left(\\lim_{x \\to 0} \\frac{\\sin(2x)}{2x}\\right) + 0$\n$= 2$",
+     -1, True),
+    # reading it must not let a division outside the limit through: x can be 0 where the task is defined
+    ("$\\lim_{x \\to 0} \\frac{\\sin(2x)}{x} = \\frac{x(\\lim_{x \\to 0} 2 \\cdot \\frac{\\sin(2x)}{2x})}{x}$\n"
+     "$= 2 \\cdot 1$\n$= 2$", 0, False),
+])
+def test_a_limit_inside_brackets(completion: str, first_error: int, complete: bool) -> None:
+    _check(LIM_SIN, completion, first_error, complete)

@@ -223,7 +223,8 @@ class _Reader:
             if power:  # \frac{d}{dx}(3x^2+1)^4 differentiates the power
                 return text[k:power.end()], power.end()
             return text[k + 1:end - 1], end
-        return text[j:], len(text)
+        end = _group_end(text, j)  # the rest of the enclosing group: `\\frac{x(\\lim_{x\\to 0} f)}{x}` stops at `)`
+        return text[j:end], end
 
     def _script(self, text: str, i: int) -> tuple[str, int]:
         """The group after `_` or `^` at text[i]: `{...}`, a command (`\\infty`), or one character."""
@@ -390,11 +391,22 @@ class _Reader:
         ops.discard("tuple")
         # A division inside a limit is the limit's business; anywhere else it restricts the step's domain (but
         # not a term's denominator inside a sum: `\frac{1}{k(k+1)}` there divides by the index, not a variable).
-        dens = written_denominators(text) if "lim" not in ops else ()
+        dens = written_denominators(text if "lim" not in ops else self.outside_limits(text))
         indices = {lim[0] for v in values for node in v.atoms(sp.Sum, sp.Product) for lim in node.limits}
         if indices:
             dens = tuple(d for d in dens if not d.free_symbols & indices)
         return Part(text, values, frozenset(ops), denominators=dens, ordered=ordered)
+
+    def outside_limits(self, text: str) -> str:
+        """`text` with every `\\lim_{x \\to a} argument` replaced by 1: what is left is outside the limits."""
+        for _ in range(20):
+            m = _LIM.search(text)
+            if m is None:
+                break
+            nxt = _LIM.search(text, m.end())
+            _, end = self._argument(text[:nxt.start() if nxt else len(text)], m.end())
+            text = text[:m.start()] + " 1 " + text[end:]
+        return text
 
     def piece(self, text: str) -> Piece:
         stripped = text.strip()
@@ -427,6 +439,19 @@ class _Reader:
         if isinstance(answer, Solutions) and all(isinstance(i, Scalar) for i in answer.items):
             return Piece([], member=(var, tuple(i.expr for i in answer.items)))  # type: ignore[union-attr]
         raise StepSyntaxError("only finite solution sets can be stated with \\in")
+
+
+def _group_end(text: str, i: int) -> int:
+    """Index of the first bracket at text[i:] that closes a group opened before i, or len(text)."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] in _OPEN:
+            depth += 1
+        elif text[j] in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return j
+    return len(text)
 
 
 def _rename(text: str, name: str, token: str) -> str:
