@@ -104,6 +104,10 @@ SUMS: list[Case] = [
      "$\\sum^{n}_{k=1} (2k+1) = 2\\sum^{n}_{k=1} k + n$\n$= n(n+1) + n$\n$= n^2 + 2n$", -1, True),
     ("a double sum", identity("\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1", "\\frac{n(n+1)}{2}"),
      "$\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1 = \\sum_{i=1}^{n} i$\n$= \\frac{n(n+1)}{2}$", -1, True),
+    ("naming the sum S", identity(f"{S} k", "\\frac{n(n+1)}{2}"),
+     f"Let $S = {S} k$.\n$S = {S} (n + 1 - k)$\n$2S = {S} (n+1)$\n$S = \\frac{{n(n+1)}}{{2}}$", -1, True),
+    ("naming a sum, then a wrong value", identity(f"{S} k", "\\frac{n(n+1)}{2}"),
+     f"$S = {S} k$\n$S = \\frac{{n^2}}{{2}}$", 0, False),
     # wrong steps over sums are still wrong
     ("a double sum counted wrong", identity("\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1", "\\frac{n(n+1)}{2}"),
      "$\\sum_{i=1}^{n} \\sum_{j=1}^{i} 1 = \\sum_{i=1}^{n} (i+1)$\n$= \\frac{n(n+1)}{2}$", 0, False),
@@ -244,3 +248,14 @@ LIM_SIN = {"kind": "limit", "expression": "\\frac{\\sin(2x)}{x}", "variable": "x
 ])
 def test_a_limit_inside_brackets(completion: str, first_error: int, complete: bool) -> None:
     _check(LIM_SIN, completion, first_error, complete)
+
+
+@pytest.mark.parametrize(("completion", "first_error", "complete"), [
+    ("Let $t = x + 1$.\n$(x+1)^2 = t^2$\n$= t \\cdot t$\n$= (x+1)(x+1)$\n$= x^2 + 2x + 1$", -1, True),
+    ("Let $t = x + 1$.\n$(x+1)^2 = t^2$\n$= t^2 + 1$\n$= x^2 + 2x + 1$", 1, False),
+    ("$y = 3$\n$(x+1)^2 = x^2 + 2x + 1$", 0, False),  # a number given a name is a claim, and a false one
+])
+def test_a_name_for_an_expression_is_a_definition(completion: str, first_error: int, complete: bool) -> None:
+    """`t = x + 1` (a new name equal to an expression of the task's variables) names it: later steps that use the
+    name are read with the expression in its place; the definition itself is not a step."""
+    _check(SQ, completion, first_error, complete)

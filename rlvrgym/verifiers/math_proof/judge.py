@@ -333,23 +333,30 @@ class Judge:
         return bool(pieces) and all(p.ops and all(op != "=" for op in p.ops) for p in pieces)
 
     def drop_definitions(self, math: StepMath) -> None:
-        """`u = x^2` in an integral is a substitution: recorded, removed from the step, not judged."""
-        if self.goal.kind != "integral":
+        """`u = x^2` in an integral is a substitution, `S = \\sum_{k=1}^{n} k` in an identity or a simplification
+        names an expression: recorded, removed from the step, not judged (a new name equal to an expression of the
+        task's variables; later steps that use it are read with the expression in its place)."""
+        kind = self.goal.kind
+        if kind not in ("integral", "identity", "simplify"):
             return
+        letter = r"[a-z]" if kind == "integral" else r"[A-Za-z]"
         kept = []
         for k, statement in enumerate(math.statements):
             first = statement.pieces[0]
             if (k == 0 and math.continues) or len(statement.pieces) != 1 or len(first.parts) != 2 \
-                    or first.ops != ["="] or not re.fullmatch(r"[a-z]", text_key(first.parts[0].text)):
+                    or first.ops != ["="] or not re.fullmatch(letter, text_key(first.parts[0].text)) \
+                    or len(first.parts[0].values) != 1 or not isinstance(first.parts[0].values[0], sp.Symbol):
                 kept.append(statement)
                 continue
             name, value = first.parts[0].values[0], first.parts[1].values
-            if name in self.goal.variables or name.name in ("c", "k") or len(value) != 1 \
+            if name in self.goal.variables or (name.name in ("c", "k") and kind == "integral") or len(value) != 1 \
                     or first.parts[1].operators or name in value[0].free_symbols \
-                    or not value[0].free_symbols & set(self.goal.variables):
+                    or not value[0].free_symbols & set(self.goal.variables) \
+                    or (kind != "integral" and (name in self.definitions or first.parts[1].label
+                                               or first.parts[1].side or first.parts[1].ordered)):
                 kept.append(statement)
                 continue
-            self.definitions[name] = value[0]
+            self.definitions[name] = value[0].xreplace(self.definitions) if kind != "integral" else value[0]
         math.statements = kept
 
     def is_restatement(self, math: StepMath) -> bool:
@@ -413,7 +420,7 @@ class Judge:
         expr = part.values[0]
         if kind == "integral":
             return self.antiderivative_slope(expr, integrals)
-        return expr
+        return expr.xreplace(self.definitions) if self.definitions else expr
 
     def antiderivative_slope(self, expr: sp.Expr, integrals: dict[sp.Symbol, Integral]) -> sp.Expr:
         """d/dx of a step of an integration, each `\\int g\\,du` standing for a function whose derivative is g
