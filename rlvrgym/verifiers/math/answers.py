@@ -58,7 +58,7 @@ class Inequality:
 class Solutions:
     """An unordered collection: `\\{1, 2\\}`, `2, -2`, `\\pm 2`, `x=2 or x=-2`."""
 
-    items: tuple[object, ...]
+    items: tuple[Answer, ...]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Ordered:
     """A bracketed list: a tuple `(1, 2)`, a vector `\\langle 1,2\\rangle`, or an interval written like a pair.
     `left`/`right` are the brackets as written ("" for `x=1, y=2`, which is read as a tuple)."""
 
-    items: tuple[object, ...]
+    items: tuple[Answer, ...]
     left: str = "("
     right: str = ")"
 

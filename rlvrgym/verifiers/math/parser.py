@@ -78,14 +78,14 @@ class Token:
 
 @dataclass
 class _Bracket:
-    items: list[object]
+    items: list[_Item]
     left: str
     right: str
 
 
 @dataclass
 class _SetLiteral:
-    items: list[object]
+    items: list[_Item]
 
 
 @dataclass
@@ -647,7 +647,7 @@ class Parser:
         """\\sum_{k=1}^{n} f(k) and \\prod, evaluated when the bounds are small integers."""
         self.expect("_")
         self.expect("{")
-        var = self.letter(self.next().text) if self.peek() and self.peek().kind == "word" else self.fail_arg()
+        var = self.letter(self.next().text) if (tok := self.peek()) and tok.kind == "word" else self.fail_arg()
         self.expect("=")
         lower = self.scalar(self.parse_additive(), "use as a bound")
         self.expect("}")
@@ -774,7 +774,7 @@ def _as_set(answer: Answer) -> sp.Set:
         if isinstance(lo, Scalar) and isinstance(hi, Scalar):
             return sp.Interval(lo.expr, hi.expr, left_open=answer.left == "(", right_open=answer.right == ")")
     if isinstance(answer, Solutions) and all(isinstance(i, Scalar) for i in answer.items):
-        return sp.FiniteSet(*[i.expr for i in answer.items])
+        return sp.FiniteSet(*[i.expr for i in answer.items if isinstance(i, Scalar)])
     raise ParseFailure("expected an interval or a set")
 
 

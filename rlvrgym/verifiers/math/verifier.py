@@ -7,6 +7,7 @@ from typing import Any
 
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.math.answers import (
     Answer,
     Choice,
@@ -32,14 +33,14 @@ def reference_text(reference: Any) -> str:
         for key in ("answer", "reference", "solution"):
             if key in reference:
                 return reference_text(reference[key])
-        raise ValueError(f"reference record has no 'answer' field: {sorted(reference)}")
+        raise BadReference(f"reference record has no 'answer' field: {sorted(reference)}")
     if isinstance(reference, bool):
-        raise ValueError("a boolean is not a math reference")
+        raise BadReference("a boolean is not a math reference")
     if isinstance(reference, (int, float)):
         return repr(reference)
     if isinstance(reference, str):
         return reference
-    raise ValueError(f"unsupported reference type {type(reference).__name__}")
+    raise BadReference(f"unsupported reference type {type(reference).__name__}")
 
 
 @lru_cache(maxsize=8192)
@@ -67,7 +68,7 @@ def _is_collection(answer: Answer) -> bool:
 
 @register_verifier("math")
 class MathVerifier(Verifier):
-    """Outcome verifier for math answers, following shared/design/math.md.
+    """Outcome verifier for math answers, following docs/math.md.
 
     Options:
         require_evaluated: reject answers that leave factorials, binomials or sums unevaluated when the reference

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -28,7 +29,7 @@ MAX_TERMS = 400  # a sum or product is evaluated term by term at integer bounds;
 MAX_TERM_BUDGET = 2000  # terms per evaluation, nested sums included (Σ_a Σ_b Σ_c ... would multiply them)
 INTEGER_RANGE = (1, 24)  # where a sum's bound variable (the n of \\sum_{k=1}^{n}) is sampled
 
-Point = dict[sp.Symbol, object]
+Point = dict[sp.Symbol, Any]  # values are mpmath numbers (mpmath ships no types)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env
     return total
 
 
-def real_value(expr: sp.Expr, point: Point, limit: object = HUGE) -> object | None:
+def real_value(expr: sp.Expr, point: Point, limit: Any = HUGE) -> Any:  # an mpmath number, or None
     """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
     even root of a negative) or larger than `limit` in magnitude (a pole met numerically)."""
     if has_big(expr):
@@ -157,7 +158,7 @@ def real_value(expr: sp.Expr, point: Point, limit: object = HUGE) -> object | No
     return v
 
 
-def _close(a: object, b: object) -> bool:
+def _close(a: Any, b: Any) -> bool:
     diff = abs(a - b)
     return bool(diff <= mpmath.mpf(10) ** -25 or diff <= mpmath.mpf(10) ** -20 * max(abs(a), abs(b)))
 
@@ -313,7 +314,7 @@ def _vanishes(expr: sp.Expr, point: Point) -> bool:
     return value is None or abs(value) < mpmath.mpf(10) ** -20
 
 
-def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
+def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[Any]:
     try:
         poly = sp.Poly(expr, var)
     except sp.PolynomialError:
@@ -323,7 +324,7 @@ def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
     return _poly_real_roots(poly)
 
 
-def _poly_real_roots(poly: sp.Poly) -> list[object]:
+def _poly_real_roots(poly: sp.Poly) -> list[Any]:
     """Distinct real roots to DPS digits: Sturm's count decides how many of the numeric roots are real."""
     sqf = poly.sqf_part()
     if sqf.degree() < 1:
@@ -346,7 +347,7 @@ class HoldsEverywhere(Undecided):
     we do not enumerate; against a finite solution set that is decidedly a change."""
 
 
-Solution = tuple[object, ...]
+Solution = tuple[Any, ...]
 
 
 def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, timing: Timing,
@@ -365,7 +366,7 @@ def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, t
         if f.free_symbols != {var}:
             raise Undecided(f"the equation has variables other than {var}")
         num, _ = sp.fraction(sp.together(f))
-        roots: list[object] | None = None
+        roots: list[Any] | None = None
         try:
             poly = sp.Poly(num, var)
             if poly.is_zero:
@@ -434,7 +435,7 @@ def same_solutions(a: Sequence[Solution], b: Sequence[Solution]) -> bool:
         all(any(all(_near(x, y) for x, y in zip(s, t, strict=True)) for t in a) for s in b)
 
 
-def _near(x: object, y: object) -> bool:
+def _near(x: Any, y: Any) -> bool:
     return bool(abs(x - y) <= mpmath.mpf(10) ** -15 * (1 + abs(x) + abs(y)))
 
 

@@ -44,6 +44,7 @@ from rlvrgym.verifiers.math_proof.expr import (
 )
 from rlvrgym.verifiers.math_proof.goal import CHAIN_KINDS, Goal
 from rlvrgym.verifiers.math_proof.lines import Line
+from rlvrgym.verifiers.math_proof.statements import statement_solutions
 
 
 @dataclass(frozen=True)
@@ -138,80 +139,6 @@ def _point(p: dict[sp.Symbol, Any]) -> str:
     return ", ".join(f"{s} = {show(v)}" for s, v in sorted(p.items(), key=lambda kv: kv[0].name))
 
 
-# -- solution statements ---------------------------------------------------------------------------------------
-def _assignment(piece: Piece, variables: Sequence[sp.Symbol]) -> tuple[sp.Symbol, tuple[sp.Expr, ...]] | None:
-    """`x = 3`, `x = \\pm 2`, `x \\in \\{1, 2\\}`: the variable and its stated values."""
-    if piece.member is not None:
-        return piece.member if piece.member[0] in variables else None
-    if len(piece.parts) < 2 or any(op != "=" for op in piece.ops) or piece.parts[0].label:
-        return None
-    lhs, values = piece.parts[0].values, piece.parts[-1].values
-    if len(lhs) != 1 or not isinstance(lhs[0], sp.Symbol) or any(v.free_symbols for v in values):
-        return None
-    if lhs[0] in variables:
-        return lhs[0], values
-    if len(variables) == 1 and lhs[0].name.startswith(variables[0].name + "_"):
-        return variables[0], values  # x_1 = 2, x_2 = 3: the roots of x, numbered
-    return None
-
-
-def _tuple_statement(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...] | None:
-    """`(2, 1)` or `(x, y) = (2, 1)` for a system: the values in the order of `variables`."""
-    if len(variables) < 2 or len(pieces) != 1 or pieces[0].member is not None:
-        return None
-    parts = pieces[0].parts
-    values = parts[-1].values if parts and parts[-1].ordered else ()
-    if len(values) != len(variables) or any(v.free_symbols for v in values):
-        return None
-    if len(parts) == 1:
-        return values
-    if len(parts) == 2 and parts[0].ordered and set(parts[0].values) == set(variables) and pieces[0].ops == ["="]:
-        order = dict(zip(parts[0].values, values, strict=True))
-        return tuple(order[v] for v in variables)
-    return None
-
-
-def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> list[Solution] | None:
-    """The solution set a statement states (`x = 2 or x = -3`, `x = 1, y = 2`, `\\emptyset`), or None when the
-    statement is not a statement of solutions."""
-    import mpmath
-
-    from rlvrgym.verifiers.math_proof.checks import DPS
-
-    if len(pieces) == 1 and pieces[0].empty:
-        return []
-    tuple_point = _tuple_statement(pieces, variables)
-    if tuple_point is not None:
-        found = [(v, (value,)) for v, value in zip(variables, tuple_point, strict=True)]
-    elif len(variables) == 1 and all(len(p.parts) == 1 and not p.ops and not p.parts[0].ordered
-                                     and p.parts[0].values and not any(v.free_symbols for v in p.parts[0].values)
-                                     for p in pieces):
-        found = [(variables[0], p.parts[0].values) for p in pieces]  # `\boxed{4}`, `2, 3`: the values of x
-    else:
-        found = [_assignment(p, variables) for p in pieces]
-    if not found or any(f is None for f in found):
-        return None
-
-    def num(v: sp.Expr) -> Any:
-        value = sp.N(v, DPS)
-        if not value.is_real:
-            return None
-        return mpmath.mpf(str(value))
-
-    if len(variables) == 1:
-        values = [num(v) for f in found for v in f[1]]  # type: ignore[index]
-        return sorted({(v,) for v in values if v is not None}, key=lambda t: t[0])
-    by_var: dict[sp.Symbol, tuple[sp.Expr, ...]] = {}
-    for var, vals in found:  # type: ignore[misc]
-        if var in by_var or len(vals) != 1:
-            return None
-        by_var[var] = vals
-    if set(by_var) != set(variables):
-        return None
-    point = tuple(num(by_var[v][0]) for v in variables)
-    return [] if any(p is None for p in point) else [point]
-
-
 # -- the judge -------------------------------------------------------------------------------------------------
 class Judge:
     """Walks the step lines once, keeping the state of the derivation (the current expression or solution set)."""
@@ -240,8 +167,8 @@ class Judge:
         self.solutions: list[Solution] | None = list(goal.solutions) if goal.solutions is not None else None
         self.last_key = ""
         self.final_stated = False
-        self.last_part = None
-        self.last_raw = None
+        self.last_part: Part | None = None
+        self.last_raw: sp.Expr | None = None
         self.best = 0.0  # the highest potential reached so far
         self._distance_cache: tuple[Counter[str], int] | None = None
 
@@ -549,8 +476,8 @@ class Judge:
             if ok is None and follows is True:
                 follows, fact_reason = None, why
         self.current, self.current_key, self.current_dens = values[-1], keys[-1], parts[-1].denominators
-        self.last_part: Part | None = parts[-1]
-        self.last_raw: sp.Expr | None = raws[-1]
+        self.last_part = parts[-1]
+        self.last_raw = raws[-1]
         reason = reason or fact_reason or "follows from the previous step"
         return Judged(line, True, follows, facts, reason)
 

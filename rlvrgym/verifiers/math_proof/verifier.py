@@ -27,7 +27,7 @@ def first_error(steps: list[StepVerdict]) -> int:
 
 @register_verifier("math-proof")
 class MathProofVerifier(Verifier):
-    """Process verifier for step-by-step derivations (shared/design/math.md, "Steps").
+    """Process verifier for step-by-step derivations (docs/math_proof.md).
 
     The reference is the task record (`{"kind": "identity", "lhs", "rhs"}`, `{"kind": "equation", "equation",
     "variable", "answer"}`, simplify / derivative / integral / limit). `Verdict.score` is 1 when the proof is

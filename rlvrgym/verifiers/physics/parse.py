@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pint
 
@@ -294,7 +295,8 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
 def angle_exponent(unit: pint.Unit) -> float:
     """How many angle units `unit` carries (deg: 1, rad/s: 1, Hz: 0): pint treats angles as dimensionless, so
     degrees against radians, or rad/s against Hz, must be told apart by hand."""
-    return float(sum(exp for name, exp in unit._units.items() if name in ANGLE_UNIT_NAMES))
+    total: Any = sum(exp for name, exp in unit._units.items() if name in ANGLE_UNIT_NAMES)  # pint types it loosely
+    return float(total)
 
 
 def describe_dimension(unit: pint.Unit) -> str:

@@ -20,6 +20,7 @@ import pint
 from rlvrgym.sim.units import get_registry
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.physics.dims import (
     MAX_STEPS,
     Chain,
@@ -103,15 +104,15 @@ class PhysicsVerifier(Verifier):
             parsed = parse_quantity(reg, reference)
             reference = {"value": parsed.value, "unit": parsed.unit or ""}
         if not isinstance(reference, Mapping) or "value" not in reference:
-            raise ValueError(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
+            raise BadReference(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
         value = reference["value"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"the reference value must be a finite number, got {value!r}")
+            raise BadReference(f"the reference value must be a finite number, got {value!r}")
         unit_text = str(reference.get("unit") or "")
         try:  # the reference is trusted text (pint syntax, "^" allowed), not model output
             unit = reg.parse_units(unit_text) if unit_text else reg.dimensionless
         except Exception as exc:  # pint raises many types on odd text
-            raise ValueError(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
+            raise BadReference(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
         return float(value), unit_text, unit, dict(reference)
 
     # --- judgement ----------------------------------------------------------------------------------------------
@@ -222,8 +223,9 @@ class PhysicsVerifier(Verifier):
                 continue
             text = f"{_show(left)} = {_show(right)}"
             try:
-                lq = literal[i] if literal[i] is not None else evaluate(left, table, reg).q
-                rq = literal[i + 1] if literal[i + 1] is not None else evaluate(right, table, reg).q
+                left_literal, right_literal = literal[i], literal[i + 1]
+                lq = left_literal if left_literal is not None else evaluate(left, table, reg).q
+                rq = right_literal if right_literal is not None else evaluate(right, table, reg).q
             except DimensionMismatch as exc:
                 out.append(StepVerdict(0, text, False, 0.0, f"dimension: inconsistent inside a side: it {exc}"))
                 continue
