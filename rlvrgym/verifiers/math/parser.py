@@ -217,8 +217,9 @@ class Parser:
             ops.append(RELATIONS[tok.text])
             parts.append(self.parse_setexpr())
             marks.append(len(self.decimals))
-        decimals = [self.decimals[a:b] for a, b in itertools.pairwise(marks)]
-        return first if not ops else _Relation(parts, ops, decimals)
+        if not ops:
+            return first
+        return _Relation(parts, ops, [self.decimals[a:b] for a, b in itertools.pairwise(marks)])
 
     def parse_setexpr(self) -> object:
         node = self.parse_additive()
