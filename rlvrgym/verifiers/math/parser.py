@@ -772,8 +772,8 @@ def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
         node, item = _drop_approximations(node, item)
         if not node.ops:
             return _convert(node.parts[0], item)
-    if len(node.parts) == 2 and node.ops == ["="] and all(isinstance(p, _Bracket) for p in node.parts):
-        names, values = node.parts
+    names, values = node.parts[0], node.parts[-1]
+    if len(node.parts) == 2 and node.ops == ["="] and isinstance(names, _Bracket) and isinstance(values, _Bracket):
         if all(isinstance(i.node, sp.Symbol) for i in names.items) and len(names.items) == len(values.items):
             return _convert(values, item)  # (a, b) = (1, -2): the tuple of values, in the order named
         raise ParseFailure("a tuple equation must name one variable per value")

@@ -110,8 +110,9 @@ def _scaled(answer: Answer, factor: sp.Expr) -> Answer | None:
     if isinstance(answer, Equation) and answer.assigned is not None:
         return Equation(answer.assigned, answer.value * factor)
     if isinstance(answer, Solutions):
-        items = [_scaled(i, factor) for i in answer.items]  # type: ignore[arg-type]
-        return None if any(i is None for i in items) else Solutions(tuple(items))
+        items = [_scaled(i, factor) if isinstance(i, Answer) else None for i in answer.items]
+        kept = [i for i in items if i is not None]
+        return Solutions(tuple(kept)) if len(kept) == len(items) else None
     return None
 
 
