@@ -20,10 +20,12 @@ from rlvrgym.verifiers.verdict import StepVerdict, Verdict
 Mode = Literal["single", "steps"]
 MAX_LINE_CHARS = 4096
 
-#: The default reward: half for a complete proof, half for the mean step score.
-DEFAULT_REWARD = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation="mean")
-#: How `mode="steps"` aggregates the steps a line adds (each line is paid for its own new steps).
-STEP_AGGREGATION: Aggregation = "mean"
+#: The default reward: half for a complete proof, half for the sum of the steps' progress scores (at most 1 over
+#: any derivation: padding, cycles and split steps cannot raise it; docs/math_proof.md).
+DEFAULT_REWARD = RewardSpec(outcome_weight=0.5, process_weight=0.5, aggregation="sum")
+#: How `mode="steps"` aggregates the steps a line adds (each line is paid for its own new steps): their progress
+#: adds up, so an episode's process total is the whole derivation's, at most 1 however many lines it takes.
+STEP_AGGREGATION: Aggregation = "sum"
 
 
 class MathProofEnv(TextEnv):
@@ -45,16 +47,19 @@ class MathProofEnv(TextEnv):
     feedback on the last one (its verdict and reason).
 
     ## Rewards
-    `mode="single"`: `RewardSpec` (argument `reward`, default outcome 0.5, process 0.5, mean aggregation):
+    `mode="single"`: `RewardSpec` (argument `reward`, default outcome 0.5, process 0.5, sum aggregation):
     `outcome_weight * (proof complete) + process_weight * aggregate(step scores)`, plus
     `efficiency_weight * min(1, min_steps / steps)` for a complete proof when the task knows its minimal number
-    of steps (`RewardSpec.efficiency_weight`; the `efficiency_weight` argument sets it). A step that follows
-    scores `0.3 * parses + 0.5 * follows + 0.2 * claims true` (argument `weights`); a step that does not follow
-    or cannot be checked scores 0, and so does a true step that does not advance the derivation (`0 = 0`, a
-    repeated line, `\\int f = \\int f`).
-    `mode="steps"`: each `step()` earns `process_weight * (mean score of the steps the line adds)` and the
+    of steps (`RewardSpec.efficiency_weight`; the `efficiency_weight` argument sets it). A step's score is its
+    progress towards the target (potential-based: the rise of the best potential, which is 1 for a complete
+    proof, docs/math_proof.md) times its validity weight `0.3 * parses + 0.5 * follows + 0.2 * claims true`
+    (argument `weights`); a step that does not follow or cannot be checked scores 0, and so does a true step that
+    does not advance (`0 = 0`, a repeated line, a cycle). The scores of any derivation add up to at most 1, so
+    padding never pays.
+    `mode="steps"`: each `step()` earns `process_weight * (sum of the scores of the steps the line adds)` and the
     length penalty of the line; the whole-proof terms (`outcome_weight`, `format_weight`, `efficiency_weight`)
-    are paid on the step that ends the episode. Every component is in `info["reward_breakdown"]`.
+    are paid on the step that ends the episode; an episode's process total is at most `process_weight`. Every
+    component is in `info["reward_breakdown"]`.
 
     ## Starting State
     `reset(seed=s)` draws a task from `self.np_random`; `options={"task_id": id}` replays a task.
