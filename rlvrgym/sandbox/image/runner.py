@@ -83,7 +83,9 @@ def _iterator_types() -> frozenset[type]:
 
 
 ITERATOR_TYPES = _iterator_types()
-KEYS, VALUES, ITEMS = type({}.keys()), type({}.values()), type({}.items())
+KEYS: type = type({}.keys())
+VALUES: type = type({}.values())
+ITEMS: type = type({}.items())
 #: Factories of a defaultdict that cross as themselves; any other factory crosses as None (equality is unchanged).
 FACTORIES = {f.__name__: f for f in (int, float, complex, str, bytes, bool, list, dict, set, frozenset, tuple)}
 COMPARISONS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__bool__", "__len__",
@@ -179,7 +181,7 @@ def encode(value: Any, depth: int = 0) -> Any:
         tag = {KEYS: "keys", VALUES: "values", ITEMS: "items"}[t]
         return {"__t": tag, "v": [encode(v, depth + 1) for v in value]}
     if t in ITERATOR_TYPES:  # a map or generator: drawn here, an iterator again on the other side
-        items = []
+        items: list[Any] = []
         for v in value:
             if len(items) >= MAX_ITEMS:
                 raise NotCanonical(f"the returned iterator has more than {MAX_ITEMS} items")
@@ -193,8 +195,10 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"__t": "counter" if t is collections.Counter else "odict",
                 "v": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
     if t is collections.defaultdict:
-        factory = value.default_factory
-        name = factory.__name__ if factory is not None and FACTORIES.get(factory.__name__) is factory else None
+        factory: Any = value.default_factory
+        name: str | None = getattr(factory, "__name__", None)
+        if name is None or FACTORIES.get(name) is not factory:
+            name = None
         return {"__t": "ddict", "v": [name, [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]]}
     if isinstance(value, tuple) and _is_namedtuple_class(t):
         return {"__t": "ntuple", "v": [t.__name__, list(t._fields), [encode(v, depth + 1) for v in value]]}
@@ -844,8 +848,8 @@ class Zygote:
                         done[pid] = (None, 0.0, 0)
                     else:
                         time.sleep(0.0005)
-                code, cpu, rss = done.pop(pid)
-                sock.send(json.dumps({"code": code, "cpu": cpu, "maxrss": rss}).encode())
+                code_, cpu, rss = done.pop(pid)
+                sock.send(json.dumps({"code": code_, "cpu": cpu, "maxrss": rss}).encode())
             elif req["op"] == "sweep":
                 problems: list[str] = []
                 try:
@@ -1023,7 +1027,7 @@ def run_exec(job: dict[str, Any], wake_r: int, whole_stdout: bool = False) -> di
         for fd in (in_w, out_r, err_r):
             if fd >= 0:
                 os.close(fd)
-    if wait_status is None:
+    if wait_status is None or rusage is None:
         raise RuntimeError("the candidate process could not be killed")
     code = describe_wait(wait_status)
     if status != "output_limit" and oom_kills() > ooms:
@@ -1142,7 +1146,7 @@ def pytest_shim() -> Any:
     """`pytest.raises` and `pytest.approx` for pytest-style test files (the image has no pytest)."""
     import types
 
-    mod = types.ModuleType("pytest")
+    mod: Any = types.ModuleType("pytest")
     mod.raises = _Raises
     mod.approx = _approx
     return mod
@@ -1462,7 +1466,7 @@ def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
 def headroom() -> None:
     """Give the code called next the recursion depth plain Python gives a module-level call: the harness's own
     frames below it must not count against the candidate (994-deep recursion passes at the default limit there)."""
-    depth, frame = 0, sys._getframe(1)
+    depth, frame = 0, sys._getframe(1)  # type: int, Any
     while frame is not None:
         depth += 1
         frame = frame.f_back
@@ -1500,14 +1504,14 @@ def candidate_main() -> None:
     import site
 
     site.setquit()  # exit() and quit() exist, as in plain Python
-    ns = {"__name__": "__solution__", "__file__": SOLUTION}
+    ns: dict[str, Any] = {"__name__": "__solution__", "__file__": SOLUTION}
     loaded, error = True, ""
     try:
         with open(SOLUTION, encoding="utf-8") as fh:
             source = fh.read()
-        code = compile(source, SOLUTION, "exec")
+        compiled = compile(source, SOLUTION, "exec")
         headroom()
-        exec(code, ns)  # exit() here ends this process: its exit status, seen by the runner, tells the driver
+        exec(compiled, ns)  # exit() here ends this process: its exit status, seen by the runner, tells the driver
     except SystemExit:
         raise
     except BaseException as exc:
@@ -1597,7 +1601,7 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
     if LOCAL:
         _spawned[DRIVER_UID].add(dpid)
     driver = Lines(d_out_r)
-    cand = {"pid": None, "req": -1, "resp": None, "out": {}, "since": 0, "to": bytearray()}
+    cand: dict[str, Any] = {"pid": None, "req": -1, "resp": None, "out": {}, "since": 0, "to": bytearray()}
     records, done, status, cpu, maxrss = [], None, "ok", 0.0, 0
     events = []
 
@@ -1612,6 +1616,7 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
             return
         ooms = cand["ooms"]
         kill_uids({CANDIDATE_UID})
+        assert ZYGOTE is not None
         code, used, rss = ZYGOTE.wait(cand["pid"])
         cpu += used
         maxrss = max(maxrss, rss)
@@ -1629,6 +1634,7 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
         err_r, err_w = os.pipe()
         null = os.open("/dev/null", os.O_RDONLY)
         cand["ooms"] = oom_kills()
+        assert ZYGOTE is not None
         pid = ZYGOTE.spawn({0: null, 1: out_w, 2: err_w, 3: req_r, 4: resp_w}, limits)
         for fd in (req_r, resp_w, out_w, err_w, null):
             os.close(fd)
@@ -1775,7 +1781,7 @@ def main() -> None:
         try:
             prepare(job)
             t1 = time.monotonic()
-            run = {"calls": run_calls, "stdio": run_stdio}.get(job.get("kind"), run_exec)
+            run = {"calls": run_calls, "stdio": run_stdio}.get(str(job.get("kind")), run_exec)
             result = run(job, wake_r)
         except BaseException as exc:  # a runner fault is an infrastructure error, never a pass
             result = {"status": "sandbox_error", "error": format_exc_short(exc)}

@@ -217,7 +217,7 @@ class CodeVerifier(Verifier):
                 status = str(rec.get("status"))
                 if status not in ("passed", "failed", "timeout", "memory", "output_limit", "crashed", "error"):
                     status, rec = "failed", {"error": f"malformed record status {status[:40]!r}"}
-                test = {"name": name, "status": status, "error": str(rec.get("error", ""))[:1000]}
+                test: dict[str, Any] = {"name": name, "status": status, "error": str(rec.get("error", ""))[:1000]}
                 calls = rec.get("calls")
                 if isinstance(calls, list):  # what the candidate was given and gave back (feedback without answers)
                     test["calls"] = [{str(k): str(v)[:300] for k, v in c.items()} for c in calls[:3]
