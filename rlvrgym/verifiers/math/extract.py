@@ -5,74 +5,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rlvrgym.verifiers.extract import final_box_group, strip_thinking
+
 
 @dataclass(frozen=True)
 class Extraction:
+    """The final answer found. `values` holds every value stated together as the answer (several boxes joined by
+    "or"/"and"/commas; `text` is the last); `tail` is the text after the answer, where a hedge may stand."""
+
     text: str
-    method: str  # boxed, phrase, last_math, last_number
+    method: str  # boxed, boxed_unclosed, phrase, last_math, last_number
     format_ok: bool  # the answer was where the prompt asked for it (a \boxed{})
+    values: tuple[str, ...] = ()
+    tail: str = ""
 
 
-_BOX = re.compile(r"\\(?:boxed|fbox)\b")
 _PHRASES = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*(.+)", re.I)
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
-
-
-def _braced(text: str, start: int) -> tuple[str, int] | None:
-    """The content of the brace group opening at `start`, honouring `\\{` escapes; None when unbalanced."""
-    depth = 0
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:i], i + 1
-        i += 1
-    return None
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` (or `\\fbox`): a self-corrected answer counts, not a merge of all."""
-    for m in reversed(list(_BOX.finditer(text))):
-        j = m.end()
-        while j < len(text) and text[j] == " ":
-            j += 1
-        if j < len(text) and text[j] == "{":
-            found = _braced(text, j)
-            if found is not None:
-                return found[0].strip()
-        else:
-            m2 = re.match(r"\s*([^\s$]+)", text[m.end():])
-            if m2:
-                return m2.group(1)
-    return None
-
-
-def strip_thinking(completion: str) -> str | None:
-    """Text after the last `</think>`; None when a `<think>` block never closes (no answer was given)."""
-    if "</think>" in completion:
-        return completion.rsplit("</think>", 1)[1]
-    if "<think>" in completion:
-        return None
-    return completion
 
 
 def extract_answer(completion: str) -> Extraction | None:
     text = strip_thinking(completion)
     if text is None or not text.strip():
         return None
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return Extraction(boxed, "boxed", True)
-    if _BOX.search(text):
-        return Extraction("", "boxed_unclosed", False)  # a boxed answer was attempted: never guess another
+    group = final_box_group(text)
+    if group:
+        last = group[-1]
+        if last.content is None:
+            return Extraction("", "boxed_unclosed", False)  # a boxed answer was attempted: never guess another
+        values = tuple(b.content for b in group if b.content is not None)
+        return Extraction(last.content, "boxed", True, values, text[last.end:])
     matches = list(_PHRASES.finditer(text))
     if matches:
         lines = matches[-1].group(1).strip().splitlines()

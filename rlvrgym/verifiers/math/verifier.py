@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
+from rlvrgym.verifiers.extract import hedge_after, is_hedge
 from rlvrgym.verifiers.math.answers import (
     Answer,
     Choice,
@@ -61,6 +63,17 @@ def parse_reference(text: str) -> Answer:
         raise
 
 
+def same_value(a: str, b: str) -> bool | None:
+    """The math verifier's "same value?" predicate for hedge detection: both texts parse and compare equal under
+    the default policy (None when either cannot be read)."""
+    try:
+        left, _ = parse_answer(a)
+        right, _ = parse_answer(b)
+    except (ParseFailure, TooLarge):
+        return None
+    return compare(left, right, Policy(), seed_text=a).equal
+
+
 def _is_collection(answer: Answer) -> bool:
     return isinstance(answer, (Solutions, Ordered)) or (isinstance(answer, RealSet) and len(answer.value.args) > 1)
 
@@ -104,6 +117,18 @@ class MathVerifier(Verifier):
             return Verdict.unparseable("the \\boxed{} answer is never closed", format_ok=False)
         details: dict[str, Any] = {"extracted": extraction.text, "extraction": extraction.method,
                                    "format_ok": extraction.format_ok, "reference_kind": kind_of(ref)}
+        if len(extraction.values) > 1:
+            if _is_collection(ref):
+                # "$x=\boxed{2}$ or $x=\boxed{6}$": several boxed solutions stated together are one answer.
+                extraction = replace(extraction, text=", ".join(extraction.values))
+                details["extracted"] = extraction.text
+            elif is_hedge(extraction.values, same_value):
+                return Verdict.wrong("a hedge: different values are stated as the answer ("
+                                     + " / ".join(v[:30] for v in extraction.values) + ")", hedge=True, **details)
+        hedge = hedge_after(extraction.tail, extraction.text, same_value) if extraction.tail.strip() else None
+        if hedge is not None:
+            return Verdict.wrong(f"a hedge: the answer is followed by another possible value ({hedge!r})",
+                                 hedge=True, **details)
         if isinstance(ref, Choice):
             letter = choice_letter(extraction.text)
             if letter is None:

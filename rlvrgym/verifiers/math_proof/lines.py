@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rlvrgym.verifiers.extract import blank_thinking, last_boxed
+
 LineKind = Literal["step", "prose", "end"]
 
 MAX_LINE_CHARS = 2000  # longer lines are still steps, but refused by the step parser with a reason
@@ -23,7 +25,6 @@ _CONNECTOR = re.compile(
     r"|\\therefore\s*|∴\s*|\\because\s*|\\Rightarrow\s*|\\implies\s*|\\Longrightarrow\s*|=>\s*|⟹\s*|⇒\s*)+", re.I)
 _TRAIL_NOTE = re.compile(r"(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}|\((?:by|since|using|from|as)\b[^()]*\)"
                          r"|\((?=[^()\\]*[A-Za-z]{4})[^()\\]*\))\s*[.,;]?\s*$")
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z ,'-]*:\s+(?=\S)")
 _DECOR = re.compile(r"\\(?:nonumber|notag)\b|\\(?:tag|label)\s*\{[^{}]*\}")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "lim", "int", "ln", "or", "and",
@@ -44,22 +45,8 @@ class Line:
 
 
 def boxed_content(s: str) -> str | None:
-    """The content of the last `\\boxed{...}` (balanced braces), or None."""
-    start = s.rfind("\\boxed")
-    if start < 0:
-        return None
-    i = s.find("{", start)
-    if i < 0:
-        return None
-    depth = 0
-    for j in range(i, len(s)):
-        if s[j] == "{":
-            depth += 1
-        elif s[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return s[i + 1:j]
-    return None
+    """The content of the line's last `\\boxed{...}` (the shared rule of `rlvrgym.verifiers.extract`), or None."""
+    return last_boxed(s)
 
 
 def _is_prose(s: str) -> bool:
@@ -134,7 +121,7 @@ def split_lines(completion: str, max_lines: int) -> tuple[list[Line], int]:
     overflow = 0
     number = 0
     # Scratch work inside <think> is not the derivation (math.md); its lines keep their numbers, blanked.
-    completion = _THINK.sub(lambda m: "\n" * m.group().count("\n"), completion)
+    completion = blank_thinking(completion)
     for raw in completion.splitlines():
         parts = re.split(r"\\\\(?=\s*\S)", raw) if "\\\\" in raw and len(raw) <= MAX_LINE_CHARS else [raw]
         for part in parts:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pint
 
+from rlvrgym.verifiers.extract import last_box, matching_brace
+
 MAX_ANSWER_CHARS = 300
 MAX_UNIT_CHARS = 60
 MAX_EXPONENT = 12
@@ -57,19 +59,6 @@ class ParsedQuantity:
     text: str  # the answer text it came from
 
 
-def matching_brace(text: str, open_index: int) -> int:
-    """Index of the `}` closing the `{` at `open_index`, or -1."""
-    depth = 0
-    for i in range(open_index, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
-
-
 def matching_paren(text: str, open_index: int) -> int:
     """Index of the `)` closing the `(` at `open_index`, or -1."""
     depth = 0
@@ -78,30 +67,6 @@ def matching_paren(text: str, open_index: int) -> int:
         if depth == 0:
             return i
     return -1
-
-
-def last_boxed_span(text: str) -> tuple[int, int] | None:
-    """(index of `{`, index of its `}`) of the last `\\boxed{...}` (or `\\fbox{...}`) with balanced braces, in
-    one linear pass (a scan from every opening would be quadratic on adversarial text)."""
-    starts = {m.end() - 1 for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)}
-    if not starts:
-        return None
-    stack: list[int] = []
-    best: tuple[int, int] | None = None
-    for i, c in enumerate(text):
-        if c == "{":
-            stack.append(i)
-        elif c == "}" and stack:
-            opened = stack.pop()
-            if opened in starts and (best is None or opened > best[0]):
-                best = (opened, i)
-    return best
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}`."""
-    span = last_boxed_span(text)
-    return None if span is None else text[span[0] + 1:span[1]]
 
 
 def final_answer_candidates(text: str) -> list[tuple[str, str]]:
@@ -123,10 +88,12 @@ def find_final_answer(text: str) -> tuple[str, str] | None:
     """(answer text, how it was found): the last `\\boxed{}` ("boxed"; "boxed_unit_outside" when the box holds a
     bare number and a unit follows it, as in `\\boxed{2.15}\\,\\text{s}`), else the text after an "answer" cue,
     else the right side of the last `=`/`≈`. The caller decides what the form is worth (format reward)."""
-    span = last_boxed_span(text)
-    if span is not None:
-        content = text[span[0] + 1:span[1]]
-        tail = text[span[1] + 1:span[1] + 60].split("\n", 1)[0]
+    box = last_box(text)
+    if box is not None:
+        if box.content is None:
+            return None  # the final box never closes: no boxed answer, and an earlier one was superseded
+        content = box.content
+        tail = text[box.end:box.end + 60].split("\n", 1)[0]
         tail = re.sub(r"^(?:\s|\\[,;: !]|\$|\\\)|\\\])*", "", tail)
         if not re.search(r"[A-Za-z°%Ωµμ]", content) and re.match(r"\\(?:text|mathrm|rm|,)|[A-Za-zΩµμ°%]", tail):
             return f"{content} {tail}", "boxed_unit_outside"

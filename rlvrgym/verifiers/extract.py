@@ -1,0 +1,290 @@
+"""Where a completion states its final answer: thinking, brace groups, `\\boxed{}`, hedges.
+
+One module for the math, math-proof and physics verifiers, so that they read a completion the same way. Each rule
+below is decided once here and tested once in tests/test_extract.py:
+
+- Thinking: everything up to the last `</think>` is thinking (chat templates often open `<think>` in the prompt,
+  so a completion may hold only the closing tag); a `<think>` opened after that and never closed means the model
+  never answered (`strip_thinking` returns None).
+- Braces: `\\{` and `\\}` are escaped braces (set notation) and never open or close a group; `\\\\` is a line
+  break, so the brace after it is a real one. Matching is linear in the text, whatever its nesting.
+- Boxes: `\\boxed{...}` and `\\fbox{...}` both box an answer. The last box is the answer (a self-correction wins,
+  earlier boxes are never merged). When the last box never closes (`\\boxed{1} then \\boxed{2`), there is no
+  boxed answer at all: an earlier box was superseded and is not taken back. `\\boxed 7` (no brace, as TeX allows)
+  boxes the run of characters up to the next space, `$`, `\\)` or `\\]`, without trailing punctuation. A box
+  nested inside another closed box is part of its content; `\\boxed{\\boxed{3}}` reads as `3`.
+- Hedges: two different values stated as the final answer earn nothing. A hedge is (a) boxes stated together
+  (`\\boxed{3} or \\boxed{4}`, only spaces, commas, `and`/`or`, math delimiters and `x =` between them) whose
+  values differ, or (b) after the final answer, a phrase offering another value (`or possibly 5`, `though another
+  value is also possible`, `it could also be 5`, `if ... the answer would be 5`), unless every value it names is
+  the same as the answer (`\\boxed{1/2} (or 0.5)` is not a hedge). "The same value" is the caller's predicate:
+  math compares exactly, physics within its tolerance and with units.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+#: `same(a, b)`: are the answer texts a and b the same value? None (cannot tell) counts as different.
+SameValue = Callable[[str, str], bool | None]
+
+_THINK_OPEN = "<think>"
+_THINK_CLOSE = "</think>"
+
+
+def strip_thinking(text: str) -> str | None:
+    """The text after the thinking, or None when a `<think>` is opened and never closed (no answer was given)."""
+    if _THINK_CLOSE in text:
+        text = text.rsplit(_THINK_CLOSE, 1)[1]
+    if _THINK_OPEN in text:
+        return None
+    return text
+
+
+def blank_thinking(text: str) -> str:
+    """The text with its thinking replaced by the newlines it held (line numbers stay where they were); an
+    unclosed `<think>` blanks everything after it. Same rule as `strip_thinking`, for line-based readers."""
+    cut = text.rfind(_THINK_CLOSE)
+    if cut >= 0:
+        cut += len(_THINK_CLOSE)
+        text = "\n" * text.count("\n", 0, cut) + text[cut:]
+    opened = text.find(_THINK_OPEN)
+    if opened >= 0:
+        text = text[:opened] + "\n" * text.count("\n", opened)
+    return text
+
+
+# -- braces ---------------------------------------------------------------------------------------------------
+def matching_brace(text: str, open_index: int) -> int:
+    """Index of the `}` closing the `{` at `open_index` (escaped braces skipped), or -1 when it never closes."""
+    depth = 0
+    i = open_index
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def brace_pairs(text: str) -> dict[int, int]:
+    """Every unescaped `{` that closes, mapped to its `}`, in one linear pass (a scan from every opening would be
+    quadratic on `\\boxed{` repeated 20,000 times). A stray `}` closes nothing."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            pairs[stack.pop()] = i
+        i += 1
+    return pairs
+
+
+# -- boxes ----------------------------------------------------------------------------------------------------
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_BARE_ARG = re.compile(r"[ \t]*((?:(?!\\[)\]])[^\s$])+)")
+
+
+@dataclass(frozen=True)
+class Box:
+    """One `\\boxed`/`\\fbox` in a text. `content` is None when the box never closes; `end` is the index just past
+    the box (the text's length when it never closes); `open` is the index of its `{` (-1 for `\\boxed 7`)."""
+
+    start: int
+    end: int
+    open: int
+    content: str | None
+
+    @property
+    def closed(self) -> bool:
+        return self.content is not None
+
+
+def find_boxes(text: str) -> list[Box]:
+    """The boxes of `text` in order, boxes inside a closed box excluded (they are part of its content)."""
+    matches = list(_BOX.finditer(text))
+    if not matches:
+        return []
+    pairs = brace_pairs(text)
+    boxes: list[Box] = []
+    covered_until = -1  # end of the last closed box: boxes before it are nested in it
+    for m in matches:
+        if m.start() < covered_until:
+            continue
+        j = m.end()
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            close = pairs.get(j)
+            if close is None:
+                boxes.append(Box(m.start(), len(text), j, None))
+                continue
+            boxes.append(Box(m.start(), close + 1, j, _unwrap(text[j + 1:close].strip())))
+            covered_until = close + 1
+            continue
+        bare = _BARE_ARG.match(text, m.end())
+        if bare is None:
+            boxes.append(Box(m.start(), len(text), -1, None))
+            continue
+        arg = bare.group(1).rstrip(".,;:!?")
+        if not arg:
+            boxes.append(Box(m.start(), len(text), -1, None))
+            continue
+        boxes.append(Box(m.start(), bare.start(1) + len(arg), -1, arg))
+    return boxes
+
+
+def _unwrap(content: str) -> str:
+    """`\\boxed{\\boxed{3}}` -> `3`: a box that holds exactly one box holds its content."""
+    for _ in range(10):
+        inner = find_boxes(content) if _BOX.match(content) else []
+        if len(inner) == 1 and inner[0].start == 0 and inner[0].end == len(content) and inner[0].content is not None:
+            content = inner[0].content
+        else:
+            break
+    return content
+
+
+def last_box(text: str) -> Box | None:
+    """The final box (closed or not), or None when the text has no box."""
+    boxes = find_boxes(text)
+    return boxes[-1] if boxes else None
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the final box, or None when there is none or it never closes."""
+    box = last_box(text)
+    return None if box is None else box.content
+
+
+_GLUE = re.compile(r"(?:\s+|\$+|\\[()\[\]]|\\[,;:! ]|\\q?quad(?![A-Za-z])|[,;&/]|\\(?:text|mathrm|textbf)\s*\{"
+                   r"\s*(?:or|and|,)?\s*\}|\b(?:or|and|either)\b|(?<![A-Za-z\\])[A-Za-z](?:_\{?\w+\}?)?\s*=)*")
+
+
+def final_box_group(text: str) -> list[Box]:
+    """The final box with the closed boxes stated together with it (`$x=\\boxed{2}$ or $x=\\boxed{6}$`,
+    `\\boxed{1}, \\boxed{2}`): boxes with only glue between them (spaces, commas, `and`/`or`, math delimiters,
+    `x =`). Empty when there is no box; the final box alone when it never closes."""
+    boxes = find_boxes(text)
+    if not boxes:
+        return []
+    group = [boxes[-1]]
+    if not boxes[-1].closed:
+        return group
+    for box in reversed(boxes[:-1]):
+        if not box.closed or not _GLUE.fullmatch(text[box.end:group[0].start]):
+            break
+        group.insert(0, box)
+    return group
+
+
+def final_boxed_answers(text: str) -> list[str] | None:
+    """The contents of `final_box_group` (several when values are stated together), [] when the final box never
+    closes, None when the text has no box."""
+    group = final_box_group(text)
+    if not group:
+        return None
+    if not group[-1].closed:
+        return []
+    return [b.content for b in group if b.content is not None]
+
+
+# -- hedges ---------------------------------------------------------------------------------------------------
+def is_hedge(values: Sequence[str], same: SameValue) -> bool:
+    """Are two of the stated values different (a hedge)? Every value is compared with the first."""
+    return any(same(values[0], v) is not True for v in values[1:])
+
+
+_WORDS_VALUE = r"(?:values?|answers?|results?|solutions?|options?|possibilit(?:y|ies)|choices?)"
+_OK_WORDS = r"(?:possible|valid|correct|acceptable|plausible|likely|right|works?)"
+# A phrase that offers another answer on its own ("another value is also possible"): a hedge unless every value
+# in its sentence is the answer.
+_OFFER = re.compile("|".join((
+    r"(?:\d|\$|\\\)|\}|\b" + _WORDS_VALUE + r"|\bit|\bthat|\bthis)\s*(?:is|are|would\s+be|seems?|could\s+be|"
+    r"might\s+be|may\s+be)\s+(?:also|equally)\s+" + _OK_WORDS + r"\b",
+    r"\b(?:another|other|alternative|second|different)\s+(?:possible\s+|valid\s+|plausible\s+|correct\s+)?"
+    + _WORDS_VALUE + r"\b[^.;\n]{0,40}?\b(?:possible|valid|correct|acceptable|plausible|likely|works?)\b",
+    r"\bnot\s+the\s+only\s+(?:possible\s+)?" + _WORDS_VALUE + r"\b",
+    r"\b(?:another|other|alternative|second)\s+(?:possible|valid|plausible|correct|acceptable)\s+" + _WORDS_VALUE
+    + r"\b",
+)), re.I)
+# A phrase that introduces an alternative value right after it ("or possibly 6", "it could also be 6"): a hedge
+# when that value differs from the answer; with no value after it ("but it could be simplified") it is prose.
+_ALTERNATIVE = re.compile("|".join((
+    r"\b(?:could|might|may|can)\s+(?:also|instead|equally|alternatively|just\s+as\s+well)\s+be\b",
+    r"\b(?:it|this|that|the\s+answer|the\s+value|the\s+result)\s+(?:could|might|may)\s+(?:well\s+)?be\b",
+    r"\bor\s+(?:possibly|maybe|perhaps|alternatively|otherwise|else|rather)\b",
+    r"\b(?:alternatively|otherwise)\s*,?\s+(?:the\s+answer|it|the\s+value|the\s+result)\s+(?:is|could\s+be|"
+    r"might\s+be|would\s+be|may\s+be)\b",
+    r"\bif\b[^.\n]{0,100}?\b(?:the\s+answer|it|the\s+result|the\s+value)\s+(?:would|will|could|might)\s+be\b",
+    r"\b(?:ou\s+peut-être|o\s+(?:quizás|quizá|tal\s+vez)|oder\s+vielleicht|oppure|ou\s+talvez)\b",
+    r"^(?:\s|\$|[.,;:)\]}]|\\[)\]])*(?:\(\s*)?(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even)\b)?",
+)), re.I)
+_VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|"
+                    r"[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}")
+_LEAD = re.compile(r"(?:\s|:|about|around|approximately|roughly|exactly)*", re.I)
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
+
+
+def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
+    """The hedge in `tail`, the text after the final answer, as a short quote; None when there is none."""
+    for cue in _ALTERNATIVE.finditer(tail):
+        lead = _LEAD.match(tail, cue.end())
+        value = _VALUE.match(tail, lead.end() if lead else cue.end())
+        if value is not None and same(answer, _value_text(value)) is not True:
+            return tail[cue.start():value.end()].strip()[:80]
+    ends = [m.end() for m in _SENTENCE_END.finditer(tail)] if _OFFER.search(tail) else []
+    for cue in _OFFER.finditer(tail):
+        k = bisect.bisect_right(ends, cue.start())
+        begin = max(ends[k - 1] if k else 0, tail.rfind("(", 0, cue.start()) + 1)
+        after = _SENTENCE_END.search(tail, cue.end())
+        sentence = tail[begin:after.start() if after else len(tail)]
+        values = [_value_text(m) for m in _VALUE.finditer(sentence)]
+        if not values or any(same(answer, v) is not True for v in values):
+            return sentence.strip()[:80]
+    return None
+
+
+def _value_text(m: re.Match[str]) -> str:
+    s = m.group()
+    if s.startswith("\\boxed"):
+        return s[s.index("{") + 1:-1]
+    if s.startswith("$"):
+        return s.strip("$")
+    if m.group(1) is not None:
+        return m.group(1)
+    return s
+
+
+def find_hedge(text: str, same: SameValue) -> str | None:
+    """The hedge of a completion answered in a box: boxes stated together with different values, or a hedge
+    phrase after the final box. None when there is no hedge (or no box: the caller checks its own answer form
+    with `hedge_after`)."""
+    answer_text = strip_thinking(text)
+    if answer_text is None:
+        return None
+    group = final_box_group(answer_text)
+    if not group or not group[-1].closed:
+        return None
+    values = [b.content for b in group if b.content is not None]
+    if len(values) > 1 and is_hedge(values, same):
+        return "different values stated together: " + " / ".join(v[:30] for v in values)
+    return hedge_after(answer_text[group[-1].end:], values[-1], same)
