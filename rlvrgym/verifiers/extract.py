@@ -236,11 +236,13 @@ _ALTERNATIVE = re.compile("|".join((
     r"might\s+be|would\s+be|may\s+be)\b",
     r"\bif\b[^.\n]{0,100}?\b(?:the\s+answer|it|the\s+result|the\s+value)\s+(?:would|will|could|might)\s+be\b",
     r"\b(?:ou\s+peut-être|o\s+(?:quizás|quizá|tal\s+vez)|oder\s+vielleicht|oppure|ou\s+talvez)\b",
-    r"^(?:\s|\$|[.,;:)\]}]|\\[)\]])*(?:\(\s*)?(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even)\b)?",
+    r"\b(?:final\s+)?answer\s*(?:is|:|=)",
+    r"^(?:\s|\$|[.,;:)\]}]|\\[)\],;:! ]|\\q?quad(?![A-Za-z]))*(?:\(\s*)?(?:\\text\s*\{\s*)?"
+    r"(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even)\b)?",
 )), re.I)
 _VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|"
                     r"[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}")
-_LEAD = re.compile(r"(?:\s|:|about|around|approximately|roughly|exactly)*", re.I)
+_LEAD = re.compile(r"(?:\s|:|[*_`}]|about|around|approximately|roughly|exactly)*", re.I)
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 
 

@@ -64,11 +64,14 @@ class Solutions:
 @dataclass(frozen=True)
 class Ordered:
     """A bracketed list: a tuple `(1, 2)`, a vector `\\langle 1,2\\rangle`, or an interval written like a pair.
-    `left`/`right` are the brackets as written ("" for `x=1, y=2`, which is read as a tuple)."""
+    `left`/`right` are the brackets as written ("" for `x=1, y=2`, which is read as a tuple).
+    Assignments to indexed names of one letter (`x_1 = 2, x_2 = 6`) name the roots of one equation: against a set
+    reference they are read as a set."""
 
     items: tuple[object, ...]
     left: str = "("
     right: str = ")"
+    names: tuple[str, ...] = ()  # the variables of `x=1, y=2`, in order; empty for a bracketed tuple
 
 
 @dataclass(frozen=True)

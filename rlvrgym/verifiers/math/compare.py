@@ -353,9 +353,17 @@ def _as_value(answer: object) -> object:
 def _members(answer: object) -> list[object]:
     if isinstance(answer, Solutions):
         return [_as_value(i) for i in answer.items]
+    if isinstance(answer, Ordered) and _indexed_roots(answer):
+        return list(answer.items)
     if isinstance(answer, RealSet) and isinstance(answer.value, sp.FiniteSet):
         return [Scalar(v) for v in answer.value.args]
     return [_as_value(answer)]
+
+
+def _indexed_roots(answer: Ordered) -> bool:
+    """`x_1 = 2, x_2 = 6`: the roots of one equation, numbered (a set), not a point (x, y)."""
+    bases = {n.split("_", 1)[0] for n in answer.names if "_" in n}
+    return len(answer.names) > 1 and len(bases) == 1 and all("_" in n for n in answer.names)
 
 
 def compare(ref: object, ans: object, policy: Policy, seed_text: str = "") -> Match:

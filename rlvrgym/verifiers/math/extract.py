@@ -1,7 +1,16 @@
-"""Finding the final answer in a completion (math.md, "Extraction")."""
+"""Finding the final answer in a completion (docs/math.md, "Extraction").
+
+The box rules, `<think>` stripping and the hedge rule are shared with the other verifiers
+(`rlvrgym.verifiers.extract`). Without a box, the answer is read from the prose chat models write: Markdown marks
+are taken off (outside math), then the last answer statement is used ("The answer is **7**.", "**Final Answer:**
+7", "La respuesta es 42.", "答案是 42。", a heading "Final Answer" with the value on the next line), else the last
+math of the last paragraph, else its last number. Several values stated together ("the solutions are $x=2$ and
+$x=6$") are all kept, so the verifier can read them as one set or refuse them as a hedge.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -10,8 +19,9 @@ from rlvrgym.verifiers.extract import final_box_group, strip_thinking
 
 @dataclass(frozen=True)
 class Extraction:
-    """The final answer found. `values` holds every value stated together as the answer (several boxes joined by
-    "or"/"and"/commas; `text` is the last); `tail` is the text after the answer, where a hedge may stand."""
+    """The final answer found. `values` holds every value stated together as the answer (boxes joined by
+    "or"/"and"/commas, math segments in one sentence; `text` is the last); `tail` is the text after the answer,
+    where a hedge may stand."""
 
     text: str
     method: str  # boxed, boxed_unclosed, phrase, last_math, last_number
@@ -20,9 +30,74 @@ class Extraction:
     tail: str = ""
 
 
-_PHRASES = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*(.+)", re.I)
-_INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+# -- Markdown -------------------------------------------------------------------------------------------------
+_MATH_SPAN = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
+_MD_LINE = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|```[\w-]*[ \t]*$)", re.M)
+_MD_STRONG = re.compile(r"\*\*\*|\*\*|(?<![A-Za-z0-9\\])__|__(?![A-Za-z0-9])")
+_MD_EM_STAR = re.compile(r"(?<![\w*\\])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_MD_EM_UNDER = re.compile(r"(?<![\w\\])_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)")
+
+
+def strip_markdown(text: str) -> str:
+    """Emphasis, inline code, headings, quotes and bullets removed outside math (`x_1`, `a*b` inside `$...$`
+    are math, not Markdown)."""
+    out: list[str] = []
+    pos = 0
+    for m in _MATH_SPAN.finditer(text):
+        out.append(_strip_md_plain(text[pos:m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_strip_md_plain(text[pos:]))
+    return "".join(out)
+
+
+def _strip_md_plain(s: str) -> str:
+    s = _MD_LINE.sub("", s)
+    s = _MD_STRONG.sub("", s)
+    s = _MD_EM_STAR.sub(r"\1", s)
+    s = _MD_EM_UNDER.sub(r"\1", s)
+    return s.replace("`", "")
+
+
+# -- answer statements ----------------------------------------------------------------------------------------
+_ADVERB = r"(?:\s+(?:therefore|thus|then|simply|just|exactly|clearly|indeed|hence|now))?"
+_CUES = [
+    # English
+    r"\b(?:final|correct|right|best|my)\s+(?:answer|result|option|choice)s?\b" + _ADVERB
+    + r"\s*(?:is|are|would\s+be|will\s+be|equals|=|:|-|—|–)",
+    r"^\s*(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|result)s?\s*:?\s*$",
+    r"\b(?:the\s+)?answers?\b" + _ADVERB + r"\s*(?:is|are|would\s+be|will\s+be|equals|=|:|—|–)",
+    r"\bthe\s+(?:solutions?|roots?|zeros?|result)\b(?:\s+(?:of|to)\s+[^.:\n]{1,40}?)?" + _ADVERB
+    + r"\s*(?:is|are|=|:)",
+    r"\b(?:option|choice)\b\s*(?:is|:|=)",
+    # other languages
+    r"\b(?:la\s+)?réponse(?:\s+finale)?\s*(?:est|:|=)", r"\brésultat(?:\s+final)?\s*(?:est|:|=)",
+    r"\b(?:la\s+)?respuesta(?:\s+final)?\s*(?:es|:|=)", r"\bresultado(?:\s+final)?\s*(?:es|é|:|=)",
+    r"\b(?:a\s+)?resposta(?:\s+final)?\s*(?:é|e|:|=)",
+    r"\b(?:la\s+)?risposta(?:\s+finale)?\s*(?:è|e|:|=)", r"\brisultato(?:\s+finale)?\s*(?:è|:|=)",
+    r"\b(?:die\s+)?(?:endgültige\s+)?antwort\s*(?:ist|lautet|:|=)", r"\b(?:das\s+)?ergebnis\s*(?:ist|lautet|:|=)",
+    r"\b(?:het\s+)?(?:uiteindelijke\s+)?antwoord\s*(?:is|:|=)",
+    r"\bodpowied[źz]\s*(?:to|:|=|wynosi)", r"\bwynik\s*(?:to|:|=|wynosi)",
+    r"(?:итоговый\s+)?ответ\s*(?:[:=—-]|равен|будет)", r"\bcevap\s*(?::|=)", r"\byan[ıi]t\s*(?::|=)",
+    r"\bjawaban(?:nya)?\s*(?:adalah|:|=)", r"\bđáp\s+(?:án|số)\s*(?:là|:|=)",
+    r"(?:最终|最後の|最后)?答案\s*(?:是|为|為|：|:|=)", r"答\s*[：:]", r"结果\s*(?:是|为|：|:)",
+    r"(?:最終的な)?答え\s*(?:は|：|:)", r"解答\s*(?:は|：|:)", r"(?:정답|답)\s*(?:은|는|:|：|=)",
+    r"उत्तर\s*(?:है|:)",
+]
+_CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I | re.M)
+_CUT = re.compile(
+    r"(?<=\S)[.。](?=\s|$)|[;；\n]|，|、"
+    r"|,?\s+(?:because|since|as|which|where|so\s+that|given|then|and\s+(?:this|that|it|so|we|the)|but|though"
+    r"|although|however|while|for)\b"
+    r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)", re.I)
+_LEADING = re.compile(r"^(?:\s|:|：|=)*(?:(?:approximately|approx\.?|about|around|roughly|exactly|≈|~|\\approx|"
+                      r"\\sim)\s*)?", re.I)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
+_MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "and", "or", "plus",
+               "minus", "times", "over", "divided", "infinity", "inf", "to", "x", "y", "z", "i", "e"}
+_WORDS_AFTER_NUMBER = re.compile(r"^(\s*[-+−]?\s*[\d.,/ ]*\d)\s*((?:[^\W\d_]+[\s.]*)+)$")
+_GLUE = re.compile(r"^(?:\s|,|;|\\text\s*\{\s*(?:or|and)\s*\}|\b(?:or|and|or\s+(?:possibly|maybe|perhaps))\b)*$",
+                   re.I)
 
 
 def extract_answer(completion: str) -> Extraction | None:
@@ -36,24 +111,201 @@ def extract_answer(completion: str) -> Extraction | None:
             return Extraction("", "boxed_unclosed", False)  # a boxed answer was attempted: never guess another
         values = tuple(b.content for b in group if b.content is not None)
         return Extraction(last.content, "boxed", True, values, text[last.end:])
-    matches = list(_PHRASES.finditer(text))
-    if matches:
-        lines = matches[-1].group(1).strip().splitlines()
-        if not lines:
-            return None  # "The final answer is " with nothing after it
-        answer = lines[0].strip()
-        answer = re.split(r"\.\s", answer)[0].rstrip(". ")
-        math = _INLINE_MATH.search(answer)
-        if math:
-            answer = next(g for g in math.groups() if g is not None)
-        return Extraction(answer.strip(), "phrase", False)
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    last = paragraphs[-1] if paragraphs else text
-    maths = list(_INLINE_MATH.finditer(last))
-    if maths:
-        return Extraction(next(g for g in maths[-1].groups() if g is not None).strip(), "last_math", False)
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", last.strip()) if s.strip()]
-    numbers = _NUMBER.findall(sentences[-1]) if sentences else []
-    if numbers:
-        return Extraction(numbers[-1].strip(), "last_number", False)
+    plain = strip_markdown(text)
+    phrase = _from_statement(plain)
+    if phrase is not None:
+        return phrase
+    return _from_last_math(plain)
+
+
+def _from_statement(plain: str) -> Extraction | None:
+    """The last answer statement whose value looks like an answer (a later "answer" in passing is skipped)."""
+    cues = list(_CUE.finditer(plain))
+    announced = False
+    for cue in reversed(cues):
+        rest = plain[cue.end():]
+        if not rest.strip(" \t:：="):
+            announced = True
+        found = _statement_value(rest)
+        if found is None:
+            if rest.strip(" \t:：=") and not rest.lstrip(" \t").startswith("\n"):
+                announced = True
+            continue
+        values, end = found
+        if _OFFERS_ANOTHER.search(plain[_sentence_start(plain, cue.start()):cue.start()]):
+            # "The answer is 5. Another possible answer is 6.": the earlier statement still stands beside it.
+            earlier = _from_statement(plain[:cue.start()])
+            if earlier is not None and earlier.values:
+                values = [*earlier.values, *values]
+        return Extraction(values[-1], "phrase", False, tuple(values), rest[end:])
+    if announced:
+        return Extraction("", "phrase_empty", False)
     return None
+
+
+_OFFERS_ANOTHER = re.compile(r"\b(?:another|other|alternative|alternatively|second|also|or)\b", re.I)
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    ends = [m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:pos])]
+    return ends[-1] if ends else 0
+
+
+def _statement_value(rest: str) -> tuple[list[str], int] | None:
+    """The value(s) right after an answer cue and where they end in `rest`; None when nothing there looks like an
+    answer. A cue alone on its line (a heading) takes the next non-empty line or display."""
+    offset = 0
+    stripped = rest.lstrip(" \t")
+    if stripped.startswith("\n") or not stripped:
+        body = rest.lstrip()
+        offset = len(rest) - len(body)
+        display = re.match(r"\$\$.+?\$\$|\\\[.+?\\\]", body, re.S)
+        if display:
+            value = display.group()
+            return [value], offset + display.end()
+    lead = _LEADING.match(rest, offset)
+    start = lead.end() if lead else offset
+    cut = _CUT.search(rest, start)
+    end = cut.start() if cut else len(rest)
+    raw = rest[start:end]
+    if not raw.strip():
+        return None
+    maths = list(_MATH_SPAN.finditer(raw))
+    if maths and not raw[:maths[0].start()].strip():
+        values = _glued(raw, maths)
+        return values, start + maths[len(values) - 1].end()
+    candidate = _drop_trailing_words(raw.strip())
+    if maths and not _looks_like_answer(candidate.replace("$", "")):
+        return None
+    if not _looks_like_answer(candidate):
+        return None
+    return [candidate], end
+
+
+def _glued(text: str, maths: list[re.Match[str]]) -> list[str]:
+    """The math segments stated together with the first one ("$x=2$ and $x=6$", "$2$, $6$"), their contents."""
+    values = [_inner(maths[0].group())]
+    for prev, cur in itertools.pairwise(maths):
+        if not _GLUE.match(text[prev.end():cur.start()]):
+            break
+        values.append(_inner(cur.group()))
+    return values
+
+
+def _inner(segment: str) -> str:
+    for left, right in (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
+        if segment.startswith(left) and segment.endswith(right):
+            return segment[len(left):len(segment) - len(right)].strip()
+    return segment.strip()
+
+
+def _drop_trailing_words(candidate: str) -> str:
+    """"12 cookies", "5 です", "6입니다": the number without the words after it (never "2x" or "3 or 4")."""
+    m = _WORDS_AFTER_NUMBER.match(candidate)
+    if m is None:
+        return candidate
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", m.group(2))]
+    ascii_words = [w for w in words if w.isascii()]
+    if any(w in _MATH_WORDS for w in words) or any(len(w) < 3 for w in ascii_words):
+        return candidate
+    if ascii_words and not re.match(r"\s", candidate[len(m.group(1)):]):
+        return candidate  # "2x", "3cm" glued: not prose after a number
+    return m.group(1).strip()
+
+
+def _looks_like_answer(candidate: str) -> bool:
+    """A value, not a sentence: digits, LaTeX or relations, or one or two words (`Tuesday`, `(C)`)."""
+    if re.search(r"[\d\\=^_{}()\[\]<>|]", candidate):
+        return True
+    return len(candidate.split()) <= 2
+
+
+def _from_last_math(plain: str) -> Extraction | None:
+    paragraphs = [p for p in re.split(r"\n\s*\n", plain.strip()) if p.strip()]
+    last = paragraphs[-1] if paragraphs else plain
+    maths = list(_MATH_SPAN.finditer(last))
+    if maths:
+        # The last segment and those stated together with it in its sentence ("So $x = 2$ or $x = 6$.").
+        first = len(maths) - 1
+        while first > 0 and _GLUE.match(last[maths[first - 1].end():maths[first].start()]):
+            first -= 1
+        values = [_inner(m.group()) for m in maths[first:]]
+        return Extraction(values[-1], "last_math", False, tuple(values), last[maths[-1].end():])
+    sentences = [s for s in re.split(r"(?<=[.!?。])\s+", last.strip()) if s.strip()]
+    numbers = list(_NUMBER.finditer(sentences[-1])) if sentences else []
+    if numbers:
+        return Extraction(numbers[-1].group().strip(), "last_number", False, (numbers[-1].group().strip(),),
+                          sentences[-1][numbers[-1].end():])
+    return None
+
+
+# -- multiple choice ------------------------------------------------------------------------------------------
+_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?([A-H])(?:\s*\)?\s*\})?\s*\)?"
+_LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETTER
+                      + r"(?:\s*(?:,|/|&|\bor\b|\band\b)\s*(?:(?:option|choice)\s+)?" + _LETTER + r")*(?![A-Za-z])",
+                      re.I)
+_ONE_LETTER = re.compile(_LETTER)
+_CHOICE_CLAIMS = [
+    r"\b(?:option|choice)\s+" + _LETTER.replace("([A-H])", "(?P<a>[A-H])") + r"(?![A-Za-z])",
+    r"(?<![A-Za-z])\(\s*(?P<b>[A-H])\s*\)\s*(?:is|would\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)",
+    r"(?<![A-Za-z])(?P<c>[A-H])\s+is\s+(?:the\s+)?(?:correct|right|best)\b",
+]
+_CHOICE_CLAIM = re.compile("|".join(f"(?:{c})" for c in _CHOICE_CLAIMS))
+
+
+@dataclass(frozen=True)
+class ChoiceExtraction:
+    """The option letters stated as the final answer (several: a hedge), how, and the text after them."""
+
+    letters: tuple[str, ...]
+    method: str
+    format_ok: bool
+    text: str
+    tail: str = ""
+
+
+def choice_letters(text: str) -> tuple[str, ...]:
+    """Option letters stated at the start of `text`: `C`, `(C) 42`, `\\textbf{(C)}`, `B or C`, `B/C`."""
+    m = _LETTERS.match(text)
+    if m is None:
+        return ()
+    letters = tuple(dict.fromkeys(x.group(1).upper() for x in _ONE_LETTER.finditer(m.group()) if x.group(1)))
+    if any(c.islower() for c in re.findall(r"(?<![A-Za-z])([A-Ha-h])(?![A-Za-z])", m.group())):
+        return ()  # "a" is an article, not option (A)
+    return letters
+
+
+def extract_choice(completion: str) -> ChoiceExtraction | None:
+    """The option chosen: a box, else the last answer statement or option claim ("I choose option C",
+    "(C) is correct")."""
+    text = strip_thinking(completion)
+    if text is None or not text.strip():
+        return None
+    group = final_box_group(text)
+    if group:
+        last = group[-1]
+        if last.content is None:
+            return ChoiceExtraction((), "boxed_unclosed", False, "")
+        letters: tuple[str, ...] = ()
+        for box in group:
+            letters += choice_letters(box.content or "")
+        return ChoiceExtraction(tuple(dict.fromkeys(letters)), "boxed", True, last.content, text[last.end:])
+    plain = strip_markdown(text)
+    best: tuple[int, tuple[str, ...], str, int] | None = None
+    for cue in _CUE.finditer(plain):
+        rest = plain[cue.end():]
+        lead = _LEADING.match(rest)
+        body = rest[lead.end() if lead else 0:]
+        letters = choice_letters(body)
+        if letters:
+            m = _LETTERS.match(body)
+            end = cue.end() + (len(rest) - len(body)) + (m.end() if m else 0)
+            if best is None or cue.start() >= best[0]:
+                best = (cue.start(), letters, body[:m.end() if m else 0].strip(), end)
+    for claim in _CHOICE_CLAIM.finditer(plain):
+        letter = claim.group("a") or claim.group("b") or claim.group("c")
+        if best is None or claim.start() > best[0]:
+            best = (claim.start(), (letter,), claim.group(), claim.end())
+    if best is None:
+        return None
+    return ChoiceExtraction(best[1], "phrase", False, best[2], plain[best[3]:])

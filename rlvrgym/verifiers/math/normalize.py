@@ -7,6 +7,7 @@ is recorded so the verifier can report it.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 UNICODE = {
     "−": "-", "–": "-", "—": "-", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "÷": r"\div ", "π": r"\pi ",
@@ -35,6 +36,89 @@ _MIXED = re.compile(r"(?<![\w.^}{)])(\d+)\s*\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d]|\.\d|,\d)")
 
 
+_DIGIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3}(?:(?:\\[,;: ]|\\thinspace(?![A-Za-z])|~|\{\s?\}"
+                           r"|[ \u00a0\u2009\u202f])\d{3})+)((?:\.\d+)?)(?![\d,])")
+_FUNCTION_NAME = re.compile(r"^\s*(?:[A-Za-z]|\\(?:phi|varphi|psi|Phi|Psi))"
+                            r"(?:'+|_\{?\w+\}?|\^\s*\{\s*-\s*1\s*\}|\^\s*-1)?\s*\(\s*[A-Za-z0-9](?:\s*,\s*[A-Za-z0-9])*\s*\)\s*=(?![=<>])")
+_TRIG = re.compile(r"(?<![A-Za-z])(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
+_DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])"
+                           r"|\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|\^\s*\{\s*\\text\s*\{\s*o\s*\}\s*\})")
+# Repeating decimals: 0.\overline{6}, 0.1\bar{6}, 1.\dot{3}, 0.\dot{1}\dot{2}, 0.(3), 0.3\u0305, 0.333...,
+# 0.3 (repeating)
+_ELLIPSIS = r"(?:\s*(?:\.{3}|…|\\[lc]?dots[cb]?(?![A-Za-z])|\\ldots(?![A-Za-z])))"
+_OVERLINE = re.compile(r"(?<![\d.])(\d*)\.(\d*)\s*\\(?:overline|bar|widebar|overbrace)\s*(?:\{\s*(\d{1,40})\s*\}|(\d))"
+                       + _ELLIPSIS + "?")
+_DOTTED = re.compile(r"(?<![\d.])(\d*)\.((?:\d|\\dot\s*(?:\{\s*\d\s*\}|\d))*\\dot\s*(?:\{\s*\d\s*\}|\d)"
+                     r"(?:\d*\\dot\s*(?:\{\s*\d\s*\}|\d))?)" + _ELLIPSIS + "?")
+_COMBINING = re.compile(r"(?<![\d.])(\d*)\.((?:\d[\u0304\u0305]?){0,40}\d[\u0304\u0305](?:\d[\u0304\u0305])*)"
+                        + _ELLIPSIS + "?")
+_PAREN_PERIOD = re.compile(r"(?<![\d.])(\d*)\.(\d{0,40})\((\d{1,40})\)(?![\d(])")
+_TRAILING_DOTS = re.compile(r"(?<![\d.])(\d*)\.(\d{1,60})(?:" + _ELLIPSIS
+                            + r"|\s*(?:\\text\s*\{\s*)?\(?\s*(?:repeating|recurring)\s*\)?\s*\}?)")
+
+
+REPEATING = "\\repeatingdecimal"
+
+
+def _fraction(whole: str, fixed: str, period: str) -> str:
+    """whole.fixed(period) as an exact fraction."""
+    value = Fraction(int(whole or "0"))
+    if period:
+        value += Fraction(int(fixed + period) - int(fixed or "0"), (10 ** len(period) - 1) * 10 ** len(fixed))
+    elif fixed:
+        value += Fraction(int(fixed), 10 ** len(fixed))
+    # An internal command: the parser reads it as the fraction and notes the notation for `require_evaluated`
+    # (echoing "0.\\overline{36}" must not answer "write 0.\\overline{36} as a fraction").
+    return f"{{{REPEATING}{{{value.numerator}}}{{{value.denominator}}}}}"
+
+
+def _dotted(m: re.Match[str]) -> str:
+    """0.1\\dot{2}3\\dot{4}: the period runs from the first dotted digit to the last."""
+    marks = re.findall(r"\\dot\s*(?:\{\s*(\d)\s*\}|(\d))|(\d)", m.group(2))
+    digits = [(a or b or c, not c) for a, b, c in marks]
+    first = next(i for i, (_, dotted) in enumerate(digits) if dotted)
+    last = max(i for i, (_, dotted) in enumerate(digits) if dotted)
+    if last != len(digits) - 1:
+        return m.group(0)
+    text = "".join(d for d, _ in digits)
+    return _fraction(m.group(1), text[:first], text[first:])
+
+
+def _combining(m: re.Match[str]) -> str:
+    """0.1\u03056\u0305: combining overlines mark the period's digits."""
+    marks = re.findall(r"(\d)([\u0304\u0305]?)", m.group(2))
+    first = next(i for i, (_, bar) in enumerate(marks) if bar)
+    text = "".join(d for d, _ in marks)
+    return _fraction(m.group(1), text[:first], text[first:])
+
+
+def _trailing_dots(m: re.Match[str]) -> str:
+    """0.333..., 0.1666..., 0.121212...: a period that visibly repeats (one digit twice, or a longer block three
+    times or filling all the decimals twice) is repeating; otherwise the dots mark a truncated decimal
+    (3.14159... is pi's digits, not 3.14159 repeating), which keeps its written precision."""
+    whole, digits = m.group(1), m.group(2)
+    for size in range(1, len(digits) // 2 + 1):
+        block = digits[-size:]
+        reps = 1
+        while digits[: len(digits) - reps * size].endswith(block):
+            reps += 1
+        if (size == 1 and reps >= 2) or reps >= 3 or (reps == 2 and len(digits) == 2 * size):
+            start = len(digits) - reps * size
+            return _fraction(whole, digits[:start], block)
+    return f"{whole or '0'}.{digits}"
+
+
+def repeating_decimals(s: str) -> str:
+    """Every repeating-decimal notation rewritten as an exact fraction (math.md, "Numbers")."""
+    if "." not in s:
+        return s
+    s = _OVERLINE.sub(lambda m: _fraction(m.group(1), m.group(2), m.group(3) or m.group(4)), s)
+    s = _DOTTED.sub(_dotted, s)
+    s = _COMBINING.sub(_combining, s)
+    s = _PAREN_PERIOD.sub(lambda m: _fraction(m.group(1), m.group(2), m.group(3)), s)
+    return _TRAILING_DOTS.sub(_trailing_dots, s)
+
+
 def strip_delimiters(s: str) -> str:
     s = s.strip()
     changed = True
@@ -60,7 +144,12 @@ def normalize(text: str, *, join_thousands: bool = True, dropped: list[str] | No
     s = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", s)
     s = re.sub(r"\\[dt]binom(?![A-Za-z])", r"\\binom", s)
     s = s.replace("{,}", "")
-    s = re.sub(r"(\d)\\,(\d{3})(?!\d)", r"\1\2", s)  # 1\,000 is a thousands separator, not a space
+    if join_thousands:  # 1\,000, 1 000 000, 12 345.6: digit groups, not a product or two numbers
+        s = _DIGIT_GROUPS.sub(lambda mm: re.sub(r"\D", "", mm.group(1)) + mm.group(2), s)
+    s = _FUNCTION_NAME.sub("", s, count=1)  # f(x) = x^2 + 1: the function is its formula
+    s = repeating_decimals(s)
+    if _TRIG.search(s):  # \cos 60^\circ: an angle in degrees inside a function is an angle, not a decoration
+        s = _DEGREE_ANGLE.sub(lambda mm: f"{{({mm.group(1)}\\pi/180)}}", s)
     s = _SPACES.sub(lambda m: m.group() if m.group() == "\\\\" else " ", s)  # keep \\ (matrix row breaks)
     # Decorations: degree marks, percent and dollar signs carry no value of their own (math.md, "Decorations").
     s, n = re.subn(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°", "", s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -61,7 +61,8 @@ FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
 INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 RELATIONS = {"=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!=",
              r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=", r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">=",
-             r"\ne": "!=", r"\neq": "!=", r"\lt": "<", r"\gt": ">", r"\approx": "=", r"\eq": "="}
+             r"\ne": "!=", r"\neq": "!=", r"\lt": "<", r"\gt": ">", r"\approx": "≈", r"\eq": "=", r"\simeq": "≈",
+             r"\thickapprox": "≈", r"\doteq": "≈"}
 MULTIPLY = {"*", r"\cdot", r"\times", r"\ast"}
 DIVIDE = {"/", r"\div"}
 TEXT_WRAPPERS = {r"\text", r"\textrm", r"\textnormal", r"\mathrm", r"\mbox", r"\textup", r"\mathit", r"\textit",
@@ -92,6 +93,7 @@ class _SetLiteral:
 class _Relation:
     parts: list[object]
     ops: list[str]
+    decimals: list[list[sp.Rational]] = field(default_factory=list)  # the decimal literals of each part
 
 
 @dataclass
@@ -201,6 +203,7 @@ class Parser:
         return _Item(node, self.decimals[start_dec:], self.unevaluated[start_unev:])
 
     def parse_relation(self) -> object:
+        start = len(self.decimals)
         first = self.parse_setexpr()
         if self.at(r"\in"):
             self.next()
@@ -208,11 +211,14 @@ class Parser:
                 raise ParseFailure(r"\in needs a variable on its left")
             return _Member(first, self.parse_setexpr())
         parts, ops = [first], []
+        marks = [start, len(self.decimals)]
         while (tok := self.peek()) is not None and tok.text in RELATIONS:
             self.next()
             ops.append(RELATIONS[tok.text])
             parts.append(self.parse_setexpr())
-        return first if not ops else _Relation(parts, ops)
+            marks.append(len(self.decimals))
+        decimals = [self.decimals[a:b] for a, b in itertools.pairwise(marks)]
+        return first if not ops else _Relation(parts, ops, decimals)
 
     def parse_setexpr(self) -> object:
         node = self.parse_additive()
@@ -541,6 +547,12 @@ class Parser:
             if arg.is_number and value.is_Rational:
                 self.unevaluated.append("arithmetic")  # \sqrt{16} is 4 left unevaluated
             return value
+        if name == "repeatingdecimal":  # written by normalize() for 0.\\overline{6} and the other notations
+            num, den = self.raw_group(), self.raw_group()
+            if not (num.isdigit() and den.isdigit() and int(den) > 0):
+                raise ParseFailure("a malformed repeating decimal")
+            self.unevaluated.append("repeating decimal")
+            return sp.Rational(int(num), int(den))
         if name == "binom":
             n, k = self.parse_command_arg(), self.parse_command_arg()
             if n.is_Integer and n > 100_000:
@@ -739,6 +751,15 @@ def _convert(node: object, item: _Item) -> list[Answer]:
 
 
 def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
+    if "≈" in node.ops:
+        node, item = _drop_approximations(node, item)
+        if not node.ops:
+            return _convert(node.parts[0], item)
+    if len(node.parts) == 2 and node.ops == ["="] and all(isinstance(p, _Bracket) for p in node.parts):
+        names, values = node.parts
+        if all(isinstance(i.node, sp.Symbol) for i in names.items) and len(names.items) == len(values.items):
+            return _convert(values, item)  # (a, b) = (1, -2): the tuple of values, in the order named
+        raise ParseFailure("a tuple equation must name one variable per value")
     parts = [Parser.scalar(p, "compare") for p in node.parts]
     if all(op == "=" for op in node.ops):
         # x = 2 + 3 = 5: the chain's first and last sides carry the claim.
@@ -753,6 +774,34 @@ def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
         result = sp.Intersection(result, _relation_to_set(Inequality(left, op, right)))
         solved = solved and _is_solved(left, right)
     return [RealSet(result, unevaluated=() if solved else ("unsolved inequality",))]
+
+
+def _drop_approximations(node: _Relation, item: _Item) -> tuple[_Relation, _Item]:
+    """`\\frac13 \\approx 0.333`: the claim is the exact side before the first `\\approx`; the approximations
+    after it must agree with it to their last written digit, else the answer states two values (a hedge, refused).
+    `x \\approx 2.5` is the assignment `x = 2.5`."""
+    k = node.ops.index("≈")
+    head = node.parts[k]
+    if k == 0 and isinstance(head, sp.Symbol):
+        ops = ["=" if op == "≈" else op for op in node.ops[:1]]
+        kept = node.decimals[:2]
+        return _Relation(node.parts[:2], ops, kept), _Item(node, [d for ds in kept for d in ds], item.unevaluated)
+    exact = Parser.scalar(head, "approximate")
+    for part, decimals in zip(node.parts[k + 1:], node.decimals[k + 1:], strict=False):
+        approx = Parser.scalar(part, "use as an approximation")
+        if not (exact.is_number and approx.is_number):
+            continue
+        unit = min(decimals) if decimals else sp.Integer(1)
+        try:
+            gap = abs(complex(sp.N(exact - approx, 30)))
+        except (TypeError, ValueError):
+            raise ParseFailure("the approximation cannot be checked against the exact value") from None
+        if gap > float(unit) * 1.0000001:
+            raise ParseFailure(f"the approximation {sp.sstr(approx)} does not match the exact value "
+                               f"{sp.sstr(exact)}: two different values")
+    kept = node.decimals[:k + 1]
+    return (_Relation(node.parts[:k + 1], node.ops[:k], kept),
+            _Item(node, [d for ds in kept for d in ds], item.unevaluated))
 
 
 def _is_solved(left: sp.Expr, right: sp.Expr) -> bool:
@@ -785,7 +834,8 @@ def combine(answers: list[Answer]) -> Answer:
     if all(isinstance(a, Equation) and a.assigned is not None for a in answers):
         names = [a.assigned for a in answers]  # type: ignore[union-attr]
         if len(set(names)) == len(names):
-            return Ordered(tuple(Scalar(a.value) for a in answers), "", "")  # type: ignore[union-attr]
+            return Ordered(tuple(Scalar(a.value) for a in answers), "", "",  # type: ignore[union-attr]
+                           names=tuple(n.name for n in names))  # type: ignore[union-attr]
     if all(isinstance(a, RealSet) for a in answers):
         return RealSet(sp.Union(*[a.value for a in answers]))  # type: ignore[union-attr]
     return Solutions(tuple(answers))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
+
+import sympy as sp
 
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
@@ -12,17 +15,20 @@ from rlvrgym.verifiers.extract import hedge_after, is_hedge
 from rlvrgym.verifiers.math.answers import (
     Answer,
     Choice,
+    Equation,
     Ordered,
     ParseFailure,
     RealSet,
+    Scalar,
     Solutions,
     TextAnswer,
     TooLarge,
     describe,
     kind_of,
 )
-from rlvrgym.verifiers.math.compare import Policy, compare
-from rlvrgym.verifiers.math.extract import extract_answer
+from rlvrgym.verifiers.math.compare import Match, Policy, compare
+from rlvrgym.verifiers.math.extract import extract_answer, extract_choice
+from rlvrgym.verifiers.math.normalize import normalize
 from rlvrgym.verifiers.math.parser import choice_letter, parse_answer, parse_text_answer
 from rlvrgym.verifiers.registry import register_verifier
 from rlvrgym.verifiers.verdict import Verdict, VerdictStatus
@@ -78,6 +84,63 @@ def _is_collection(answer: Answer) -> bool:
     return isinstance(answer, (Solutions, Ordered)) or (isinstance(answer, RealSet) and len(answer.value.args) > 1)
 
 
+PERCENT_MODES = ("as_number", "as_fraction", "either")
+DEGREE_MODES = ("as_number", "as_radians", "either")
+_CHOICE_TAIL = re.compile(r"(?:\bor\b(?:\s+(?:possibly|maybe|perhaps|else))?"
+                          r"|\b(?:could|might|may)\s+(?:also\s+|instead\s+|well\s+)?be|\balternatively,?)\s*\(?\s*([A-H])\s*\)?(?![A-Za-z])"
+                          r"|(?<![A-Za-z])\(?([A-H])\)?\s+(?:is|would\s+be|seems)\s+(?:also|equally)\s+"
+                          r"(?:possible|correct|valid|plausible|right)")
+
+
+@lru_cache(maxsize=8192)
+def _marks(text: str) -> frozenset[str]:
+    """Which value-bearing marks a text carries: "percent" (`50\\%`, `50 percent`), "degrees" (`30^\\circ`, not
+    inside a trigonometric function, where the angle is converted)."""
+    dropped: list[str] = []
+    try:
+        normalize(text, dropped=dropped)
+    except re.error:  # pragma: no cover - normalize is plain regex work
+        return frozenset()
+    found = {d for d in dropped if d in ("percent", "degrees")}
+    if any(d.startswith("unit:") and d[5:].lower() in ("percent",) for d in dropped):
+        found.add("percent")
+    if any(d.startswith("unit:") and d[5:].lower() in ("degree", "degrees", "deg") for d in dropped):
+        found.add("degrees")
+    return frozenset(found)
+
+
+def _scaled(answer: Answer, factor: sp.Expr) -> Answer | None:
+    """The same answer with its value multiplied by `factor` (50% as 1/2, 30° as π/6); None when not a value."""
+    if isinstance(answer, Scalar):
+        exact_factor = factor.is_Rational
+        quantum = answer.quantum * factor if answer.quantum is not None and exact_factor else None
+        return Scalar(answer.expr * factor, quantum=quantum,
+                      inexact=answer.inexact or (answer.quantum is not None and not exact_factor),
+                      unevaluated=answer.unevaluated)
+    if isinstance(answer, Equation) and answer.assigned is not None:
+        return Equation(answer.assigned, answer.value * factor)
+    if isinstance(answer, Solutions):
+        items = [_scaled(i, factor) for i in answer.items]  # type: ignore[arg-type]
+        return None if any(i is None for i in items) else Solutions(tuple(items))
+    return None
+
+
+def _readings(answer: Answer, marks: frozenset[str], percent: str, degrees: str) -> list[Answer]:
+    """The values a marked answer may stand for under the percent and degree policies (docs/math.md)."""
+    out = [answer]
+    for mark, mode, factor, converted in (("percent", percent, sp.Rational(1, 100), "as_fraction"),
+                                          ("degrees", degrees, sp.pi / 180, "as_radians")):
+        if mark not in marks or mode == "as_number":
+            continue
+        scaled = [s for s in (_scaled(a, factor) for a in out) if s is not None]
+        out = scaled if mode == converted and scaled else out + scaled
+    return out
+
+
+def _same_letter(a: str, b: str) -> bool:
+    return a.strip("() ").upper() == b.strip("() ").upper()
+
+
 @register_verifier("math")
 class MathVerifier(Verifier):
     """Outcome verifier for math answers, following shared/design/math.md.
@@ -85,16 +148,27 @@ class MathVerifier(Verifier):
     Options:
         require_evaluated: reject answers that leave factorials, binomials or sums unevaluated when the reference
             is a plain number (stops a policy from echoing the question).
+        percent: what `50\\%` means. "as_number" (default): 50, the sign is a decoration; "as_fraction": 0.5
+            (= 1/2, not 50); "either": both readings are accepted. Applies to the answer and the reference.
+        degrees: what a final angle `30^\\circ` means. "as_number" (default): 30; "as_radians": π/6 (= 30°, not
+            30); "either": both. Degrees inside a trigonometric function (`\\cos 60^\\circ`) are always angles.
         timeout / isolation / pool: see `Verifier`.
     """
 
     name = "math"
     default_timeout = 1.0
 
-    def __init__(self, *, require_evaluated: bool = False, timeout: float | None = None,
-                 isolation: Isolation = "process", pool: BoundedPool | None = None) -> None:
+    def __init__(self, *, require_evaluated: bool = False, percent: str = "as_number", degrees: str = "as_number",
+                 timeout: float | None = None, isolation: Isolation = "process",
+                 pool: BoundedPool | None = None) -> None:
+        if percent not in PERCENT_MODES:
+            raise ValueError(f"percent must be one of {PERCENT_MODES}, got {percent!r}")
+        if degrees not in DEGREE_MODES:
+            raise ValueError(f"degrees must be one of {DEGREE_MODES}, got {degrees!r}")
         super().__init__(timeout=timeout, isolation=isolation, pool=pool)
         self.policy = Policy(require_evaluated=require_evaluated)
+        self.percent = percent
+        self.degrees = degrees
 
     def warmup(self) -> None:
         # One pair per path (decimal, expression, equation, inequality): sympy fills its caches on first use.
@@ -109,17 +183,21 @@ class MathVerifier(Verifier):
             ref = parse_reference(ref_text)
         except (ParseFailure, TooLarge, ValueError) as exc:
             return Verdict.error(f"the reference {reference!r} cannot be read: {exc}")
+        if isinstance(ref, Choice):
+            return self._judge_choice(completion, ref)
         extraction = extract_answer(completion)
         if extraction is None:
             return Verdict.unparseable("no final answer found (no \\boxed{}, no 'the answer is', no math)",
                                        format_ok=False)
         if extraction.method == "boxed_unclosed":
             return Verdict.unparseable("the \\boxed{} answer is never closed", format_ok=False)
+        if extraction.method == "phrase_empty":
+            return Verdict.unparseable("a final answer is announced but none follows", format_ok=False)
         details: dict[str, Any] = {"extracted": extraction.text, "extraction": extraction.method,
                                    "format_ok": extraction.format_ok, "reference_kind": kind_of(ref)}
         if len(extraction.values) > 1:
             if _is_collection(ref):
-                # "$x=\boxed{2}$ or $x=\boxed{6}$": several boxed solutions stated together are one answer.
+                # "$x=\boxed{2}$ or $x=\boxed{6}$", "the solutions are $x=2$ and $x=6$": one answer, several values.
                 extraction = replace(extraction, text=", ".join(extraction.values))
                 details["extracted"] = extraction.text
             elif is_hedge(extraction.values, same_value):
@@ -129,14 +207,6 @@ class MathVerifier(Verifier):
         if hedge is not None:
             return Verdict.wrong(f"a hedge: the answer is followed by another possible value ({hedge!r})",
                                  hedge=True, **details)
-        if isinstance(ref, Choice):
-            letter = choice_letter(extraction.text)
-            if letter is None:
-                return Verdict.unparseable(f"expected an option letter, got {extraction.text!r}", **details)
-            details["parsed"] = letter
-            if letter == ref.letter:
-                return Verdict.right(f"option {letter}", method="choice", **details)
-            return Verdict.wrong(f"option {letter}, the reference is {ref.letter}", method="choice", **details)
         try:
             answer, info = parse_answer(extraction.text)
             if _is_collection(ref) and not _is_collection(answer):
@@ -154,10 +224,51 @@ class MathVerifier(Verifier):
         details["parsed"] = describe(answer)
         if info is not None and info.dropped:
             details["dropped"] = info.dropped
-        match = compare(ref, answer, self.policy, seed_text=ref_text)
+        match = self._compare(ref, ref_text, answer, extraction.text, info is not None)
         details["method"] = match.method
         if match.equal is None:
             return Verdict(0.0, None, VerdictStatus.ERROR, f"could not decide: {match.reason}", details=details)
         if match.equal:
             return Verdict.right(match.reason, **details)
         return Verdict.wrong(match.reason, **details)
+
+    def _compare(self, ref: Answer, ref_text: str, answer: Answer, answer_text: str, parsed: bool) -> Match:
+        """compare() under the percent and degree policies: any reading of the reference against any reading of
+        the answer (one reading each under the defaults)."""
+        refs = _readings(ref, _marks(ref_text), self.percent, self.degrees)
+        answers = _readings(answer, _marks(answer_text), self.percent, self.degrees) if parsed else [answer]
+        first: Match | None = None
+        for r in refs:
+            for a in answers:
+                match = compare(r, a, self.policy, seed_text=ref_text)
+                if match.equal:
+                    return match
+                first = first or match
+        assert first is not None
+        return first
+
+    def _judge_choice(self, completion: str, ref: Choice) -> Verdict:
+        found = extract_choice(completion)
+        if found is None or found.method == "boxed_unclosed":
+            return Verdict.unparseable("no option letter found" if found is None else
+                                       "the \\boxed{} answer is never closed", format_ok=False)
+        details: dict[str, Any] = {"extracted": found.text, "extraction": found.method, "format_ok": found.format_ok,
+                                   "reference_kind": "choice"}
+        if not found.letters:
+            return Verdict.unparseable(f"expected an option letter, got {found.text!r}", **details)
+        if len(found.letters) > 1:
+            return Verdict.wrong(f"a hedge: several options are stated ({', '.join(found.letters)})", hedge=True,
+                                 method="choice", **details)
+        letter = found.letters[0]
+        details["parsed"] = letter
+        other = _CHOICE_TAIL.search(found.tail)
+        if other is not None and (other.group(1) or other.group(2)) != letter:
+            return Verdict.wrong(f"a hedge: option {letter} is followed by another option ({other.group().strip()!r})",
+                                 hedge=True, method="choice", **details)
+        hedge = hedge_after(found.tail, letter, _same_letter) if found.tail.strip() else None
+        if hedge is not None:
+            return Verdict.wrong(f"a hedge: the answer is followed by another possibility ({hedge!r})", hedge=True,
+                                 method="choice", **details)
+        if letter == ref.letter:
+            return Verdict.right(f"option {letter}", method="choice", **details)
+        return Verdict.wrong(f"option {letter}, the reference is {ref.letter}", method="choice", **details)
