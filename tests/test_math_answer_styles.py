@@ -397,3 +397,74 @@ def test_require_evaluated_refuses_a_repeating_decimal_echoed_back() -> None:
 
 def test_a_made_up_internal_command_is_unparseable() -> None:
     assert judge("\\boxed{\\repeatingdecimal{x}{0}}", "1").status == VerdictStatus.UNPARSEABLE
+
+
+# -- Whole completions as chat models write them: the answer is read, reasoning around it is not a hedge --------
+REALISTIC = [
+    ("Let me compute. 3 + 4 = 7. So the answer is 7. Let me double check the answer: 7 - 4 = 3, correct.", "7"),
+    ("The answer is 7.\n\nVerification: if it were 8, then 8 - 4 = 4, which is wrong.", "7"),
+    ("We find $x = 3$. Note that $x = -3$ is extraneous.\n\n**Final Answer:** $x = 3$", "3"),
+    ("The answer is 7. Some might think it could be 8, but that's wrong.", "7"),
+    ("\\boxed{12}\n\nThis is also the minimum possible value.", "12"),
+    ("\\boxed{12}. Another way to see this: 3 \\times 4 = 12.", "12"),
+    ("\\boxed{12} (the other root, -3, is rejected because lengths are positive).", "12"),
+    ("So the two numbers are 3 and 4, and their product is $\\boxed{12}$.", "12"),
+    ("**Answer:** 12\n\n**Explanation:** Since 3 × 4 = 12 ...", "12"),
+    ("Final Answer: The final answer is $\\frac{1}{4}$. I hope it is correct.", "1/4"),
+    ("The area is 12 square units.", "12"),
+    ("The answer is $x \\in (2, 5]$.", "(2,5]"),
+    ("Answer:\n\\[\n\\frac{3}{4}\n\\]", "3/4"),
+    ("The minimum value is $\\boxed{-\\frac{1}{4}}$, attained at $x = \\frac12$.", "-1/4"),
+    ("\\boxed{5}. If we had used 6 instead, the answer would be 7, which is wrong.", "5"),
+    ("\\boxed{5}\n\nIt could be that the question meant something else.", "5"),
+    ("The final answer is $\\$12.50$.", "12.5"),
+    ("Answer: x = 2, y = 3", "(2,3)"),
+    ("The correct answer is $\\boxed{\\textbf{(B)}\\ 12}$", "B"),
+    ("After checking, A is wrong and B is wrong, so the answer is C.", "C"),
+    ("The answer is C. Option A is tempting but wrong.", "C"),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference"), REALISTIC, ids=range(len(REALISTIC)))
+def test_realistic_completions(completion: str, reference: str) -> None:
+    verdict = judge(completion, reference)
+    assert verdict.correct is True, (verdict.reason, verdict.details)
+
+
+MORE_FORMS = [
+    # Markdown: struck-out text is withdrawn, HTML emphasis, label alone on its line
+    ("The answer is ~~6~~ **7**.", "7", True), ("<b>Answer:</b> 7", "7", True),
+    ("<strong>Final answer</strong>: 7", "7", True), ("**Answer**\n7", "7", True), ("Answer — **7**", "7", True),
+    ("### Answer: 7", "7", True), ("The answer is ~~7~~ **6**.", "7", False),
+    # multiple choice claims
+    ("The answer is $\\text{(C)}$.", "C", True), ("C is the answer.", "C", True), ("I'd go with (C).", "C", True),
+    ("The answer should be C.", "C", True), ("Correct option: C", "C", True), ("Answer: Option C", "C", True),
+    ("I would pick B.", "C", False),
+    # approximations, sets named by a variable, maps, degree marks with spacing
+    ("\\boxed{\\frac{1}{3} (\\approx 0.333)}", "1/3", True), ("\\boxed{\\approx 0.33}", "0.33", True),
+    ("The answer is 1/3, approximately 0.333.", "1/3", True), ("\\boxed{x = \\{2, 6\\}}", "2,6", True),
+    ("\\boxed{f: x \\mapsto 2x+1}", "2x+1", True), ("\\boxed{x \\mapsto x^2}", "x^2", True),
+    ("\\boxed{\\cos 60\\,^\\circ}", "1/2", True), ("\\boxed{\\cos 60 \\text{°}}", "1/2", True),
+    ("\\boxed{\\frac{1}{3} (\\approx 0.5)}", "1/3", False), ("The answer is $x = 2, 6$.", "2,6", True),
+    # other languages, with the reason after a comma
+    ("La respuesta correcta es 42, porque 6 × 7 = 42.", "42", True),
+    ("Die richtige Antwort ist 12, weil 3 · 4 = 12.", "12", True),
+    ("La bonne réponse est 15, car 3 × 5 = 15.", "15", True),
+    ("因此，最终答案是 42，因为 6×7=42。", "42", True), ("الإجابة هي 5", "5", True),
+    ("La respuesta correcta es 41, porque 6 × 7 = 42.", "42", False),
+    # hedges between boxes and after prose answers; corrections and rejected alternatives are not hedges
+    ("$\\boxed{5}$ (alternatively $\\boxed{6}$)", "6", False),
+    ("$\\boxed{5}$ (alternatively $\\boxed{6}$)", "5", False),
+    ("The answer is 5, maybe 6.", "5", False), ("\\boxed{5}? Or is it 6?", "5", False),
+    ("\\boxed{5} (not sure, could be 6)", "5", False),
+    ("\\boxed{6}. Wait, that is wrong; recomputing gives \\boxed{5}.", "5", True),
+    ("The value is $\\boxed{4}$. Note that the denominator could be 0, which we exclude.", "4", True),
+    ("The answer is 12 (since 3 times 4 is 12).", "12", True),
+    ("\\boxed{5}. Note: 5 could also be written as 10/2.", "5", True),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "expected"), MORE_FORMS, ids=_ids(MORE_FORMS))
+def test_more_surface_forms(completion: str, reference: str, expected: bool) -> None:
+    verdict = judge(completion, reference)
+    assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)

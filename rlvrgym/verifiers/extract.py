@@ -58,43 +58,34 @@ def blank_thinking(text: str) -> str:
 
 
 # -- braces ---------------------------------------------------------------------------------------------------
+_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.S)  # an escaped character is one token: \\{ \\} \\\\ never count
+
+
 def matching_brace(text: str, open_index: int) -> int:
     """Index of the `}` closing the `{` at `open_index` (escaped braces skipped), or -1 when it never closes."""
     depth = 0
-    i = open_index
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
+    for m in _BRACE_TOKEN.finditer(text, open_index):
+        c = m.group()
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return m.start()
     return -1
 
 
-def brace_pairs(text: str) -> dict[int, int]:
-    """Every unescaped `{` that closes, mapped to its `}`, in one linear pass (a scan from every opening would be
-    quadratic on `\\boxed{` repeated 20,000 times). A stray `}` closes nothing."""
+def brace_pairs(text: str, start: int = 0) -> dict[int, int]:
+    """Every unescaped `{` from `start` on that closes, mapped to its `}`, in one linear pass (a scan from every
+    opening would be quadratic on `\\boxed{` repeated 20,000 times). A stray `}` closes nothing."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
+    for m in _BRACE_TOKEN.finditer(text, start):
+        c = m.group()
         if c == "{":
-            stack.append(i)
+            stack.append(m.start())
         elif c == "}" and stack:
-            pairs[stack.pop()] = i
-        i += 1
+            pairs[stack.pop()] = m.start()
     return pairs
 
 
@@ -123,7 +114,7 @@ def find_boxes(text: str) -> list[Box]:
     matches = list(_BOX.finditer(text))
     if not matches:
         return []
-    pairs = brace_pairs(text)
+    pairs = brace_pairs(text, matches[0].start())
     boxes: list[Box] = []
     covered_until = -1  # end of the last closed box: boxes before it are nested in it
     for m in matches:
@@ -190,10 +181,24 @@ def final_box_group(text: str) -> list[Box]:
     if not boxes[-1].closed:
         return group
     for box in reversed(boxes[:-1]):
-        if not box.closed or not _GLUE.fullmatch(text[box.end:group[0].start]):
+        between = text[box.end:group[0].start]
+        if not box.closed or not (_GLUE.fullmatch(between) or _offers_alternative(between)):
             break
         group.insert(0, box)
     return group
+
+
+# Between two boxes: "\\boxed{5} (alternatively \\boxed{6})" states both; "\\boxed{6}. Wait, no: \\boxed{5}" corrects.
+_BETWEEN_ALTERNATIVE = re.compile(r"\b(?:alternatively|or\s+(?:possibly|maybe|perhaps|else|rather)|also\s+(?:possible|"
+                                  r"valid|correct|acceptable)|(?:could|might|may)\s+(?:also|instead|equally)\s+be|"
+                                  r"another\s+(?:possible\s+|valid\s+)?(?:value|answer|solution|option)|either)\b",
+                                  re.I)
+_CORRECTION = re.compile(r"\b(?:wait|no|actually|oops|mistake|wrong|incorrect|correction|instead|recheck|re-check|"
+                         r"recompute|recalculat\w*|redo|sorry|error|fix)\b", re.I)
+
+
+def _offers_alternative(between: str) -> bool:
+    return len(between) <= 200 and bool(_BETWEEN_ALTERNATIVE.search(between)) and not _CORRECTION.search(between)
 
 
 def final_boxed_answers(text: str) -> list[str] | None:
@@ -230,7 +235,9 @@ _OFFER = re.compile("|".join((
 # when that value differs from the answer; with no value after it ("but it could be simplified") it is prose.
 _ALTERNATIVE = re.compile("|".join((
     r"\b(?:could|might|may|can)\s+(?:also|instead|equally|alternatively|just\s+as\s+well)\s+be\b",
-    r"\b(?:it|this|that|the\s+answer|the\s+value|the\s+result)\s+(?:could|might|may)\s+(?:well\s+)?be\b",
+    r"\b(?:could|might|may)\s+(?:well\s+|even\s+)?be\b",
+    r"\b(?:maybe|perhaps|possibly|probably)\b",
+    r"\bor\s+is\s+it\b",
     r"\bor\s+(?:possibly|maybe|perhaps|alternatively|otherwise|else|rather)\b",
     r"\b(?:alternatively|otherwise)\s*,?\s+(?:the\s+answer|it|the\s+value|the\s+result)\s+(?:is|could\s+be|"
     r"might\s+be|would\s+be|may\s+be)\b",
@@ -246,15 +253,34 @@ _LEAD = re.compile(r"(?:\s|:|[*_`}]|about|around|approximately|roughly|exactly)*
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 
 
+# An alternative that the text itself rejects is reasoning, not a hedge ("it could be 8, but that is wrong").
+_REJECTED = re.compile(r"\b(?:wrong|incorrect|not\s+(?:correct|right|valid|possible|allowed|the\s+answer)|reject\w*|"
+                       r"extraneous|invalid|impossible|undefined|ruled\s+out|does(?:n't|\s+not)\s+work|mistaken?|"
+                       r"discard\w*|exclud\w*|fails?|can(?:not|'t)\s+be)\b", re.I)
+
+
+_WORDY = re.compile(r"[^\W_]")
+
+
 def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
     """The hedge in `tail`, the text after the final answer, as a short quote; None when there is none."""
+    if not _WORDY.search(tail):
+        return None  # "$." or "}" after the box: nothing to read
+    ends = [m.end() for m in _SENTENCE_END.finditer(tail)]
+
+    def rejected(pos: int) -> bool:
+        k = bisect.bisect_right(ends, pos)
+        stop = ends[k] if k < len(ends) else len(tail)
+        return _REJECTED.search(tail, pos, stop) is not None
+
     for cue in _ALTERNATIVE.finditer(tail):
         lead = _LEAD.match(tail, cue.end())
         value = _VALUE.match(tail, lead.end() if lead else cue.end())
-        if value is not None and same(answer, _value_text(value)) is not True:
+        if value is not None and same(answer, _value_text(value)) is not True and not rejected(value.end()):
             return tail[cue.start():value.end()].strip()[:80]
-    ends = [m.end() for m in _SENTENCE_END.finditer(tail)] if _OFFER.search(tail) else []
     for cue in _OFFER.finditer(tail):
+        if rejected(cue.end()):
+            continue
         k = bisect.bisect_right(ends, cue.start())
         begin = max(ends[k - 1] if k else 0, tail.rfind("(", 0, cue.start()) + 1)
         after = _SENTENCE_END.search(tail, cue.end())

@@ -31,7 +31,7 @@ class Extraction:
 
 
 # -- Markdown -------------------------------------------------------------------------------------------------
-_MATH_SPAN = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
+_MATH_SPAN = re.compile(r"\$\$.+?\$\$|(?<!\\)\$(?:\\.|[^$\\])+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 _MD_LINE = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|```[\w-]*[ \t]*$)", re.M)
 _MD_STRONG = re.compile(r"\*\*\*|\*\*|(?<![A-Za-z0-9\\])__|__(?![A-Za-z0-9])")
 _MD_EM_STAR = re.compile(r"(?<![\w*\\])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
@@ -51,7 +51,13 @@ def strip_markdown(text: str) -> str:
     return "".join(out)
 
 
+_MD_STRIKE = re.compile(r"~~[^~\n]*~~|<(?:s|del|strike)>.*?</(?:s|del|strike)>", re.I | re.S)
+_HTML_TAG = re.compile(r"</?(?:b|strong|i|em|u|code|mark|span|sup|sub|p|br|div)\b[^<>]{0,80}>", re.I)
+
+
 def _strip_md_plain(s: str) -> str:
+    s = _MD_STRIKE.sub("", s)  # struck-out text is withdrawn, not stated
+    s = _HTML_TAG.sub("", s)
     s = _MD_LINE.sub("", s)
     s = _MD_STRONG.sub("", s)
     s = _MD_EM_STAR.sub(r"\1", s)
@@ -64,18 +70,21 @@ _ADVERB = r"(?:\s+(?:therefore|thus|then|simply|just|exactly|clearly|indeed|henc
 _CUES = [
     # English
     r"\b(?:final|correct|right|best|my)\s+(?:answer|result|option|choice)s?\b" + _ADVERB
-    + r"\s*(?:is|are|would\s+be|will\s+be|equals|=|:|-|—|–)",
+    + r"\s*(?:is|are|would\s+be|will\s+be|should\s+be|must\s+be|equals|=|:|-|—|–)",
     r"^\s*(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|result)s?\s*:?\s*$",
-    r"\b(?:the\s+)?answers?\b" + _ADVERB + r"\s*(?:is|are|would\s+be|will\s+be|equals|=|:|—|–)",
+    r"\b(?:the\s+)?answers?\b" + _ADVERB + r"\s*(?:is|are|would\s+be|will\s+be|should\s+be|must\s+be|equals|=|:|—|–)",
     r"\bthe\s+(?:solutions?|roots?|zeros?|result)\b(?:\s+(?:of|to)\s+[^.:\n]{1,40}?)?" + _ADVERB
     + r"\s*(?:is|are|=|:)",
     r"\b(?:option|choice)\b\s*(?:is|:|=)",
     # other languages
-    r"\b(?:la\s+)?réponse(?:\s+finale)?\s*(?:est|:|=)", r"\brésultat(?:\s+final)?\s*(?:est|:|=)",
-    r"\b(?:la\s+)?respuesta(?:\s+final)?\s*(?:es|:|=)", r"\bresultado(?:\s+final)?\s*(?:es|é|:|=)",
-    r"\b(?:a\s+)?resposta(?:\s+final)?\s*(?:é|e|:|=)",
-    r"\b(?:la\s+)?risposta(?:\s+finale)?\s*(?:è|e|:|=)", r"\brisultato(?:\s+finale)?\s*(?:è|:|=)",
-    r"\b(?:die\s+)?(?:endgültige\s+)?antwort\s*(?:ist|lautet|:|=)", r"\b(?:das\s+)?ergebnis\s*(?:ist|lautet|:|=)",
+    r"\b(?:la\s+)?(?:bonne\s+)?réponse(?:\s+(?:finale|correcte))?\s*(?:est|:|=)",
+    r"\brésultat(?:\s+final)?\s*(?:est|:|=)",
+    r"\b(?:la\s+)?respuesta(?:\s+(?:final|correcta))?\s*(?:es|:|=)", r"\bresultado(?:\s+final)?\s*(?:es|é|:|=)",
+    r"\b(?:a\s+)?resposta(?:\s+(?:final|correta))?\s*(?:é|e|:|=)",
+    r"\b(?:la\s+)?risposta(?:\s+(?:finale|corretta))?\s*(?:è|e|:|=)", r"\brisultato(?:\s+finale)?\s*(?:è|:|=)",
+    r"\b(?:die\s+)?(?:endgültige\s+|richtige\s+|korrekte\s+)?antwort\s*(?:ist|lautet|:|=)",
+    r"\b(?:das\s+)?ergebnis\s*(?:ist|lautet|:|=)", r"\b(?:die\s+)?lösung\s*(?:ist|lautet|:)",
+    r"(?:الإجابة|الجواب)\s*(?:هي|هو|:)",
     r"\b(?:het\s+)?(?:uiteindelijke\s+)?antwoord\s*(?:is|:|=)",
     r"\bodpowied[źz]\s*(?:to|:|=|wynosi)", r"\bwynik\s*(?:to|:|=|wynosi)",
     r"(?:итоговый\s+)?ответ\s*(?:[:=—-]|равен|будет)", r"\bcevap\s*(?::|=)", r"\byan[ıi]t\s*(?::|=)",
@@ -89,7 +98,11 @@ _CUT = re.compile(
     r"(?<=\S)[.。](?=\s|$)|[;；\n]|，|、"
     r"|,?\s+(?:because|since|as|which|where|so\s+that|given|then|and\s+(?:this|that|it|so|we|the)|but|though"
     r"|although|however|while|for)\b"
-    r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)", re.I)
+    r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)"
+    r"|,?\s+(?:porque|parce\s+que|car|puisque|weil|denn|da|perché|poiché|потому\s+что|так\s+как|omdat|bo|çünkü"
+    r"|karena|vì|या)\b|因为|なぜなら|왜냐하면"
+    r"|,\s*(?=(?:approximately|approx\.|about|roughly|nearly|around)\b)"
+    r"|,\s+(?!(?:and|or|und|oder|et|ou|y|e|o|и|или)\b)(?=[^\W\d_]{3,})", re.I)
 _LEADING = re.compile(r"^(?:\s|:|：|=)*(?:(?:approximately|approx\.?|about|around|roughly|exactly|≈|~|\\approx|"
                       r"\\sim)\s*)?", re.I)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
@@ -123,6 +136,8 @@ def _from_statement(plain: str) -> Extraction | None:
     cues = list(_CUE.finditer(plain))
     announced = False
     for cue in reversed(cues):
+        if _CHECKING.search(plain, max(0, cue.start() - 40), cue.start()):
+            continue  # "let me double-check the answer: 7 - 4 = 3" is not a statement of it
         rest = plain[cue.end():]
         if not rest.strip(" \t:：="):
             announced = True
@@ -143,6 +158,9 @@ def _from_statement(plain: str) -> Extraction | None:
     return None
 
 
+_CHECKING = re.compile(r"\b(?:check(?:ing)?|verif(?:y|ying)|confirm(?:ing)?|test(?:ing)?|plug(?:ging)?|"
+                       r"substitut\w*|double[- ]?check(?:ing)?|compare|comparing)\s+(?:the\s+|our\s+|my\s+|this\s+)?"
+                       r"(?:final\s+)?$", re.I)
 _OFFERS_ANOTHER = re.compile(r"\b(?:another|other|alternative|alternatively|second|also|or)\b", re.I)
 
 
@@ -246,9 +264,10 @@ _LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETT
                       re.I)
 _ONE_LETTER = re.compile(_LETTER)
 _CHOICE_CLAIMS = [
-    r"\b(?:option|choice)\s+" + _LETTER.replace("([A-H])", "(?P<a>[A-H])") + r"(?![A-Za-z])",
-    r"(?<![A-Za-z])\(\s*(?P<b>[A-H])\s*\)\s*(?:is|would\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)",
-    r"(?<![A-Za-z])(?P<c>[A-H])\s+is\s+(?:the\s+)?(?:correct|right|best)\b",
+    r"\b(?:option|choice|go\s+with|choose|pick|select)\s+(?:option\s+|choice\s+)?"
+    + _LETTER.replace("([A-H])", "(?P<a>[A-H])") + r"(?![A-Za-z])",
+    r"(?<![A-Za-z])\(\s*(?P<b>[A-H])\s*\)\s*(?:is|would\s+be|must\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)",
+    r"(?<![A-Za-z])(?P<c>[A-H])\s+(?:is|would\s+be|must\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)\b",
 ]
 _CHOICE_CLAIM = re.compile("|".join(f"(?:{c})" for c in _CHOICE_CLAIMS))
 
@@ -265,7 +284,8 @@ class ChoiceExtraction:
 
 
 def choice_letters(text: str) -> tuple[str, ...]:
-    """Option letters stated at the start of `text`: `C`, `(C) 42`, `\\textbf{(C)}`, `B or C`, `B/C`."""
+    """Option letters stated at the start of `text`: `C`, `(C) 42`, `\\textbf{(C)}`, `B or C`, `B/C`, `$(C)$`."""
+    text = re.sub(r"^\s*(?:\$+|\\[(\[])", "", text)
     m = _LETTERS.match(text)
     if m is None:
         return ()

@@ -40,8 +40,12 @@ _DIGIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3}(?:(?:\\[,;: ]|\\thinspace(?![A-
                            r"|[ \u00a0\u2009\u202f])\d{3})+)((?:\.\d+)?)(?![\d,])")
 _FUNCTION_NAME = re.compile(r"^\s*(?:[A-Za-z]|\\(?:phi|varphi|psi|Phi|Psi))"
                             r"(?:'+|_\{?\w+\}?|\^\s*\{\s*-\s*1\s*\}|\^\s*-1)?\s*\(\s*[A-Za-z0-9](?:\s*,\s*[A-Za-z0-9])*\s*\)\s*=(?![=<>])")
+_MAPSTO = re.compile(r"^\s*(?:(?:[A-Za-z]\s*:\s*)?[A-Za-z]\s*\\mapsto|[A-Za-z]\s*:\s*[A-Za-z]\s*\\to)(?![A-Za-z])")
+_LEADING_APPROX = re.compile(r"^\s*(?:\\approx|≈|\\sim(?![A-Za-z])|~)\s*(?=[-\d.\\])")
+_PAREN_APPROX = re.compile(r"\s*\(\s*(?:\\approx|≈)\s*([^()]{1,60})\)\s*$")
 _TRIG = re.compile(r"(?<![A-Za-z])(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
-_DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])"
+_DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)(?:\s|\\[,;: ])*(?:\\text\s*\{\s*°\s*\}|\^\s*\{\s*\\circ\s*\}"
+                           r"|\^\s*\\circ(?![A-Za-z])"
                            r"|\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|\^\s*\{\s*\\text\s*\{\s*o\s*\}\s*\})")
 # Repeating decimals: 0.\overline{6}, 0.1\bar{6}, 1.\dot{3}, 0.\dot{1}\dot{2}, 0.(3), 0.3\u0305, 0.333...,
 # 0.3 (repeating)
@@ -147,6 +151,9 @@ def normalize(text: str, *, join_thousands: bool = True, dropped: list[str] | No
     if join_thousands:  # 1\,000, 1 000 000, 12 345.6: digit groups, not a product or two numbers
         s = _DIGIT_GROUPS.sub(lambda mm: re.sub(r"\D", "", mm.group(1)) + mm.group(2), s)
     s = _FUNCTION_NAME.sub("", s, count=1)  # f(x) = x^2 + 1: the function is its formula
+    s = _MAPSTO.sub("", s, count=1)  # f: x \\mapsto 2x + 1
+    s = _LEADING_APPROX.sub("", s, count=1)  # "\\approx 0.33" alone: the value
+    s = _PAREN_APPROX.sub(r" \\approx \1", s)  # "\\frac13 (\\approx 0.333)": checked like "\\frac13 \\approx 0.333"
     s = repeating_decimals(s)
     if _TRIG.search(s):  # \cos 60^\circ: an angle in degrees inside a function is an angle, not a decoration
         s = _DEGREE_ANGLE.sub(lambda mm: f"{{({mm.group(1)}\\pi/180)}}", s)

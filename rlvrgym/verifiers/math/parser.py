@@ -760,6 +760,9 @@ def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
         if all(isinstance(i.node, sp.Symbol) for i in names.items) and len(names.items) == len(values.items):
             return _convert(values, item)  # (a, b) = (1, -2): the tuple of values, in the order named
         raise ParseFailure("a tuple equation must name one variable per value")
+    if len(node.parts) == 2 and node.ops == ["="] and isinstance(node.parts[0], sp.Symbol) and \
+            isinstance(node.parts[1], (_SetLiteral, _Bracket)):
+        return _convert(node.parts[1], item)  # S = \\{2, 6\\}, P = (1, 2): the set or point named
     parts = [Parser.scalar(p, "compare") for p in node.parts]
     if all(op == "=" for op in node.ops):
         # x = 2 + 3 = 5: the chain's first and last sides carry the claim.

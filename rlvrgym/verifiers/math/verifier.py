@@ -235,6 +235,8 @@ class MathVerifier(Verifier):
     def _compare(self, ref: Answer, ref_text: str, answer: Answer, answer_text: str, parsed: bool) -> Match:
         """compare() under the percent and degree policies: any reading of the reference against any reading of
         the answer (one reading each under the defaults)."""
+        if self.percent == self.degrees == "as_number":
+            return compare(ref, answer, self.policy, seed_text=ref_text)
         refs = _readings(ref, _marks(ref_text), self.percent, self.degrees)
         answers = _readings(answer, _marks(answer_text), self.percent, self.degrees) if parsed else [answer]
         first: Match | None = None
