@@ -468,3 +468,20 @@ MORE_FORMS = [
 def test_more_surface_forms(completion: str, reference: str, expected: bool) -> None:
     verdict = judge(completion, reference)
     assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)
+
+
+@pytest.mark.parametrize(("completion", "reference", "expected"), [
+    ("The answer is D. option a is tempting but wrong, option B is not correct.", "D", True),
+    ("option C is not correct, so I choose D.", "D", True), ("Option B is the correct answer.", "B", True),
+    ("B is not the correct answer; the answer is C.", "C", True), ("(B) is not correct. (C) is correct.", "C", True),
+    ("The answer is C. Option A is tempting but wrong.", "A", False),
+    # words after a number that change it keep the answer whole (unreadable), never a shorter number
+    ("The answer is 5 squared.", "5", False), ("The answer is 2 hundred.", "2", False),
+    ("The answer is 3 times larger.", "3", False), ("The answer is 50 percent.", "50", True),
+    # a restatement in another notation is the same value; another value after the box is a hedge
+    ("\\boxed{50\\%}. That is, the answer is 0.5.", "50", True), ("\\boxed{5}. The answer is x = 6.", "5", False),
+    ("\\boxed{5}. The answer is x = 5.", "5", True),
+])
+def test_claims_words_and_restatements(completion: str, reference: str, expected: bool) -> None:
+    verdict = judge(completion, reference)
+    assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)

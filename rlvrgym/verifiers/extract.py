@@ -247,8 +247,8 @@ _ALTERNATIVE = re.compile("|".join((
     r"^(?:\s|\$|[.,;:)\]}]|\\[)\],;:! ]|\\q?quad(?![A-Za-z]))*(?:\(\s*)?(?:\\text\s*\{\s*)?"
     r"(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even)\b)?",
 )), re.I)
-_VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|"
-                    r"[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}")
+_VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|(?:[A-Za-z](?:_\w)?\s*=\s*)?"
+                    r"(?:[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})")
 _LEAD = re.compile(r"(?:\s|:|[*_`}]|about|around|approximately|roughly|exactly)*", re.I)
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 

@@ -106,8 +106,15 @@ _CUT = re.compile(
 _LEADING = re.compile(r"^(?:\s|:|：|=)*(?:(?:approximately|approx\.?|about|around|roughly|exactly|≈|~|\\approx|"
                       r"\\sim)\s*)?", re.I)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
+# Words after a number that change its value or that normalize() reads (units it records, percent, degrees): a
+# number followed by one of them is left whole, so "5 squared" is never read as 5.
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "and", "or", "plus",
-               "minus", "times", "over", "divided", "infinity", "inf", "to", "x", "y", "z", "i", "e"}
+               "minus", "times", "over", "divided", "infinity", "inf", "to", "x", "y", "z", "i", "e", "squared",
+               "cubed", "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion", "billions",
+               "dozen", "dozens", "half", "halves", "third", "thirds", "fourth", "fourths", "quarter", "quarters",
+               "tenth", "tenths", "hundredth", "hundredths", "percent", "per", "cent", "degree", "degrees", "radian",
+               "radians", "factorial", "less", "more", "fewer", "greater", "smaller", "larger", "root", "power",
+               "powers", "square", "cube", "not", "than", "of", "point", "mod", "modulo", "pm"}
 _WORDS_AFTER_NUMBER = re.compile(r"^(\s*[-+−]?\s*[\d.,/ ]*\d)\s*((?:[^\W\d_]+[\s.]*)+)$")
 _GLUE = re.compile(r"^(?:\s|,|;|\\text\s*\{\s*(?:or|and)\s*\}|\b(?:or|and|or\s+(?:possibly|maybe|perhaps))\b)*$",
                    re.I)
@@ -263,12 +270,16 @@ _LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETT
                       + r"(?:\s*(?:,|/|&|\bor\b|\band\b)\s*(?:(?:option|choice)\s+)?" + _LETTER + r")*(?![A-Za-z])",
                       re.I)
 _ONE_LETTER = re.compile(_LETTER)
+_CLAIM_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?(?P<L>[A-H])(?:\s*\)?\s*\})?\s*\)?(?![A-Za-z])"
+_IS_RIGHT = r"(?i:\s+(?:is|would\s+be|must\s+be|seems)\s+(?:the\s+)?(?:correct|right|best|answer|true)\b)"
+# Positive claims only: "option A is tempting but wrong" names an option without choosing it.
 _CHOICE_CLAIMS = [
-    r"\b(?:option|choice|go\s+with|choose|pick|select)\s+(?:option\s+|choice\s+)?"
-    + _LETTER.replace("([A-H])", "(?P<a>[A-H])") + r"(?![A-Za-z])",
-    r"(?<![A-Za-z])\(\s*(?P<b>[A-H])\s*\)\s*(?:is|would\s+be|must\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)",
-    r"(?<![A-Za-z])(?P<c>[A-H])\s+(?:is|would\s+be|must\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)\b",
+    r"(?i:\b(?:go(?:ing)?\s+with|choose|chose|pick|picked|select|opt\s+for)\s+(?:option\s+|choice\s+)?)"
+    + _CLAIM_LETTER.replace("(?P<L>", "(?P<a>"),
+    r"(?i:\b(?:option|choice)\s+)" + _CLAIM_LETTER.replace("(?P<L>", "(?P<b>") + _IS_RIGHT,
+    r"(?<![A-Za-z])" + _CLAIM_LETTER.replace("(?P<L>", "(?P<c>") + _IS_RIGHT,
 ]
+_NEGATED = re.compile(r"^\s*(?:not|n't)\b", re.I)
 _CHOICE_CLAIM = re.compile("|".join(f"(?:{c})" for c in _CHOICE_CLAIMS))
 
 
@@ -324,6 +335,8 @@ def extract_choice(completion: str) -> ChoiceExtraction | None:
                 best = (cue.start(), letters, body[:m.end() if m else 0].strip(), end)
     for claim in _CHOICE_CLAIM.finditer(plain):
         letter = claim.group("a") or claim.group("b") or claim.group("c")
+        if claim.group("a") is None and _NEGATED.search(plain, claim.end(), claim.end() + 12):
+            continue
         if best is None or claim.start() > best[0]:
             best = (claim.start(), (letter,), claim.group(), claim.end())
     if best is None:

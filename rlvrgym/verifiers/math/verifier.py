@@ -69,17 +69,6 @@ def parse_reference(text: str) -> Answer:
         raise
 
 
-def same_value(a: str, b: str) -> bool | None:
-    """The math verifier's "same value?" predicate for hedge detection: both texts parse and compare equal under
-    the default policy (None when either cannot be read)."""
-    try:
-        left, _ = parse_answer(a)
-        right, _ = parse_answer(b)
-    except (ParseFailure, TooLarge):
-        return None
-    return compare(left, right, Policy(), seed_text=a).equal
-
-
 def _is_collection(answer: Answer) -> bool:
     return isinstance(answer, (Solutions, Ordered)) or (isinstance(answer, RealSet) and len(answer.value.args) > 1)
 
@@ -135,6 +124,25 @@ def _readings(answer: Answer, marks: frozenset[str], percent: str, degrees: str)
         scaled = [s for s in (_scaled(a, factor) for a in out) if s is not None]
         out = scaled if mode == converted and scaled else out + scaled
     return out
+
+
+def same_value(a: str, b: str) -> bool | None:
+    """The math verifier's "same value?" predicate for hedge detection: both texts parse and compare equal under
+    some reading (`50\\%` and `0.5` state one value, not two); None when either cannot be read."""
+    try:
+        left, _ = parse_answer(a)
+        right, _ = parse_answer(b)
+    except (ParseFailure, TooLarge):
+        return None
+    decided: bool | None = False
+    for x in _readings(left, _marks(a), "either", "either"):
+        for y in _readings(right, _marks(b), "either", "either"):
+            equal = compare(x, y, Policy(), seed_text=a).equal
+            if equal:
+                return True
+            if equal is None:
+                decided = None
+    return decided
 
 
 def _same_letter(a: str, b: str) -> bool:
