@@ -1,4 +1,4 @@
-"""When two parsed answers are the same answer: the policy of shared/design/math.md, one rule per function.
+"""When two parsed answers are the same answer: the policy of docs/math.md, one rule per function.
 
 Every rule returns a `Match`: equal or not, a one-sentence reason, and how it was decided (exact, numeric,
 symbolic), so a verdict can always say why.

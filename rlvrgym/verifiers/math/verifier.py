@@ -151,7 +151,7 @@ def _same_letter(a: str, b: str) -> bool:
 
 @register_verifier("math")
 class MathVerifier(Verifier):
-    """Outcome verifier for math answers, following shared/design/math.md.
+    """Outcome verifier for math answers; the policy is docs/math.md.
 
     Options:
         require_evaluated: reject answers that leave factorials, binomials or sums unevaluated when the reference
