@@ -485,3 +485,36 @@ def test_more_surface_forms(completion: str, reference: str, expected: bool) -> 
 def test_claims_words_and_restatements(completion: str, reference: str, expected: bool) -> None:
     verdict = judge(completion, reference)
     assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)
+
+
+T, F = True, False
+# Still more surface forms per class: options alone on the last line or with their value, degrees in braces or
+# words, plain-text sets, unicode scripts, results not called "answer", approximations in words, more languages,
+# hedges before the final box, "6 also works", code fences and emphasis variants.
+STILL_MORE = [
+ ("**(C)**", "C", T), ("Let me check each option.\n\nC) 42", "C", T), ("Among the options, (C) 42 is correct.", "C", T),
+ ("Answer choice: (C)", "C", T), ("The answer is option **C**.", "C", T), ("Correct answer: (C) $\\frac12$", "C", T),
+ ("\\boxed{\\sin{30}^{\\circ}}", "1/2", T),
+ ("\\boxed{\\cos 60 \\text{ degrees}}", "1/2", T), ("The answer is cos 60 degrees.", "1/2", T),
+ ("\\boxed{x \\in {2, 6}}", "2,6", T), ("\\boxed{\\{2, 6\\}}", "2,6", T), ("\\boxed{{2, 6}}", "2,6", T),
+ ("\\boxed{x₁ = 2, x₂ = 6}", "2,6", T), ("\\boxed{10⁶}", "1000000", T), ("\\boxed{x⁻¹}", "1/x", T),
+ ("The ordered pair is (1, 2).", "(1,2)", T), ("The two numbers are 3 and 4.", "3,4", T),
+ ("The answer is 7. The sum of the roots is 5 by Vieta.", "7", T),
+ ("\\boxed{\\frac{1}{3} (about 0.333)}", "1/3", T), ("\\boxed{\\sqrt{2} = 1.414...}", "\\sqrt2", T),
+ ("\\boxed{\\sqrt{2} = 1.5...}", "\\sqrt2", F), ("\\boxed{x = 0.333...}", "1/3", T),
+ ("Svaret är 5.", "5", T), ("Відповідь: 5", "5", T),
+ ("Απάντηση: 5", "5", T), ("คำตอบคือ 5", "5", T), ("جواب: 5", "5", T),
+ ("\\boxed{5} (or \\boxed{6} if zero counts)", "6", F), ("\\boxed{5}, although \\boxed{6} is also possible", "6", F),
+ ("\\boxed{5}\n\nHmm, 6 also works.", "5", F), ("\\boxed{5}. This also works if we use the other method.", "5", T),
+ ("The answer is 7. Other answers like 8 are wrong.", "7", T), ("\\boxed{12}. Check: 3·4 = 12 also works.", "12", T),
+ ("Answer: 5 (possibly 6)", "5", F), ("Answer: 5. Or 6.", "5", F),
+ ("Final answer:\n```\n7\n```", "7", T),
+ ("Therefore, the final answer is: **$-2$**.", "-2", T), ("Answer: ***−2***", "-2", T),
+ ("__The answer is 7.__", "7", T), ("The answer is _7_.", "7", T), ("**Final Answer: $\\frac{3}{4}$**", "3/4", T),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "expected"), STILL_MORE, ids=_ids(STILL_MORE))
+def test_still_more_surface_forms(completion: str, reference: str, expected: bool) -> None:
+    verdict = judge(completion, reference)
+    assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)

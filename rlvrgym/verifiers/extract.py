@@ -166,7 +166,7 @@ def last_boxed(text: str) -> str | None:
     return None if box is None else box.content
 
 
-_GLUE = re.compile(r"(?:\s+|\$+|\\[()\[\]]|\\[,;:! ]|\\q?quad(?![A-Za-z])|[,;&/]|\\(?:text|mathrm|textbf)\s*\{"
+_GLUE = re.compile(r"(?:\s+|\$+|\\[()\[\]]|\\[,;:! ]|\\q?quad(?![A-Za-z])|[,;&/()]|\\(?:text|mathrm|textbf)\s*\{"
                    r"\s*(?:or|and|,)?\s*\}|\b(?:or|and|either)\b|(?<![A-Za-z\\])[A-Za-z](?:_\{?\w+\}?)?\s*=)*")
 
 
@@ -189,7 +189,8 @@ def final_box_group(text: str) -> list[Box]:
 
 
 # Between two boxes: "\\boxed{5} (alternatively \\boxed{6})" states both; "\\boxed{6}. Wait, no: \\boxed{5}" corrects.
-_BETWEEN_ALTERNATIVE = re.compile(r"\b(?:alternatively|or\s+(?:possibly|maybe|perhaps|else|rather)|also\s+(?:possible|"
+_BETWEEN_ALTERNATIVE = re.compile(r"\b(?:alternatively|though|although|or\s+(?:possibly|maybe|perhaps|else|rather)|"
+                                  r"also\s+(?:possible|"
                                   r"valid|correct|acceptable)|(?:could|might|may)\s+(?:also|instead|equally)\s+be|"
                                   r"another\s+(?:possible\s+|valid\s+)?(?:value|answer|solution|option)|either)\b",
                                   re.I)
@@ -249,6 +250,9 @@ _ALTERNATIVE = re.compile("|".join((
 )), re.I)
 _VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|(?:[A-Za-z](?:_\w)?\s*=\s*)?"
                     r"(?:[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})")
+# "6 also works": the value before the phrase is the alternative.
+_ALSO = re.compile(r"(?P<v>" + _VALUE.pattern.replace("(.{1,80}?)", "(?:.{1,80}?)") + r")\s*(?:also|too)\s+"
+                   r"(?:works?|fits?|satisf\w+|solves?|holds?)\b")
 _LEAD = re.compile(r"(?:\s|:|[*_`}]|about|around|approximately|roughly|exactly)*", re.I)
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 
@@ -278,6 +282,10 @@ def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
         value = _VALUE.match(tail, lead.end() if lead else cue.end())
         if value is not None and same(answer, _value_text(value)) is not True and not rejected(value.end()):
             return tail[cue.start():value.end()].strip()[:80]
+    for also in _ALSO.finditer(tail):
+        found = _VALUE.fullmatch(also.group("v"))
+        if found is not None and same(answer, _value_text(found)) is not True and not rejected(also.end()):
+            return also.group().strip()[:80]
     for cue in _OFFER.finditer(tail):
         if rejected(cue.end()):
             continue

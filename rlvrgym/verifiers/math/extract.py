@@ -73,7 +73,7 @@ _CUES = [
     + r"\s*(?:is|are|would\s+be|will\s+be|should\s+be|must\s+be|equals|=|:|-|—|–)",
     r"^\s*(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|result)s?\s*:?\s*$",
     r"\b(?:the\s+)?answers?\b" + _ADVERB + r"\s*(?:is|are|would\s+be|will\s+be|should\s+be|must\s+be|equals|=|:|—|–)",
-    r"\bthe\s+(?:solutions?|roots?|zeros?|result)\b(?:\s+(?:of|to)\s+[^.:\n]{1,40}?)?" + _ADVERB
+    r"(?<!of\s)\bthe\s+(?:solutions?|roots?|zeros?|result)\b(?:\s+(?:of|to)\s+[^.:\n]{1,40}?)?" + _ADVERB
     + r"\s*(?:is|are|=|:)",
     r"\b(?:option|choice)\b\s*(?:is|:|=)",
     # other languages
@@ -92,7 +92,16 @@ _CUES = [
     r"(?:最终|最後の|最后)?答案\s*(?:是|为|為|：|:|=)", r"答\s*[：:]", r"结果\s*(?:是|为|：|:)",
     r"(?:最終的な)?答え\s*(?:は|：|:)", r"解答\s*(?:は|：|:)", r"(?:정답|답)\s*(?:은|는|:|：|=)",
     r"उत्तर\s*(?:है|:)",
+    r"(?:\b(?:svar(?:et)?|odpověď|відповідь|απάντηση|jawapan|sagot|vastaus|válasz|răspuns(?:ul)?|odgovor|"
+    r"atsakymas|atbilde|vastus)|תשובה|คำตอบ|উত্তর|جواب)\s*(?::|：|=|är|er|on|je|є|είναι|คือ|est[eă]|ir|ay)",
 ]
+# Statements of a result that are not called "the answer" ("The two numbers are 3 and 4", "the ordered pair is
+# (1, 2)"): used only in the last paragraph and only when no answer statement exists, because explanations
+# after an answer often state other quantities ("The answer is 7. The sum of the roots is 5 by Vieta").
+_RESULT_CUE = re.compile(
+    r"\bthe\s+(?:\w+\s+){0,3}?(?:values?|pair|triple|point|coordinates|sum|product|total|area|perimeter|volume|"
+    r"probability|minimum|maximum|numbers?|length|distance|ratio|remainder|integers?|digits?)\b"
+    r"(?:\s+of\s+[^.:\n]{1,40}?)?\s+(?:is|are|equals|=)", re.I)
 _CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I | re.M)
 _CUT = re.compile(
     r"(?<=\S)[.。](?=\s|$)|[;；\n]|，|、"
@@ -102,6 +111,7 @@ _CUT = re.compile(
     r"|,?\s+(?:porque|parce\s+que|car|puisque|weil|denn|da|perché|poiché|потому\s+что|так\s+как|omdat|bo|çünkü"
     r"|karena|vì|या)\b|因为|なぜなら|왜냐하면"
     r"|,\s*(?=(?:approximately|approx\.|about|roughly|nearly|around)\b)"
+    r"|\s+(?:by|using|via|according\s+to)\s+(?=[^\W\d_]{2,})"
     r"|,\s+(?!(?:and|or|und|oder|et|ou|y|e|o|и|или)\b)(?=[^\W\d_]{3,})", re.I)
 _LEADING = re.compile(r"^(?:\s|:|：|=)*(?:(?:approximately|approx\.?|about|around|roughly|exactly|≈|~|\\approx|"
                       r"\\sim)\s*)?", re.I)
@@ -135,12 +145,17 @@ def extract_answer(completion: str) -> Extraction | None:
     phrase = _from_statement(plain)
     if phrase is not None:
         return phrase
+    paragraphs = [p for p in re.split(r"\n\s*\n", plain.strip()) if p.strip()]
+    if paragraphs:
+        result = _from_statement(paragraphs[-1], _RESULT_CUE)
+        if result is not None and result.method != "phrase_empty":
+            return result
     return _from_last_math(plain)
 
 
-def _from_statement(plain: str) -> Extraction | None:
+def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction | None:
     """The last answer statement whose value looks like an answer (a later "answer" in passing is skipped)."""
-    cues = list(_CUE.finditer(plain))
+    cues = list(pattern.finditer(plain))
     announced = False
     for cue in reversed(cues):
         if _CHECKING.search(plain, max(0, cue.start() - 40), cue.start()):
@@ -156,7 +171,7 @@ def _from_statement(plain: str) -> Extraction | None:
         values, end = found
         if _OFFERS_ANOTHER.search(plain[_sentence_start(plain, cue.start()):cue.start()]):
             # "The answer is 5. Another possible answer is 6.": the earlier statement still stands beside it.
-            earlier = _from_statement(plain[:cue.start()])
+            earlier = _from_statement(plain[:cue.start()], pattern)
             if earlier is not None and earlier.values:
                 values = [*earlier.values, *values]
         return Extraction(values[-1], "phrase", False, tuple(values), rest[end:])
@@ -271,7 +286,8 @@ _LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETT
                       re.I)
 _ONE_LETTER = re.compile(_LETTER)
 _CLAIM_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?(?P<L>[A-H])(?:\s*\)?\s*\})?\s*\)?(?![A-Za-z])"
-_IS_RIGHT = r"(?i:\s+(?:is|would\s+be|must\s+be|seems)\s+(?:the\s+)?(?:correct|right|best|answer|true)\b)"
+_IS_RIGHT = (r"(?:\s+[^\s.,;:()]{1,20})?(?i:\s+(?:is|would\s+be|must\s+be|seems)\s+(?:the\s+)?"
+             r"(?:correct|right|best|answer|true)\b)")
 # Positive claims only: "option A is tempting but wrong" names an option without choosing it.
 _CHOICE_CLAIMS = [
     r"(?i:\b(?:go(?:ing)?\s+with|choose|chose|pick|picked|select|opt\s+for)\s+(?:option\s+|choice\s+)?)"
@@ -279,6 +295,8 @@ _CHOICE_CLAIMS = [
     r"(?i:\b(?:option|choice)\s+)" + _CLAIM_LETTER.replace("(?P<L>", "(?P<b>") + _IS_RIGHT,
     r"(?<![A-Za-z])" + _CLAIM_LETTER.replace("(?P<L>", "(?P<c>") + _IS_RIGHT,
 ]
+_ALONE = re.compile(r"^\s*(?:\$|\\\(|\\\[)?\s*\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?[A-H](?:\s*\)?\s*\})?\s*\)?"
+                    r"\s*(?:\$|\\\)|\\\])?\s*(?:[.:)]\s*[^A-Za-z]{0,30})?$")
 _NEGATED = re.compile(r"^\s*(?:not|n't)\b", re.I)
 _CHOICE_CLAIM = re.compile("|".join(f"(?:{c})" for c in _CHOICE_CLAIMS))
 
@@ -340,5 +358,11 @@ def extract_choice(completion: str) -> ChoiceExtraction | None:
         if best is None or claim.start() > best[0]:
             best = (claim.start(), (letter,), claim.group(), claim.end())
     if best is None:
+        # A last line that is only an option ("**(C)**", "C) 42"): the answer given without words.
+        lines = [ln for ln in plain.strip().splitlines() if ln.strip()]
+        if lines and _ALONE.match(lines[-1]):
+            letters = choice_letters(lines[-1])
+            if letters:
+                return ChoiceExtraction(letters, "last_line", False, lines[-1].strip())
         return None
     return ChoiceExtraction(best[1], "phrase", False, best[2], plain[best[3]:])

@@ -42,9 +42,19 @@ _FUNCTION_NAME = re.compile(r"^\s*(?:[A-Za-z]|\\(?:phi|varphi|psi|Phi|Psi))"
                             r"(?:'+|_\{?\w+\}?|\^\s*\{\s*-\s*1\s*\}|\^\s*-1)?\s*\(\s*[A-Za-z0-9](?:\s*,\s*[A-Za-z0-9])*\s*\)\s*=(?![=<>])")
 _MAPSTO = re.compile(r"^\s*(?:(?:[A-Za-z]\s*:\s*)?[A-Za-z]\s*\\mapsto|[A-Za-z]\s*:\s*[A-Za-z]\s*\\to)(?![A-Za-z])")
 _LEADING_APPROX = re.compile(r"^\s*(?:\\approx|≈|\\sim(?![A-Za-z])|~)\s*(?=[-\d.\\])")
-_PAREN_APPROX = re.compile(r"\s*\(\s*(?:\\approx|≈)\s*([^()]{1,60})\)\s*$")
+_PAREN_APPROX = re.compile(r"\s*\(\s*(?:\\approx|≈|about|approximately|approx\.?|roughly|\\sim|~)\s*"
+                           r"([^()]{1,60})\)\s*$", re.I)
+_EQUALS_TRUNCATED = re.compile(r"(?<![<>!])=\s*(-?\d+\.\d+)\s*(?:\.{3}|…|\\[lc]?dots(?![A-Za-z]))\s*$")
+
+
+def _equals_truncated(m: re.Match[str]) -> str:
+    """`= 1.414...` after an exact value is its approximation, unless the digits visibly repeat (= 0.333...)."""
+    digits = m.group(1).split(".")[1]
+    repeats = len(digits) >= 2 and digits[-1] == digits[-2]
+    return m.group(0) if repeats else f"\\approx {m.group(1)}"
 _TRIG = re.compile(r"(?<![A-Za-z])(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
-_DEGREE_ANGLE = re.compile(r"(\d+(?:\.\d+)?)(?:\s|\\[,;: ])*(?:\\text\s*\{\s*°\s*\}|\^\s*\{\s*\\circ\s*\}"
+_DEGREE_ANGLE = re.compile(r"(?:\{\s*(\d+(?:\.\d+)?)\s*\}|(\d+(?:\.\d+)?))(?:\s|\\[,;: ])*"
+                           r"(?:(?:\\text\s*\{\s*)?(?:degrees?|deg)\b\s*\}?|\\text\s*\{\s*°\s*\}|\^\s*\{\s*\\circ\s*\}"
                            r"|\^\s*\\circ(?![A-Za-z])"
                            r"|\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|\^\s*\{\s*\\text\s*\{\s*o\s*\}\s*\})")
 # Repeating decimals: 0.\overline{6}, 0.1\bar{6}, 1.\dot{3}, 0.\dot{1}\dot{2}, 0.(3), 0.3\u0305, 0.333...,
@@ -123,6 +133,18 @@ def repeating_decimals(s: str) -> str:
     return _TRAILING_DOTS.sub(_trailing_dots, s)
 
 
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₋₊", "0123456789-+")
+_SCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+|[₀₁₂₃₄₅₆₇₈₉₋₊]+")
+
+
+def _script(m: re.Match[str]) -> str:
+    run = m.group()
+    if run[0] in "₀₁₂₃₄₅₆₇₈₉₋₊":
+        return "_{" + run.translate(_SUBSCRIPTS) + "}"
+    return "^{" + run.translate(_SUPERSCRIPTS) + "}"
+
+
 def strip_delimiters(s: str) -> str:
     s = s.strip()
     changed = True
@@ -139,6 +161,8 @@ def normalize(text: str, *, join_thousands: bool = True, dropped: list[str] | No
     """Rewrite an extracted answer into the dialect the parser reads; record dropped decorations in `dropped`."""
     dropped = dropped if dropped is not None else []
     s = strip_delimiters(text)
+    if _SCRIPTS.search(s):  # x₁, x⁻¹, 10⁶: unicode sub- and superscript runs
+        s = _SCRIPTS.sub(_script, s)
     for k, v in UNICODE.items():
         if k in s:
             s = s.replace(k, v)
@@ -151,12 +175,13 @@ def normalize(text: str, *, join_thousands: bool = True, dropped: list[str] | No
     if join_thousands:  # 1\,000, 1 000 000, 12 345.6: digit groups, not a product or two numbers
         s = _DIGIT_GROUPS.sub(lambda mm: re.sub(r"\D", "", mm.group(1)) + mm.group(2), s)
     s = _FUNCTION_NAME.sub("", s, count=1)  # f(x) = x^2 + 1: the function is its formula
-    s = _MAPSTO.sub("", s, count=1)  # f: x \\mapsto 2x + 1
-    s = _LEADING_APPROX.sub("", s, count=1)  # "\\approx 0.33" alone: the value
-    s = _PAREN_APPROX.sub(r" \\approx \1", s)  # "\\frac13 (\\approx 0.333)": checked like "\\frac13 \\approx 0.333"
+    s = _MAPSTO.sub("", s, count=1)  # f: x \mapsto 2x + 1
+    s = _LEADING_APPROX.sub("", s, count=1)  # "\approx 0.33" alone: the value
+    s = _PAREN_APPROX.sub(r" \\approx \1", s)  # "\frac13 (\approx 0.333)" is checked as "\frac13 \approx 0.333"
+    s = _EQUALS_TRUNCATED.sub(_equals_truncated, s)  # \sqrt2 = 1.414...: the digits are an approximation
     s = repeating_decimals(s)
     if _TRIG.search(s):  # \cos 60^\circ: an angle in degrees inside a function is an angle, not a decoration
-        s = _DEGREE_ANGLE.sub(lambda mm: f"{{({mm.group(1)}\\pi/180)}}", s)
+        s = _DEGREE_ANGLE.sub(lambda mm: f"{{({mm.group(1) or mm.group(2)}\\pi/180)}}", s)
     s = _SPACES.sub(lambda m: m.group() if m.group() == "\\\\" else " ", s)  # keep \\ (matrix row breaks)
     # Decorations: degree marks, percent and dollar signs carry no value of their own (math.md, "Decorations").
     s, n = re.subn(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°", "", s)

@@ -483,6 +483,8 @@ class Parser:
         if tok.text == "(" or tok.text == "[":
             return self.parse_bracket(tok.text)
         if tok.text == "{":
+            if self._braces_hold_a_list():
+                return _SetLiteral(self.parse_delimited("}"))  # {2, 6} in plain text: a set
             self.pos -= 1
             return self.parse_group()
         if tok.text == "|":
@@ -496,6 +498,20 @@ class Parser:
         if tok.kind == "cmd":
             return self.parse_command(tok.text)
         raise ParseFailure(f"unexpected {tok.text!r}")
+
+    def _braces_hold_a_list(self) -> bool:
+        """Does the brace group just opened hold a comma at its own level (`{2, 6}`)?"""
+        depth = 0
+        for tok in self.tokens[self.pos:]:
+            if tok.text in ("{", "(", "[", r"\{"):
+                depth += 1
+            elif tok.text in ("}", ")", "]", r"\}"):
+                if depth == 0:
+                    return False
+                depth -= 1
+            elif tok.text == "," and depth == 0:
+                return True
+        return False
 
     def parse_bracket(self, left: str) -> object:
         self.enter()
@@ -794,12 +810,15 @@ def _drop_approximations(node: _Relation, item: _Item) -> tuple[_Relation, _Item
         approx = Parser.scalar(part, "use as an approximation")
         if not (exact.is_number and approx.is_number):
             continue
-        unit = min(decimals) if decimals else sp.Integer(1)
+        unit = float(min(decimals)) if decimals else 1.0
         try:
-            gap = abs(complex(sp.N(exact - approx, 30)))
+            e, a = complex(sp.N(exact, 30)), complex(sp.N(approx, 30))
         except (TypeError, ValueError):
             raise ParseFailure("the approximation cannot be checked against the exact value") from None
-        if gap > float(unit) * 1.0000001:
+        gap = abs(e - a)
+        rounded = gap <= unit / 2 * (1 + 1e-9)
+        truncated = abs(a) <= abs(e) and gap < unit  # 0.666 for 2/3: digits cut, not rounded
+        if not (rounded or truncated):
             raise ParseFailure(f"the approximation {sp.sstr(approx)} does not match the exact value "
                                f"{sp.sstr(exact)}: two different values")
     kept = node.decimals[:k + 1]
