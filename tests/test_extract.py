@@ -140,7 +140,9 @@ def test_is_hedge_uses_the_callers_predicate() -> None:
     ". It could also be 6.", ". But it might be $6$.", ". Alternatively, the answer is 6.",
     ". If the endpoints count, the answer would be 7.", ". Another possible answer is 6.",
     ". This is not the only possible answer.", "$ or maybe $x=6$", ", ou peut-être 6", " / 6",
-    ". Other values are possible too.", ". 7 is equally valid.",
+    ". Other values are possible too.", ". 7 is equally valid.", ". Maybe 6 would also work if counted twice.",
+    ", maybe 6.", " (possibly 6)", ", perhaps $x=6$.", ". 6 also works.", "\n\n**Final Answer:** 6",
+    ". It could be 8, I am not sure.",
 ])
 def test_hedge_after_the_answer(tail: str) -> None:
     assert hedge_after(tail, "5", _same) is not None
@@ -150,7 +152,10 @@ def test_hedge_after_the_answer(tail: str) -> None:
     "", ".", " (or 5.0)", ". It could also be written as 5.0.", ". But it could be simplified further.",
     ". If we round, the answer would be 5.", " \\approx 5.0", ". Check: 2 + 3 = 5, which is correct.",
     ". Alternatively, we can verify this by substitution.", ". This also works for 6 apples.",
-    ". 5.0 is also correct.", ". There are 6 ways in all, one for each face.",
+    ". 5.0 is also correct.", ". There are 6 ways in all, one for each face.", ". This is probably 3 times faster.",
+    ". Checking, 2+3=5 also works.", ". It could be 8, but that is wrong.",
+    ". The denominator could be 0, which we exclude.",
+    ". The answer is 5.", "\n\n**Final Answer:** 5",
 ])
 def test_no_hedge_after_the_answer(tail: str) -> None:
     assert hedge_after(tail, "5", _same) is None

@@ -237,7 +237,7 @@ _OFFER = re.compile("|".join((
 _ALTERNATIVE = re.compile("|".join((
     r"\b(?:could|might|may|can)\s+(?:also|instead|equally|alternatively|just\s+as\s+well)\s+be\b",
     r"\b(?:could|might|may)\s+(?:well\s+|even\s+)?be\b",
-    r"\b(?:maybe|perhaps|possibly|probably)\b",
+    r"\b(?:maybe|perhaps|possibly)\b(?=\s*(?:\$|\\\(|[-\u2212]?\d)[^\s,.;)]*\s*(?:[,.;!?)]|$|\n|\\\)|\$))",
     r"\bor\s+is\s+it\b",
     r"\bor\s+(?:possibly|maybe|perhaps|alternatively|otherwise|else|rather)\b",
     r"\b(?:alternatively|otherwise)\s*,?\s+(?:the\s+answer|it|the\s+value|the\s+result)\s+(?:is|could\s+be|"
@@ -251,8 +251,8 @@ _ALTERNATIVE = re.compile("|".join((
 _VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|(?:[A-Za-z](?:_\w)?\s*=\s*)?"
                     r"(?:[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})")
 # "6 also works": the value before the phrase is the alternative.
-_ALSO = re.compile(r"(?P<v>" + _VALUE.pattern.replace("(.{1,80}?)", "(?:.{1,80}?)") + r")\s*(?:also|too)\s+"
-                   r"(?:works?|fits?|satisf\w+|solves?|holds?)\b")
+_ALSO = re.compile(r"(?P<v>" + _VALUE.pattern.replace("(.{1,80}?)", "(?:.{1,80}?)") + r")\s*(?:(?:would|could|"
+                   r"might|may|can)\s+)?(?:also|too|equally)\s+(?:works?|fits?|satisf\w+|solves?|holds?|do(?:es)?)\b")
 _LEAD = re.compile(r"(?:\s|:|[*_`}]|about|around|approximately|roughly|exactly)*", re.I)
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 
