@@ -167,3 +167,19 @@ def test_find_hedge_for_a_boxed_completion() -> None:
     assert find_hedge("<think>maybe 6</think> so \\boxed{5}", _same) is None
     assert find_hedge("so \\boxed{5}, that is \\boxed{5.0}", _same) is None
     assert find_hedge("no box, 5 or maybe 6", _same) is None  # no box: the caller checks its own answer form
+
+
+def test_hedge_checks_are_bounded_on_hostile_tails() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def counting(a: str, b: str) -> bool | None:
+        calls.append((a, b))
+        return _same(a, b)
+
+    assert hedge_after(" or possibly 5" * 5000, "5", counting) is None
+    assert len(calls) == 1  # one distinct value, compared once
+    calls.clear()
+    tail = "".join(f" or possibly {5 + i / 10**6:.6f}" for i in range(1, 200))
+    assert hedge_after(tail, "5", counting) is not None and len(calls) == 1
+    assert is_hedge([str(i) for i in range(1000)], counting)
+    assert is_hedge(["1"] * 2000, counting) is False

@@ -214,9 +214,18 @@ def final_boxed_answers(text: str) -> list[str] | None:
 
 
 # -- hedges ---------------------------------------------------------------------------------------------------
+MAX_HEDGE_VALUES = 16
+MAX_HEDGE_CHECKS = 32
+
+
 def is_hedge(values: Sequence[str], same: SameValue) -> bool:
-    """Are two of the stated values different (a hedge)? Every value is compared with the first."""
-    return any(same(values[0], v) is not True for v in values[1:])
+    """Are two of the stated values different (a hedge)? Identical texts are one value; the others are compared
+    with the first. More than MAX_HEDGE_VALUES distinct texts is a hedge without comparing them (a completion of
+    2,000 boxes must not cost 2,000 comparisons)."""
+    distinct = list(dict.fromkeys(" ".join(v.split()) for v in values))
+    if len(distinct) > MAX_HEDGE_VALUES:
+        return True
+    return any(same(distinct[0], v) is not True for v in distinct[1:])
 
 
 _WORDS_VALUE = r"(?:values?|answers?|results?|solutions?|options?|possibilit(?:y|ies)|choices?)"
@@ -270,6 +279,19 @@ def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
     """The hedge in `tail`, the text after the final answer, as a short quote; None when there is none."""
     if not _WORDY.search(tail):
         return None  # "$." or "}" after the box: nothing to read
+    memo: dict[str, bool | None] = {}
+    asked = 0
+
+    def differs(value: str) -> bool:
+        """Is `value` another value than the answer? Each distinct text is compared once; past MAX_HEDGE_CHECKS
+        comparisons a tail of hostile length counts as a hedge rather than costing more time."""
+        nonlocal asked
+        key = " ".join(value.split())
+        if key not in memo:
+            asked += 1
+            memo[key] = False if asked > MAX_HEDGE_CHECKS else same(answer, key)
+        return memo[key] is not True
+
     ends = [m.end() for m in _SENTENCE_END.finditer(tail)]
 
     def rejected(pos: int) -> bool:
@@ -280,11 +302,11 @@ def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
     for cue in _ALTERNATIVE.finditer(tail):
         lead = _LEAD.match(tail, cue.end())
         value = _VALUE.match(tail, lead.end() if lead else cue.end())
-        if value is not None and same(answer, _value_text(value)) is not True and not rejected(value.end()):
+        if value is not None and differs(_value_text(value)) and not rejected(value.end()):
             return tail[cue.start():value.end()].strip()[:80]
     for also in _ALSO.finditer(tail):
         found = _VALUE.fullmatch(also.group("v"))
-        if found is not None and same(answer, _value_text(found)) is not True and not rejected(also.end()):
+        if found is not None and differs(_value_text(found)) and not rejected(also.end()):
             return also.group().strip()[:80]
     for cue in _OFFER.finditer(tail):
         if rejected(cue.end()):
@@ -294,7 +316,7 @@ def hedge_after(tail: str, answer: str, same: SameValue) -> str | None:
         after = _SENTENCE_END.search(tail, cue.end())
         sentence = tail[begin:after.start() if after else len(tail)]
         values = [_value_text(m) for m in _VALUE.finditer(sentence)]
-        if not values or any(same(answer, v) is not True for v in values):
+        if not values or any(differs(v) for v in values):
             return sentence.strip()[:80]
     return None
 
