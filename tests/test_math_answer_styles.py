@@ -518,3 +518,64 @@ STILL_MORE = [
 def test_still_more_surface_forms(completion: str, reference: str, expected: bool) -> None:
     verdict = judge(completion, reference)
     assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)
+
+
+# A further round per class, written after the fixes above (so they test the classes, not the examples).
+ROUND_THREE = [
+ # markdown
+ ("**Final Answer**: **7**", "7", T), ("*Final answer*: `7`", "7", T), ("**Answer:**\n\n**7**", "7", T),
+ ("## Final Answer\n\nThe answer is **7**.", "7", T), ("**Final Answer**\n\n> 7", "7", T),
+ ("Final Answer:\n- 7", "7", T), ("The final answer is **$\\boxed{7}$**.", "7", T), ("**7** is the answer.", "7", T),
+ ("The answer: **7**", "7", T), ("Result: **7**", "7", T), ("**Solution:** 7", "7", T), ("Answer = **7**", "7", T),
+ ("The answer is ***x = 7***.", "7", T), ("`The answer is 7`", "7", T), ("**ANSWER: 7**", "7", T),
+ ("Answer: $\\mathbf{7}$", "7", T), ("Answer: $\\textbf{7}$", "7", T), ("Answer: \\(\\boldsymbol{7}\\)", "7", T),
+ # choice
+ ("The correct answer is **B) 12**.", "B", T), ("Answer: **(B)**", "B", T), ("So the answer is (b).", "B", T),
+ ("Answer: [B]", "B", T), ("The answer is B: 12.", "B", T), ("Option **B** is correct.", "B", T),
+ ("The correct choice is $\\text{B}$.", "B", T), ("Answer: B) $12$", "B", T), ("My final answer is B.", "B", T),
+ ("Final answer: **B**", "B", T), ("Hence the right option is (B) 12.", "B", T), ("The answer is choice B.", "B", T),
+ ("The answer is (B) 12 or (C) 13.", "B", F),
+ # repeating
+ ("\\boxed{0.\\overline{81}}", "9/11", T),
+ ("\\boxed{1.2\\overline{3}}", "37/30", T), ("\\boxed{0.58\\overline{3}}", "7/12", T),
+ ("\\boxed{0.8333...}", "5/6", T), ("\\boxed{0.4\\dot{5}}", "41/90", T), ("\\boxed{3.\\overline{142857}}", "22/7", T),
+ ("The answer is 0.1666... (repeating).", "1/6", T),
+ ("\\boxed{0.\\overline{1}}", "1/9", T), ("\\boxed{-1.\\overline{3}}", "-4/3", T),
+ ("\\boxed{0.0\\overline{5}}", "1/18", T),
+ ("\\boxed{0.\\overline{27}}", "3/11", T), ("\\boxed{0.272727\\ldots}", "3/11", T),
+ # trig degrees
+ ("\\boxed{\\sin^{2}30^{\\circ} + \\cos^{2}30^{\\circ}}", "1", T),
+ ("\\boxed{\\tan(45°)}", "1", T), ("\\boxed{\\cos 0^\\circ}", "1", T),
+ ("\\boxed{\\cos 120^\\circ}", "-1/2", T),
+ ("\\boxed{\\sin 150^\\circ}", "1/2", T), ("\\boxed{3\\cos(60^{\\circ})}", "3/2", T),
+ ("\\boxed{\\cot 45^\\circ}", "1", T), ("\\boxed{\\csc 30^\\circ}", "2", T), ("\\boxed{\\sin 30.0^\\circ}", "1/2", T),
+ # several solutions
+ ("The solutions are $x = -3$ and $x = 5$.", "-3, 5", T), ("The solution set is $\\{-3, 5\\}$.", "-3,5", T),
+ ("$x=-3$ or $x=5$", "\\{5, -3\\}", T), ("x = -3 or x = 5", "-3, 5", T), ("The roots are -3 and 5.", "-3,5", T),
+ ("We get $(x, y) = (2, -1)$.", "(2,-1)", T), ("$x = 2$, $y = -1$", "(2, -1)", T), ("x = 2 and y = -1", "(2,-1)", T),
+ ("The answer is $a = 3, b = 4$.", "(3,4)", T), ("The answer is $f(x) = 3x - 2$.", "3x-2", T),
+ # digit groups
+ ("The answer is 10 000.", "10000", T),
+ ("\\boxed{1\\,234\\,567}", "1234567", T), ("\\boxed{123 456 789}", "123456789", T),
+ # approximations
+ ("\\boxed{\\frac{\\pi}{4} \\approx 0.785}", "\\pi/4", T),
+ ("\\boxed{e \\approx 2.718}", "e", T), ("The answer is $\\sqrt{3} \\approx 1.73$.", "\\sqrt3", T),
+ ("\\boxed{2\\sqrt{2} \\approx 2.83}", "2\\sqrt2", T), ("\\boxed{\\sqrt{3} \\approx 1.8}", "\\sqrt3", F),
+ # languages
+ ("Réponse : **15**\n\nCalcul : 3 × 5 = 15.", "15", T), ("**Respuesta:** 42\n\n6 · 7 = 42", "42", T),
+ ("Итак, ответ: 20.\n\n4·5=20", "20", T), ("所以答案是 $\\frac{1}{2}$。\n\n因为 1÷2=0.5", "1/2", T),
+ ("La risposta finale è 8.\n\n2·4 = 8; 8+1=9", "8", T),
+ # hedges
+ ("The answer is 7, or maybe 8.", "7", F), ("I think it's 7, but it could also be 8.", "7", F),
+ ("\\boxed{7} or possibly \\boxed{8}", "7", F), ("**Answer:** 7 (8 is also possible)", "7", F),
+ ("\\boxed{7}. However, 8 is another possible answer.", "7", F),
+ ("\\boxed{7}\n\nNote: if rounding up, the answer would be 8.", "7", F),
+    ("So the answer is (a).", "A", True), ("Answer: a", "A", True), ("The answer is b.", "B", True),
+    ("The answer is a prime number, namely 7.", "A", False),
+]
+
+
+@pytest.mark.parametrize(("completion", "reference", "expected"), ROUND_THREE, ids=_ids(ROUND_THREE))
+def test_round_three_surface_forms(completion: str, reference: str, expected: bool) -> None:
+    verdict = judge(completion, reference)
+    assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)

@@ -104,7 +104,7 @@ _RESULT_CUE = re.compile(
     r"(?:\s+of\s+[^.:\n]{1,40}?)?\s+(?:is|are|equals|=)", re.I)
 _CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I | re.M)
 _CUT = re.compile(
-    r"(?<=\S)[.。](?=\s|$)|[;；\n]|，|、"
+    r"(?<=\S)(?<!\.\.)[.。](?=\s|$)|[;；\n]|，|、"
     r"|,?\s+(?:because|since|as|which|where|so\s+that|given|then|and\s+(?:this|that|it|so|we|the)|but|though"
     r"|although|however|while|for)\b"
     r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)"
@@ -165,8 +165,6 @@ def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction |
             announced = True
         found = _statement_value(rest)
         if found is None:
-            if rest.strip(" \t:：=") and not rest.lstrip(" \t").startswith("\n"):
-                announced = True
             continue
         values, end = found
         if _OFFERS_ANOTHER.search(plain[_sentence_start(plain, cue.start()):cue.start()]):
@@ -260,6 +258,20 @@ def _looks_like_answer(candidate: str) -> bool:
     return len(candidate.split()) <= 2
 
 
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[^\W\d_]{2,}")
+
+
+def _plain_math_tail(sentence: str) -> str | None:
+    """Math written without delimiters at the end of the last sentence ("Therefore x = 5.", "x = -3 or x = 5"):
+    what follows the last prose word, when it holds a relation."""
+    words = [m for m in _PROSE_WORD.finditer(sentence) if m.group().lower() not in _MATH_WORDS]
+    rest = sentence[words[-1].end():] if words else sentence
+    rest = rest.strip().rstrip(".!?。").strip(" :,")
+    if "=" in rest and re.search(r"\d", rest) and rest.split("=", 1)[0].strip():
+        return rest
+    return None
+
+
 def _from_last_math(plain: str) -> Extraction | None:
     paragraphs = [p for p in re.split(r"\n\s*\n", plain.strip()) if p.strip()]
     last = paragraphs[-1] if paragraphs else plain
@@ -272,6 +284,9 @@ def _from_last_math(plain: str) -> Extraction | None:
         values = [_inner(m.group()) for m in maths[first:]]
         return Extraction(values[-1], "last_math", False, tuple(values), last[maths[-1].end():])
     sentences = [s for s in re.split(r"(?<=[.!?。])\s+", last.strip()) if s.strip()]
+    tail = _plain_math_tail(sentences[-1]) if sentences else None
+    if tail is not None:
+        return Extraction(tail, "last_math", False, (tail,), "")
     numbers = list(_NUMBER.finditer(sentences[-1])) if sentences else []
     if numbers:
         return Extraction(numbers[-1].group().strip(), "last_number", False, (numbers[-1].group().strip(),),
@@ -280,11 +295,11 @@ def _from_last_math(plain: str) -> Extraction | None:
 
 
 # -- multiple choice ------------------------------------------------------------------------------------------
-_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?([A-H])(?:\s*\)?\s*\})?\s*\)?"
+_LETTER = r"[(\[]?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?([A-H])(?:\s*\)?\s*\})?\s*[)\]]?"
 _LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETTER
                       + r"(?:\s*(?:,|/|&|\bor\b|\band\b)\s*(?:(?:option|choice)\s+)?" + _LETTER + r")*(?![A-Za-z])",
                       re.I)
-_ONE_LETTER = re.compile(_LETTER)
+_ONE_LETTER = re.compile(r"(?<![A-Za-z])" + _LETTER + r"(?![A-Za-z])", re.I)
 _CLAIM_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?(?P<L>[A-H])(?:\s*\)?\s*\})?\s*\)?(?![A-Za-z])"
 _IS_RIGHT = (r"(?:\s+[^\s.,;:()]{1,20})?(?i:\s+(?:is|would\s+be|must\s+be|seems)\s+(?:the\s+)?"
              r"(?:correct|right|best|answer|true)\b)")
@@ -319,8 +334,8 @@ def choice_letters(text: str) -> tuple[str, ...]:
     if m is None:
         return ()
     letters = tuple(dict.fromkeys(x.group(1).upper() for x in _ONE_LETTER.finditer(m.group()) if x.group(1)))
-    if any(c.islower() for c in re.findall(r"(?<![A-Za-z])([A-Ha-h])(?![A-Za-z])", m.group())):
-        return ()  # "a" is an article, not option (A)
+    if re.search(r"(?<![A-Za-z(\[])[a-h](?![A-Za-z)\]])(?=\s+[A-Za-z])", text[m.start():m.end() + 2]):
+        return ()  # "a prime number": an article, not option (A); "(b)" and a final "b." are options
     return letters
 
 
