@@ -4,6 +4,8 @@ hedges. Each class holds many surface forms, right and wrong, so a fix for one e
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rlvrgym.verifiers import VerdictStatus, get_verifier
@@ -579,3 +581,26 @@ ROUND_THREE = [
 def test_round_three_surface_forms(completion: str, reference: str, expected: bool) -> None:
     verdict = judge(completion, reference)
     assert verdict.correct is expected, (verdict.status, verdict.reason, verdict.details)
+
+
+def test_every_emphasis_form_around_label_and_answer() -> None:
+    """Labels x Markdown marks x where the marks stand (label, answer, both, whole) x answer forms x what
+    follows: every combination reads 7, none reads a wrong reference as right."""
+    labels = ["Answer:", "Final Answer:", "The answer is", "The final answer is", "Answer =", "Final answer —",
+              "The answer is:"]
+    marks = ["**", "*", "__", "_", "`", "***", "**_", "_**", ""]
+    answers = ["7", "$x = 7$", "\\(7\\)", "7 apples"]
+    endings = ["", "\n\nExplanation: 3 + 5 = 8, minus 1.", " (since 3 + 4 = 7)."]
+
+    def wrap(mark: str, text: str) -> str:
+        return mark + text + mark[::-1]
+
+    failures = []
+    for label, mark, answer, ending in itertools.product(labels, marks, answers, endings):
+        for text in (wrap(mark, label) + " " + answer, label + " " + wrap(mark, answer),
+                     wrap(mark, label) + " " + wrap(mark, answer), wrap(mark, label + " " + answer)):
+            completion = "Some reasoning.\n\n" + text + ending
+            for reference, expected in (("7", True), ("8", False)):
+                if judge(completion, reference).correct is not expected:
+                    failures.append((completion, reference))
+    assert not failures, failures[:10]

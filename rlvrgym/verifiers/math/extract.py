@@ -33,36 +33,30 @@ class Extraction:
 # -- Markdown -------------------------------------------------------------------------------------------------
 _MATH_SPAN = re.compile(r"\$\$.+?\$\$|(?<!\\)\$(?:\\.|[^$\\])+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 _MD_LINE = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|```[\w-]*[ \t]*$)", re.M)
-_MD_STRONG = re.compile(r"\*\*\*|\*\*|(?<![A-Za-z0-9\\])__|__(?![A-Za-z0-9])")
-_MD_EM_STAR = re.compile(r"(?<![\w*\\])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_MD_EM_UNDER = re.compile(r"(?<![\w\\])_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)")
+# An emphasis mark opens before a word and closes after one: `**7**`, `_Answer:_`, `**_$7$_**`. A mark between two
+# words (`x_1`, `2*3`) or between two spaces (`2 * 3`) is math, not Markdown. \x00 stands for a math span.
+_MD_MARK = re.compile(r"(?<![^\W_]|\x00|[*_])[*_]{1,3}+(?=[^\W_]|\x00|[\\$(\[\-−+.])"
+                      r"|(?<=[^\W_]|\x00|[)\].!?:%=—–\-,;'\"’])[*_]{1,3}+(?![^\W_]|\x00|[*_])")
+_MD_STRIKE = re.compile(r"~~[^~\n]*~~|<(?:s|del|strike)>.*?</(?:s|del|strike)>", re.I | re.S)
+_HTML_TAG = re.compile(r"</?(?:b|strong|i|em|u|code|mark|span|sup|sub|p|br|div)\b[^<>]{0,80}>", re.I)
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
 
 def strip_markdown(text: str) -> str:
-    """Emphasis, inline code, headings, quotes and bullets removed outside math (`x_1`, `a*b` inside `$...$`
-    are math, not Markdown)."""
-    out: list[str] = []
-    pos = 0
-    for m in _MATH_SPAN.finditer(text):
-        out.append(_strip_md_plain(text[pos:m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(_strip_md_plain(text[pos:]))
-    return "".join(out)
+    """Emphasis, inline code, headings, quotes, bullets and simple HTML removed outside math (`x_1` and `a*b`
+    inside `$...$` are math, not Markdown); struck-out text is withdrawn, so it goes too."""
+    spans: list[str] = []
 
+    def hold(m: re.Match[str]) -> str:
+        spans.append(m.group())
+        return f"\x00{len(spans) - 1}\x00"
 
-_MD_STRIKE = re.compile(r"~~[^~\n]*~~|<(?:s|del|strike)>.*?</(?:s|del|strike)>", re.I | re.S)
-_HTML_TAG = re.compile(r"</?(?:b|strong|i|em|u|code|mark|span|sup|sub|p|br|div)\b[^<>]{0,80}>", re.I)
-
-
-def _strip_md_plain(s: str) -> str:
-    s = _MD_STRIKE.sub("", s)  # struck-out text is withdrawn, not stated
-    s = _HTML_TAG.sub("", s)
-    s = _MD_LINE.sub("", s)
-    s = _MD_STRONG.sub("", s)
-    s = _MD_EM_STAR.sub(r"\1", s)
-    s = _MD_EM_UNDER.sub(r"\1", s)
-    return s.replace("`", "")
+    t = _MATH_SPAN.sub(hold, text.replace("\x00", ""))
+    t = _MD_STRIKE.sub("", t)
+    t = _HTML_TAG.sub("", t)
+    t = _MD_LINE.sub("", t)
+    t = _MD_MARK.sub("", t).replace("`", "")
+    return _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], t)
 
 
 # -- answer statements ----------------------------------------------------------------------------------------
