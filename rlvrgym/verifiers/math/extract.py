@@ -294,7 +294,8 @@ _LETTERS = re.compile(r"^\s*(?:(?:the\s+)?(?:option|choice|answer)\s+)?" + _LETT
                       + r"(?:\s*(?:,|/|&|\bor\b|\band\b)\s*(?:(?:option|choice)\s+)?" + _LETTER + r")*(?![A-Za-z])",
                       re.I)
 _ONE_LETTER = re.compile(r"(?<![A-Za-z])" + _LETTER + r"(?![A-Za-z])", re.I)
-_CLAIM_LETTER = r"\(?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?(?P<L>[A-H])(?:\s*\)?\s*\})?\s*\)?(?![A-Za-z])"
+_CLAIM_LETTER = (r"(?:\$|\\\()?\s*[(\[]?\s*(?:\\text(?:bf)?\s*\{\s*\(?)?(?P<L>[A-H])(?:\s*\)?\s*\})?\s*[)\]]?"
+                 r"\s*(?:\$|\\\))?(?![A-Za-z])")
 _IS_RIGHT = (r"(?:\s+[^\s.,;:()]{1,20})?(?i:\s+(?:is|would\s+be|must\s+be|seems)\s+(?:the\s+)?"
              r"(?:correct|right|best|answer|true)\b)")
 # Positive claims only: "option A is tempting but wrong" names an option without choosing it.
