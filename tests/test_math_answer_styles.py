@@ -609,10 +609,12 @@ def test_every_emphasis_form_around_label_and_answer() -> None:
 def test_every_option_statement_and_letter_form() -> None:
     """Answer statements and claims x the ways an option letter is written (with or without its value)."""
     statements = ["Answer: {L}", "The answer is {L}.", "The correct option is {L}.", "Correct choice: {L}",
-                  "I choose {L}.", "I'd go with {L}.", "Final answer: {L}", "So the answer is {L}, since the others fail.",
-                  "**Answer:** {L}", "Therefore, the answer is {L}\n\nCheck: 6 × 7 = 42.", "Hence the answer is {L}."]
+                  "I choose {L}.", "I'd go with {L}.", "Final answer: {L}",
+                  "So the answer is {L}, since the others fail.", "**Answer:** {L}",
+                  "Therefore, the answer is {L}\n\nCheck: 6 × 7 = 42.", "Hence the answer is {L}."]
     letters = ["C", "(C)", "C)", "[C]", "\\textbf{(C)}", "$\\text{(C)}$", "**C**", "**(C)**", "option C", "(C) 42",
-               "C) 42", "C: 42", "C (42)", "C — 42", "C, 42", "(C) $\\frac12$", "choice (C)", "$(C)$", "\\(\\text{C}\\)"]
+               "C) 42", "C: 42", "C (42)", "C — 42", "C, 42", "(C) $\\frac12$", "choice (C)", "$(C)$",
+               "\\(\\text{C}\\)"]
     failures = []
     for statement, letter in itertools.product(statements, letters):
         completion = "Let me check each option.\n\n" + statement.format(L=letter)
