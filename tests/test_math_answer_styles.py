@@ -622,3 +622,56 @@ def test_every_option_statement_and_letter_form() -> None:
             if judge(completion, reference).correct is not expected:
                 failures.append((completion, reference))
     assert not failures, failures[:10]
+
+
+def _expansion(num: int, den: int) -> tuple[str, str, str]:
+    """(whole, fixed digits, period) of num/den by long division."""
+    whole, rem = divmod(num, den)
+    digits, seen = "", {}
+    while rem and rem not in seen:
+        seen[rem] = len(digits)
+        rem *= 10
+        digits += str(rem // den)
+        rem %= den
+    start = seen[rem] if rem else len(digits)
+    return str(whole), digits[:start], digits[start:]
+
+
+@pytest.mark.parametrize(("num", "den"), [(1, 3), (2, 3), (1, 6), (5, 6), (1, 7), (3, 11), (7, 12), (4, 33), (41, 90),
+                                          (22, 7), (37, 30), (1, 9), (8, 9), (5, 13), (1, 18), (611, 495), (10, 3)])
+def test_every_repeating_notation_of_a_fraction(num: int, den: int) -> None:
+    whole, fixed, period = _expansion(num, den)
+    dotted = (f"\\dot{{{period}}}" if len(period) == 1 else
+              f"\\dot{{{period[0]}}}{period[1:-1]}\\dot{{{period[-1]}}}")
+    notations = [f"{whole}.{fixed}\\overline{{{period}}}", f"{whole}.{fixed}\\bar{{{period}}}",
+                 f"{whole}.{fixed}{dotted}", f"{whole}.{fixed}({period})",
+                 f"{whole}.{fixed}" + "".join(d + "\u0305" for d in period),
+                 f"{whole}.{fixed}{period * 3}...", f"{whole}.{fixed}{period * 3}\\ldots",
+                 f"{whole}.{fixed}{period * 3}\\dots", f"{whole}.{fixed}{period * 3}…",
+                 f"{whole}.{fixed}{period * 3} (repeating)"]
+    exact = f"\\frac{{{num}}}{{{den}}}"
+    close = f"\\frac{{{num * 1000 + 1}}}{{{den * 1000}}}"
+    for notation in notations:
+        assert judge(f"\\boxed{{{notation}}}", exact).correct is True, notation
+        assert judge(f"\\boxed{{{notation}}}", close).correct is False, notation
+        assert judge(f"\\boxed{{{exact}}}", notation).correct is True, notation  # as a reference too
+        assert judge(f"\\boxed{{-{notation}}}", f"-{exact}").correct is True, notation
+
+
+@pytest.mark.parametrize("function", ["sin", "cos", "tan", "cot", "sec", "csc"])
+def test_every_degree_notation_inside_a_trig_function(function: str) -> None:
+    failures = []
+    for angle in (30, 45, 60, 120, 135, 150, 210, 240, 300, 330):
+        radians = f"\\{function}\\left(\\frac{{{angle}\\pi}}{{180}}\\right)"
+        forms = [f"\\{function} {angle}^\\circ", f"\\{function} {angle}^{{\\circ}}", f"\\{function} {angle}°",
+                 f"\\{function}({angle}^\\circ)", f"\\{function}\\left({angle}^{{\\circ}}\\right)",
+                 f"\\{function}{{{angle}^\\circ}}", f"\\{function} {angle}\\degree",
+                 f"\\{function}{{{angle}}}^{{\\circ}}",
+                 f"\\{function} {angle} \\text{{ degrees}}", f"{function}({angle}°)", f"\\{function}\\,{angle}^\\circ"]
+        for form in forms:
+            for answer, reference in ((form, radians), (f"2{form}", f"2{radians}"), (f"{form} + 1", f"{radians} + 1")):
+                if judge(f"\\boxed{{{answer}}}", reference).correct is not True:
+                    failures.append((answer, reference))
+            if judge(f"\\boxed{{{form}}}", f"\\{function}({angle})").correct is not False:
+                failures.append((form, "radians"))
+    assert not failures, failures[:10]
