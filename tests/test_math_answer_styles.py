@@ -675,3 +675,30 @@ def test_every_degree_notation_inside_a_trig_function(function: str) -> None:
             if judge(f"\\boxed{{{form}}}", f"\\{function}({angle})").correct is not False:
                 failures.append((form, "radians"))
     assert not failures, failures[:10]
+
+
+def test_every_hedge_after_every_answer_form_and_no_benign_remark_is_one() -> None:
+    answers = ["The answer is $\\boxed{5}$", "$\\boxed{5}$", "The answer is 5", "**Answer:** 5",
+               "**Final Answer:** $5$", "Therefore $x = 5$", "The answer is **5**",
+               "So the final answer is \\boxed{x = 5}"]
+    hedges = [" (though another value is also possible).", ", though 6 is also possible.", ", or possibly 6.",
+              " (or 6).", ". It could also be 6.", ". But it might be 6.", ". Alternatively, the answer is 6.",
+              ". If the endpoints count, the answer would be 6.", ". Another possible answer is 6.", ", maybe 6.",
+              ". 6 also works.", ". Or is it 6?", " (6 is also valid).", ", or perhaps $6$.",
+              ". However, 6 is another possible answer.", ". I'm not sure; it may be 6.", ", but 6 would also work.",
+              " or 6."]
+    benign = [".", ". This is the only solution.", ". Check: 2 + 3 = 5.", ". It could also be written as 5.0.",
+              ". If we round, the answer would be 5.", ". Some might say 6, but that is wrong.",
+              " (the other root, -1, is rejected).", ". Alternatively, we can verify by substitution.",
+              ". This also works for 6 apples.", ", since 2 + 3 = 5.",
+              ". Note that 6 is not possible because it exceeds the limit.", ". I hope it is correct.",
+              ". The value 6 is excluded."]
+    failures = []
+    for answer, hedge in itertools.product(answers, hedges):
+        for reference in ("5", "6"):
+            if judge("Reasoning here.\n\n" + answer + hedge, reference).correct is True:
+                failures.append((answer + hedge, reference))
+    for answer, remark in itertools.product(answers, benign):
+        if judge("Reasoning here.\n\n" + answer + remark, "5").correct is not True:
+            failures.append((answer + remark, "5"))
+    assert not failures, failures[:10]

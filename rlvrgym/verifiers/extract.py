@@ -255,7 +255,7 @@ _ALTERNATIVE = re.compile("|".join((
     r"\b(?:ou\s+peut-être|o\s+(?:quizás|quizá|tal\s+vez)|oder\s+vielleicht|oppure|ou\s+talvez)\b",
     r"\b(?:final\s+)?answer\s*(?:is|:|=)",
     r"^(?:\s|\$|[.,;:)\]}]|\\[)\],;:! ]|\\q?quad(?![A-Za-z]))*(?:\(\s*)?(?:\\text\s*\{\s*)?"
-    r"(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even)\b)?",
+    r"(?:or\b|/)(?:\s+(?:possibly|maybe|perhaps|else|rather|even|is\s+it|was\s+it)\b)?",
 )), re.I)
 _VALUE = re.compile(r"\\boxed\s*\{[^{}]*\}|\$[^$]{1,80}\$|\\\((.{1,80}?)\\\)|(?:[A-Za-z](?:_\w)?\s*=\s*)?"
                     r"(?:[-\u2212]?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})")

@@ -161,9 +161,12 @@ def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction |
         if found is None:
             continue
         values, end = found
-        if _OFFERS_ANOTHER.search(plain[_sentence_start(plain, cue.start()):cue.start()]):
-            # "The answer is 5. Another possible answer is 6.": the earlier statement still stands beside it.
-            earlier = _from_statement(plain[:cue.start()], pattern)
+        prefix = plain[_sentence_start(plain, cue.start()):cue.start()]
+        if _OFFERS_ANOTHER.search(prefix) or (_HYPOTHETICAL.search(cue.group()) and _CONDITIONAL.search(prefix)):
+            # "The answer is 5. Another possible answer is 6.", "If the endpoints count, the answer would be 6.":
+            # the earlier statement still stands beside this one.
+            before = plain[:cue.start()]
+            earlier = _from_statement(before, pattern) or _from_last_math(before)
             if earlier is not None and earlier.values:
                 values = [*earlier.values, *values]
         return Extraction(values[-1], "phrase", False, tuple(values), rest[end:])
@@ -175,6 +178,8 @@ def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction |
 _CHECKING = re.compile(r"\b(?:check(?:ing)?|verif(?:y|ying)|confirm(?:ing)?|test(?:ing)?|plug(?:ging)?|"
                        r"substitut\w*|double[- ]?check(?:ing)?|compare|comparing)\s+(?:the\s+|our\s+|my\s+|this\s+)?"
                        r"(?:final\s+)?$", re.I)
+_HYPOTHETICAL = re.compile(r"\b(?:would|could|might)\b", re.I)
+_CONDITIONAL = re.compile(r"\b(?:if|were|had|assuming|suppose|otherwise|unless)\b", re.I)
 _OFFERS_ANOTHER = re.compile(r"\b(?:another|other|alternative|alternatively|second|also|or)\b", re.I)
 
 
