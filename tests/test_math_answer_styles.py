@@ -702,3 +702,25 @@ def test_every_hedge_after_every_answer_form_and_no_benign_remark_is_one() -> No
         if judge("Reasoning here.\n\n" + answer + remark, "5").correct is not True:
             failures.append((answer + remark, "5"))
     assert not failures, failures[:10]
+
+
+def test_every_way_of_stating_several_solutions_or_unknowns() -> None:
+    intros = ["The solutions are {S}.", "So {S}.", "Therefore {S}.", "The answer is {S}.", "**Answer:** {S}",
+              "Hence the roots are {S}.", "Final answer: {S}", "We get {S}.", "Solving gives {S}."]
+    solutions = ["$x=2$ and $x=6$", "$x = 2$ or $x = 6$", "x = 2 and x = 6", "x = 2 or x = 6", "$x_1 = 2$, $x_2 = 6$",
+                 "x₁ = 2, x₂ = 6", "$2$ and $6$", "2 and 6", "$x \\in \\{2, 6\\}$", "x = 2, 6", "$x = 6$ or $x = 2$",
+                 "$\\{2, 6\\}$"]
+    unknowns = ["$(a, b) = (1, -2)$", "$a = 1$ and $b = -2$", "a = 1, b = -2", "$a=1$, $b=-2$", "(a,b)=(1,-2)",
+                "$a = 1, b = -2$", "a = 1 and b = -2", "$(1, -2)$"]
+    failures = []
+    for intro, stated in itertools.product(intros, solutions):
+        completion = "Work.\n\n" + intro.format(S=stated)
+        for reference, expected in (("2, 6", True), ("\\{6,2\\}", True), ("2", False), ("2, 5", False)):
+            if judge(completion, reference).correct is not expected:
+                failures.append((completion, reference))
+    for intro, stated in itertools.product(intros, unknowns):
+        completion = "Work.\n\n" + intro.format(S=stated)
+        for reference, expected in (("(1, -2)", True), ("(-2, 1)", False)):
+            if judge(completion, reference).correct is not expected:
+                failures.append((completion, reference))
+    assert not failures, failures[:10]

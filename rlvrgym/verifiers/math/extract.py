@@ -257,16 +257,19 @@ def _looks_like_answer(candidate: str) -> bool:
     return len(candidate.split()) <= 2
 
 
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[^\W\d_]{2,}")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[^\W\d_₀-₉⁰-⁹]{2,}")
+_NUMBER_LIST = re.compile(r"^[-+−]?\d[\d.,/]*(?:\s*(?:,|\band\b|\bor\b)\s*[-+−]?\d[\d./]*)+$")
 
 
 def _plain_math_tail(sentence: str) -> str | None:
-    """Math written without delimiters at the end of the last sentence ("Therefore x = 5.", "x = -3 or x = 5"):
-    what follows the last prose word, when it holds a relation."""
+    """Math written without delimiters at the end of the last sentence ("Therefore x = 5.", "x = -3 or x = 5",
+    "So 2 and 6."): what follows the last prose word, when it holds a relation or a list of numbers."""
     words = [m for m in _PROSE_WORD.finditer(sentence) if m.group().lower() not in _MATH_WORDS]
     rest = sentence[words[-1].end():] if words else sentence
     rest = rest.strip().rstrip(".!?。").strip(" :,")
     if "=" in rest and re.search(r"\d", rest) and rest.split("=", 1)[0].strip():
+        return rest
+    if _NUMBER_LIST.match(rest):  # "So 2 and 6.": several values
         return rest
     return None
 
