@@ -724,3 +724,24 @@ def test_every_way_of_stating_several_solutions_or_unknowns() -> None:
             if judge(completion, reference).correct is not expected:
                 failures.append((completion, reference))
     assert not failures, failures[:10]
+
+
+def test_every_language_sentence_followed_by_its_arithmetic() -> None:
+    sentences = ["La respuesta es {A}.", "La respuesta final es {A}.", "Respuesta: {A}", "La réponse est {A}.",
+                 "Réponse : {A}", "La réponse finale est {A}.", "Die Antwort ist {A}.", "Antwort: {A}",
+                 "Die Lösung ist {A}.", "A resposta é {A}.", "Resposta: {A}", "La risposta è {A}.", "Risposta: {A}",
+                 "Ответ: {A}.", "Итак, ответ: {A}.", "答案是 {A}。", "答案：{A}", "最终答案是 {A}。", "答：{A}",
+                 "答えは {A} です。", "答え：{A}", "정답은 {A}입니다.", "답: {A}", "Het antwoord is {A}.",
+                 "Odpowiedź: {A}.",
+                 "Cevap: {A}", "Jawabannya adalah {A}.", "Đáp án là {A}.", "Svaret är {A}.", "Відповідь: {A}.",
+                 "Απάντηση: {A}", "उत्तर: {A}", "الإجابة هي {A}", "Odpověď: {A}."]
+    answers = ["42", "$42$", "**42**", "$\\frac{84}{2}$"]
+    arithmetic = ["", "\n\n6 × 7 = 42, 42 + 1 = 43.", ". 6 × 7 = 42; 40 + 3 = 43.",
+                  "\n\nВычисление: 6 · 7 = 42, 2 · 20 = 40"]
+    failures = []
+    for sentence, answer, work in itertools.product(sentences, answers, arithmetic):
+        completion = "Razonamiento.\n\n" + sentence.format(A=answer) + work
+        for reference, expected in (("42", True), ("43", False)):
+            if judge(completion, reference).correct is not expected:
+                failures.append((completion, reference))
+    assert not failures, failures[:10]

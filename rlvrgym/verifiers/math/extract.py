@@ -33,10 +33,11 @@ class Extraction:
 # -- Markdown -------------------------------------------------------------------------------------------------
 _MATH_SPAN = re.compile(r"\$\$.+?\$\$|(?<!\\)\$(?:\\.|[^$\\])+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 _MD_LINE = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|```[\w-]*[ \t]*$)", re.M)
-# An emphasis mark opens before a word and closes after one: `**7**`, `_Answer:_`, `**_$7$_**`. A mark between two
-# words (`x_1`, `2*3`) or between two spaces (`2 * 3`) is math, not Markdown. \x00 stands for a math span.
-_MD_MARK = re.compile(r"(?<![^\W_]|\x00|[*_])[*_]{1,3}+(?=[^\W_]|\x00|[\\$(\[\-−+.])"
-                      r"|(?<=[^\W_]|\x00|[)\].!?:%=—–\-,;'\"’])[*_]{1,3}+(?![^\W_]|\x00|[*_])")
+# An emphasis mark opens before a word and closes after one: `**7**`, `_Answer:_`, `**_$7$_**`, `**42**입니다`. A
+# mark between two ASCII letters or digits (`x_1`, `2*3`) or between two spaces (`2 * 3`) is math, not Markdown.
+# \x00 stands for a math span.
+_MD_MARK = re.compile(r"(?<![A-Za-z0-9]|\x00|[*_])[*_]{1,3}+(?=[^\W_]|\x00|[\\$(\[\-−+.])"
+                      r"|(?<=[^\W_]|\x00|[)\].!?:%=—–\-,;'\"’])[*_]{1,3}+(?![A-Za-z0-9]|\x00|[*_])")
 _MD_STRIKE = re.compile(r"~~[^~\n]*~~|<(?:s|del|strike)>.*?</(?:s|del|strike)>", re.I | re.S)
 _HTML_TAG = re.compile(r"</?(?:b|strong|i|em|u|code|mark|span|sup|sub|p|br|div)\b[^<>]{0,80}>", re.I)
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
@@ -98,7 +99,7 @@ _RESULT_CUE = re.compile(
     r"(?:\s+of\s+[^.:\n]{1,40}?)?\s+(?:is|are|equals|=)", re.I)
 _CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I | re.M)
 _CUT = re.compile(
-    r"(?<=\S)(?<!\.\.)[.。](?=\s|$)|[;；\n]|，|、"
+    r"(?<=\S)(?<!\.\.)\.(?=\s|$)|[。！？;；\n]|，|、"
     r"|,?\s+(?:because|since|as|which|where|so\s+that|given|then|and\s+(?:this|that|it|so|we|the)|but|though"
     r"|although|however|while|for)\b"
     r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)"
