@@ -745,3 +745,34 @@ def test_every_language_sentence_followed_by_its_arithmetic() -> None:
             if judge(completion, reference).correct is not expected:
                 failures.append((completion, reference))
     assert not failures, failures[:10]
+
+
+@pytest.mark.parametrize(("exact", "value"), [("\\frac{1}{3}", 1 / 3), ("\\frac{2}{3}", 2 / 3), ("\\sqrt{2}", 2 ** 0.5),
+                                              ("\\pi", 3.141592653589793), ("e", 2.718281828459045),
+                                              ("\\frac{\\sqrt{3}}{2}", 3 ** 0.5 / 2), ("-\\frac{5}{7}", -5 / 7)])
+def test_an_exact_value_with_every_faithful_approximation(exact: str, value: float) -> None:
+    import math
+
+    failures = []
+    for digits in range(1, 7):
+        unit = 10.0 ** -digits
+        rounded = round(value, digits)
+        truncated = math.trunc(value / unit) * unit
+        for approx in {f"{rounded:.{digits}f}", f"{truncated:.{digits}f}"}:
+            for form in (f"{exact} \\approx {approx}", f"{exact} ≈ {approx}", f"x = {exact} \\approx {approx}",
+                         f"{exact} \\; (\\approx {approx})"):
+                if judge(f"\\boxed{{{form}}}", exact).correct is not True:
+                    failures.append(form)
+        wrong = f"{rounded + 2 * unit * (1 if value > 0 else -1):.{digits}f}"
+        if judge(f"\\boxed{{{exact} \\approx {wrong}}}", exact).correct is not False:
+            failures.append(f"{exact} \\approx {wrong} (two values)")
+    assert not failures, failures[:10]
+
+
+@pytest.mark.parametrize("separator", [" ", "\\,", "\\ ", "\\;", "~", "{ }", "\u2009", "\u202f", "\u00a0", "{,}", ","])
+def test_digit_groups_with_every_separator(separator: str) -> None:
+    for number in (1000, 12345, 1234567, 1000000, 987654321):
+        grouped = f"{number:,}".replace(",", separator)
+        assert judge(f"\\boxed{{{grouped}}}", str(number)).correct is True, grouped
+        assert judge(f"The answer is {grouped}.", str(number)).correct is True, grouped
+        assert judge(f"\\boxed{{{grouped}}}", str(number + 1)).correct is False, grouped

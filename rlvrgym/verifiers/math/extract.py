@@ -99,7 +99,7 @@ _RESULT_CUE = re.compile(
     r"(?:\s+of\s+[^.:\n]{1,40}?)?\s+(?:is|are|equals|=)", re.I)
 _CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I | re.M)
 _CUT = re.compile(
-    r"(?<=\S)(?<!\.\.)\.(?=\s|$)|[。！？;；\n]|，|、"
+    r"(?<=\S)(?<!\.\.)\.(?=\s|$)|[。！？；\n]|(?<!\\);|，|、"
     r"|,?\s+(?:because|since|as|which|where|so\s+that|given|then|and\s+(?:this|that|it|so|we|the)|but|though"
     r"|although|however|while|for)\b"
     r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)"
