@@ -14,11 +14,16 @@ below is decided once here and tested once in tests/test_extract.py:
   boxes the run of characters up to the next space, `$`, `\\)` or `\\]`, without trailing punctuation. A box
   nested inside another closed box is part of its content; `\\boxed{\\boxed{3}}` reads as `3`.
 - Hedges: two different values stated as the final answer earn nothing. A hedge is (a) boxes stated together
-  (`\\boxed{3} or \\boxed{4}`, only spaces, commas, `and`/`or`, math delimiters and `x =` between them) whose
-  values differ, or (b) after the final answer, a phrase offering another value (`or possibly 5`, `though another
-  value is also possible`, `it could also be 5`, `if ... the answer would be 5`), unless every value it names is
-  the same as the answer (`\\boxed{1/2} (or 0.5)` is not a hedge). "The same value" is the caller's predicate:
-  math compares exactly, physics within its tolerance and with units.
+  whose values differ: only spaces, commas, brackets, `and`/`or`, math delimiters and `x =` between them
+  (`\\boxed{3} or \\boxed{4}`), or a phrase offering an alternative (`\\boxed{3} (alternatively \\boxed{4})`), while
+  a correction between them ("wait", "actually", "mistake") makes the last box the answer; or (b) after the final
+  answer, a phrase offering another value (`or possibly 5`, `though another value is also possible`, `it could
+  also be 5`, `5 also works`, `if ... the answer would be 5`, `Final Answer: 5`), unless every value it names is
+  the same as the answer (`\\boxed{1/2} (or 0.5)` is not a hedge) or the text itself rejects it ("it could be 5,
+  but that is wrong"). "The same value" is the caller's predicate: math compares exactly, physics within its
+  tolerance and with units. The values passed to it are texts as written (a bare `5` may follow a `5 m/s` box).
+  The work is bounded: identical values are compared once, at most MAX_HEDGE_VALUES distinct values and
+  MAX_HEDGE_CHECKS comparisons, past which the text counts as hedged.
 """
 
 from __future__ import annotations
@@ -190,8 +195,8 @@ def final_box_group(text: str) -> list[Box]:
 
 # Between two boxes: "\\boxed{5} (alternatively \\boxed{6})" states both; "\\boxed{6}. Wait, no: \\boxed{5}" corrects.
 _BETWEEN_ALTERNATIVE = re.compile(r"\b(?:alternatively|though|although|or\s+(?:possibly|maybe|perhaps|else|rather)|"
-                                  r"also\s+(?:possible|"
-                                  r"valid|correct|acceptable)|(?:could|might|may)\s+(?:also|instead|equally)\s+be|"
+                                  r"also\s+(?:possible|valid|correct|acceptable)|"
+                                  r"(?:could|might|may)\s+(?:also|instead|equally)\s+be|"
                                   r"another\s+(?:possible\s+|valid\s+)?(?:value|answer|solution|option)|either)\b",
                                   re.I)
 _CORRECTION = re.compile(r"\b(?:wait|no|actually|oops|mistake|wrong|incorrect|correction|instead|recheck|re-check|"

@@ -3,9 +3,11 @@
 The box rules, `<think>` stripping and the hedge rule are shared with the other verifiers
 (`rlvrgym.verifiers.extract`). Without a box, the answer is read from the prose chat models write: Markdown marks
 are taken off (outside math), then the last answer statement is used ("The answer is **7**.", "**Final Answer:**
-7", "La respuesta es 42.", "答案是 42。", a heading "Final Answer" with the value on the next line), else the last
-math of the last paragraph, else its last number. Several values stated together ("the solutions are $x=2$ and
-$x=6$") are all kept, so the verifier can read them as one set or refuse them as a hedge.
+7", "La respuesta es 42.", "答案是 42。", a heading "Final Answer" with the value on the next line), else a result
+statement of the last paragraph ("The two numbers are 3 and 4."), else its last math, else math without delimiters
+ending its last sentence ("Therefore x = 5."), else its last number. Several values stated together ("the
+solutions are $x=2$ and $x=6$") are all kept, so the verifier can read them as one set or refuse them as a hedge.
+Multiple choice has its own reader (`extract_choice`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Extraction:
     where a hedge may stand."""
 
     text: str
-    method: str  # boxed, boxed_unclosed, phrase, last_math, last_number
+    method: str  # boxed, boxed_unclosed, phrase, phrase_empty, last_math, last_number
     format_ok: bool  # the answer was where the prompt asked for it (a \boxed{})
     values: tuple[str, ...] = ()
     tail: str = ""
@@ -104,7 +106,7 @@ _CUT = re.compile(
     r"|although|however|while|for)\b"
     r"|\s\((?=[^()]*[A-Za-z]{3})|\s+(?:or|,)\s+(?=(?:possibly|maybe|perhaps)\b)"
     r"|,?\s+(?:porque|parce\s+que|car|puisque|weil|denn|da|perché|poiché|потому\s+что|так\s+как|omdat|bo|çünkü"
-    r"|karena|vì|या)\b|因为|なぜなら|왜냐하면"
+    r"|karena|vì)\b|因为|なぜなら|왜냐하면"
     r"|,\s*(?=(?:approximately|approx\.|about|roughly|nearly|around)\b)"
     r"|\s+(?:by|using|via|according\s+to)\s+(?=[^\W\d_]{2,})"
     r"|,\s+(?!(?:and|or|und|oder|et|ou|y|e|o|и|или)\b)(?=[^\W\d_]{3,})", re.I)
