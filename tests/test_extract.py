@@ -3,8 +3,6 @@ then checked to hold the same in the math, math-proof and physics verifiers."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rlvrgym.verifiers import get_verifier
@@ -78,12 +76,11 @@ def test_brace_matching_honours_escapes() -> None:
     assert matching_brace("{never", 0) == -1
 
 
-def test_box_finding_is_linear_on_hostile_text() -> None:
-    start = time.perf_counter()
+def test_box_finding_on_hostile_text() -> None:
+    # A scan from every opening would be quadratic here (hours); benchmarks/math_verify.py times the hostile cases.
     assert last_boxed("\\boxed{" * 50_000) is None
     assert last_boxed("\\boxed{1}" * 50_000) == "1"
     assert len(find_boxes("{" * 100_000 + "\\boxed{2}")) == 1
-    assert time.perf_counter() - start < 30  # a quadratic scan would take hours; this is only a sanity bound
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -776,3 +776,16 @@ def test_digit_groups_with_every_separator(separator: str) -> None:
         assert judge(f"\\boxed{{{grouped}}}", str(number)).correct is True, grouped
         assert judge(f"The answer is {grouped}.", str(number)).correct is True, grouped
         assert judge(f"\\boxed{{{grouped}}}", str(number + 1)).correct is False, grouped
+
+
+@pytest.mark.parametrize("completion", [
+    "or the answer is 1. " * 3000, "Answer: " * 8000, "The answer is **" * 5000, "$x=1$ and " * 4000 + "$x=2$",
+    "Answer: B or " * 3000 + "C", "*_" * 20000 + "7", "0." + "3" * 5000 + "...", "1 000" * 3000,
+])
+def test_hostile_prose_earns_nothing_and_is_judged(completion: str) -> None:
+    """Thousands of cues, marks, values or digits: a verdict (within the worker's bound), never a reward."""
+    verifier = get_verifier("math", timeout=1.0)
+    for reference in ("2", "B"):
+        verdict = verifier.verify(completion, reference)
+        assert verdict.correct is not True
+        assert verdict.status in (VerdictStatus.WRONG, VerdictStatus.UNPARSEABLE, VerdictStatus.TIMEOUT), verdict

@@ -150,9 +150,12 @@ def extract_answer(completion: str) -> Extraction | None:
     return _from_last_math(plain)
 
 
-def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction | None:
+MAX_CUES = 20  # statements examined from the end: a hostile text of 5,000 "answer:" costs no more than 20
+
+
+def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE, look_back: bool = True) -> Extraction | None:
     """The last answer statement whose value looks like an answer (a later "answer" in passing is skipped)."""
-    cues = list(pattern.finditer(plain))
+    cues = list(pattern.finditer(plain))[-MAX_CUES:]
     announced = False
     for cue in reversed(cues):
         if _CHECKING.search(plain, max(0, cue.start() - 40), cue.start()):
@@ -165,11 +168,12 @@ def _from_statement(plain: str, pattern: re.Pattern[str] = _CUE) -> Extraction |
             continue
         values, end = found
         prefix = plain[_sentence_start(plain, cue.start()):cue.start()]
-        if _OFFERS_ANOTHER.search(prefix) or (_HYPOTHETICAL.search(cue.group()) and _CONDITIONAL.search(prefix)):
+        if look_back and (_OFFERS_ANOTHER.search(prefix) or
+                          (_HYPOTHETICAL.search(cue.group()) and _CONDITIONAL.search(prefix))):
             # "The answer is 5. Another possible answer is 6.", "If the endpoints count, the answer would be 6.":
             # the earlier statement still stands beside this one.
             before = plain[:cue.start()]
-            earlier = _from_statement(before, pattern) or _from_last_math(before)
+            earlier = _from_statement(before, pattern, look_back=False) or _from_last_math(before)
             if earlier is not None and earlier.values:
                 values = [*earlier.values, *values]
         return Extraction(values[-1], "phrase", False, tuple(values), rest[end:])
@@ -187,8 +191,9 @@ _OFFERS_ANOTHER = re.compile(r"\b(?:another|other|alternative|alternatively|seco
 
 
 def _sentence_start(text: str, pos: int) -> int:
-    ends = [m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:pos])]
-    return ends[-1] if ends else 0
+    window = max(0, pos - 300)  # a sentence prefix longer than this is not read
+    ends = [m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[window:pos])]
+    return window + ends[-1] if ends else window
 
 
 def _statement_value(rest: str) -> tuple[list[str], int] | None:
