@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pint
 
@@ -41,15 +41,17 @@ ANGLE_UNIT_NAMES = frozenset({"radian", "degree", "arcminute", "arcsecond", "tur
 
 _TEXT_CMDS = ("text", "mathrm", "textrm", "mathit", "textit", "operatorname", "mbox", "mathsf", "textnormal",
               "mathbf", "unit", "si")
-_SPACE_CMD = re.compile(r"\\[,;:! ]|\\quad|\\qquad|\\thinspace|\\medspace|\\thickspace|~|\\displaystyle|\\left|"
-                        r"\\right|\\big|\\Big")
+_SPACE_CMD = re.compile(r"\\[,;:! ]|\\quad|\\qquad|\\thinspace|\\medspace|\\thickspace|~|\\displaystyle|"
+                        r"\\(?:left|right|bigg?|Bigg?)(?![A-Za-z])")
 _SUPERSCRIPT_RUN = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 #: Unit symbols with code points of their own (℃, Ω as the ohm sign, K as the kelvin sign, Å, µ, the CJK squared
 #: units ㎧ ㎏ ㏀ ...): NFKC spells them with ordinary letters.
 _UNIT_CODEPOINTS = re.compile("[\u00b5\u2100-\u214f\u3380-\u33df]")
 #: Digit-group separators inside a number: LaTeX spaces and unicode thin/narrow/no-break spaces ("1\\,000\\,000").
-_GROUP_SEP = r"(?:\\[,:;!]|\\ |\\thinspace|~|[\u2009\u202f\u00a0\u2006\u2005 ])"
+_GROUP_SEP = r"(?:\\[,:;!]|\\ |\\thinspace ?|~|[\u2009\u202f\u00a0\u2006\u2005])"
 _DIGIT_RUN = re.compile(rf"(?<![\d.,])\d+(?:\.\d+)?(?:{_GROUP_SEP}\d+(?:\.\d+)?)+(?![\d,]|\.\d)")
+#: An ordinary space groups digits only in the unmistakable form "299 792 458" (whole groups of three).
+_SPACED_RUN = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?(?![\d,]|\.\d)")
 _UNIT_CHARS = re.compile(r"^[A-Za-zµμΩ_0-9\s*/().\-]+$")
 _EXPONENT = re.compile(r"\*\*\s*\(?\s*(-?\d+(?:\.\d+)?)")
 _STOPWORDS = frozenset("at in a an the is to of and or for on by as it so which this that its are was be "
@@ -63,6 +65,10 @@ _VALUE_TOKEN = re.compile(r"""\s*(?:
   | (?P<sqrt>sqrt|√)
   | (?P<op>\*\*|[-+*/^()])
 )""", re.VERBOSE)
+#: UK textbook speed units: `ms^{-1}` (m s^-1, which pint reads as per millisecond), `kms^{-1}`.
+_UK_SPEED = re.compile(r"(k?m)s\*\*\(?-([123])\)?")
+_REMARKS = frozenset({"approx", "approximately", "roughly", "about", "exact", "exactly", "rounded", "estimated",
+                      "est", "approximate", "nearly"})
 _ZERO_WORD = re.compile(r"^\s*zero(?![A-Za-z])", re.IGNORECASE)
 
 # --- directions -------------------------------------------------------------------------------------------------
@@ -86,6 +92,7 @@ _DIRECTION = re.compile(r"""(?ix)(?<![A-Za-z])
     (?:moving\s+|directed\s+|pointing\s+|heading\s+|going\s+|flowing\s+|travell?ing\s+|i\.e\.,?\s+)?
     (?:
         (?:(?:to|towards?)\s+(?:the\s+)?)?(?P<lr>left|right)(?:wards?|-?hand)?(?:\s+direction)?
+      | (?P<arrow>←|⟵|\\leftarrow|\\longleftarrow|→|⟶|\\rightarrow|\\longrightarrow|\\to)(?![A-Za-z])
       | (?:in\s+|along\s+)?(?:the\s+)?(?P<sgn>positive|negative|[+-])\s*-?\s*(?P<axis>[xyz])?(?![A-Za-z])
         (?:\s*-?\s*(?:direction|axis))?
       | (?:in\s+|along\s+)(?:the\s+)?(?P<axis2>[xyz])\s*-?\s*(?:direction|axis)
@@ -93,7 +100,8 @@ _DIRECTION = re.compile(r"""(?ix)(?<![A-Za-z])
          |(?P<a2>[A-Z])\s*(?:->|→|⟶|\\to(?![A-Za-z])|\\rightarrow)\s*(?P<b2>[A-Z]))
       | (?:in\s+the\s+)?(?P<word>upwards?|downwards?|up(?:\s+the\s+(?:slope|incline))?|down(?:\s+the\s+(?:slope
            |incline))?|uphill|downhill|clockwise|counter-?clockwise|anti-?clockwise|north|south|east|west
-           |forwards?|backwards?|opposite(?:\s+direction)?|same\s+direction)(?:\s+direction)?
+           |forwards?|backwards?|opposite(?:\s+direction)?|same\s+direction|(?:below|above)(?:\s+(?:the\s+)?
+           horizontal)?|along\s+the\s+(?:slope|incline))(?:\s+direction)?
     )(?![A-Za-z])""")
 
 
@@ -148,7 +156,7 @@ def final_answer_candidates(text: str) -> list[Candidate]:
     sentence = final_sentence(text)
     if sentence is not None:
         out.append(Candidate(sentence[0], "sentence", sentence[1]))
-    equation = _last_followed_by_digit(_RELATION, text)
+    equation = _last_followed_by_digit(_RELATION, text, keep_match=True)
     if equation is not None:
         out.append(Candidate(equation[0], "equation", equation[1]))
     return out
@@ -181,7 +189,7 @@ def _boxed_candidate(text: str) -> Candidate | None:
     return Candidate(content, "boxed", box.end)
 
 
-def _last_followed_by_digit(pattern: re.Pattern[str], text: str) -> tuple[str, int] | None:
+def _last_followed_by_digit(pattern: re.Pattern[str], text: str, keep_match: bool = False) -> tuple[str, int] | None:
     """(rest of the line after the last match of `pattern` that a digit follows on the same line, index of that
     line's end); linear in the text (slicing the rest after every match would be quadratic on "= = = ...")."""
     end = len(text)
@@ -196,7 +204,7 @@ def _last_followed_by_digit(pattern: re.Pattern[str], text: str) -> tuple[str, i
                     break
                 best = m
             if best is not None:
-                return line[best.end():].strip(), end
+                return line[best.start() if keep_match else best.end():].strip(), end
         end = start - 1
     return None
 
@@ -205,16 +213,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
 def final_sentence(text: str) -> tuple[str, int] | None:
-    """(the last sentence of the last paragraph that states a number, index of its end): the conclusion of a
-    solution that boxes nothing and names no answer ("So the period is about 2.15 s.")."""
+    """(the last sentence that states a number, index of its end): the conclusion of a solution that boxes
+    nothing and names no answer ("So the period is about 2.15 s."). Only the end of the text is read."""
     body = text.rstrip()
-    cut = max(body.rfind("\n\n"), 0)
-    paragraph = body[cut:]
+    cut = max(len(body) - 4 * MAX_SENTENCE_CHARS, 0)
+    window = body[cut:]
     pieces, pos = [], 0
-    for m in _SENTENCE_END.finditer(paragraph):
-        pieces.append((paragraph[pos:m.start()], pos + m.start() - pos))
+    for m in _SENTENCE_END.finditer(window):
+        pieces.append((window[pos:m.start()], m.start()))
         pos = m.end()
-    pieces.append((paragraph[pos:], len(paragraph)))
+    pieces.append((window[pos:], len(window)))
     for sentence, end in reversed(pieces):
         if any(c.isdigit() for c in sentence):
             return sentence.strip()[-MAX_SENTENCE_CHARS:], cut + end
@@ -224,6 +232,9 @@ def final_sentence(text: str) -> tuple[str, int] | None:
 _NUMBER_START = re.compile(r"(?<![\w.,^{}*/+\-−])[-+−]?\s?(?:\d|\.\d|π|\\pi|\\frac|\\sqrt|√)")
 #: How far a number written in a sentence runs ("3 \times 10^{8}"), so its pieces are not read again.
 _NUMBER_SPAN = re.compile(r"(?:[\d.,\s×·*/^{}()+\-−π√]|\\(?:times|cdot|pi|frac|sqrt|,)|e[-+]?\d)*")
+
+
+_LEAD_IN = re.compile(r"\s*,?\s*(?:at|with(?:\s+an?)?(?:\s+(?:speed|velocity))?(?:\s+of)?|by)?\s*", re.I)
 
 
 def quantities_in(registry: pint.UnitRegistry, sentence: str) -> list[ParsedQuantity]:
@@ -238,6 +249,17 @@ def quantities_in(registry: pint.UnitRegistry, sentence: str) -> list[ParsedQuan
                                    split_relation=False)
         except QuantityParseError:
             continue
+        before = sentence[skip_to:m.start()]
+        relation = re.search(r"(=|≈|\\approx|\\simeq|≃|\\sim|∼)\s*$", before)
+        if relation is not None:
+            found = replace(found, relation="sim" if _SIM.fullmatch(relation.group(1)) else
+                            "≈" if relation.group(1) != "=" else "=")
+        if found.direction is None:  # "it moves left at 0.3 m/s": the direction comes first
+            lead = None
+            for lead in _DIRECTION.finditer(before):  # noqa: B007 (the last one is wanted)
+                pass
+            if lead is not None and _LEAD_IN.fullmatch(before[lead.end():]):
+                found = replace(found, direction=direction_key(lead))
         skip_to = _NUMBER_SPAN.match(sentence, m.end()).end()  # type: ignore[union-attr]
         out.append(found)
         if len(out) >= MAX_SENTENCE_QUANTITIES:
@@ -296,7 +318,8 @@ def _join_digit_groups(text: str) -> str:
                 return m.group(0)
             decimal = decimal or "." in g
         return "".join(groups)
-    return _DIGIT_RUN.sub(join, text)
+    text = _DIGIT_RUN.sub(join, text)
+    return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def _unicode_units(text: str) -> str:
@@ -309,7 +332,8 @@ def _unicode_units(text: str) -> str:
 def normalize_latex(text: str) -> str:
     """LaTeX, siunitx and unicode math to plain `* / ** ( )` syntax; greek letters become unicode characters."""
     t = text.replace("$", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    t = t.replace("−", "-").replace("–", "-").replace("{,}", ",")
+    t = t.replace("−", "-").replace("–", "-").replace("{,}", ",").replace("∕", "/").replace("⁄", "/")
+    t = _replace_command_with_args(t, "ang", 1, " {0}° ")  # siunitx \ang{30}
     t = _unicode_units(t)
     t = _join_digit_groups(t)
     t = t.replace("\u2009", " ").replace("\u00a0", " ").replace("\u202f", " ")
@@ -356,7 +380,8 @@ def _unit_text(rest: str) -> str:
     u = u.replace("°", " degree ")
     u = re.sub(r"μ\s+(?=[A-Za-zΩ])", "μ", u)
     u = re.sub(r"(?<![A-Za-z])([kMGmμunp])\s+(?=Ω)", r"\1", u)  # \text{k}\Omega
-    u = u.replace("Ω", "ohm").replace("^", "**")
+    u = u.replace("Ω", "ohm").replace("Å", "angstrom").replace("^", "**")
+    u = re.sub(r"^\s*(?=/|per\b)", "1 ", u)  # "12.57 /s", "12.57 per second"
     u = re.sub(r"(?<=[A-Za-z)])\.(?=[A-Za-z(])", "*", u)  # siunitx/French product "m.s**-1"
     u = re.sub(r"(?<=[A-Za-z])(-\d)(?![\d.])", r"**\1", u)  # "m s-1", "kg m-3"
     return re.sub(r"\s+", " ", u).strip()
@@ -494,7 +519,10 @@ def _number(text: str) -> float:
             text = text.replace(",", "")
         else:
             text = text.replace(",", ".", 1)
-    return float(text)
+    try:
+        return float(text)
+    except ValueError:  # "0,0.0": a decimal comma and a decimal point
+        raise QuantityParseError(f"{text!r} is not a number") from None
 
 
 def _leading_value(plain: str) -> tuple[float, bool, str]:
@@ -537,6 +565,8 @@ def direction_key(match: re.Match[str]) -> str:
     "C->D", or the word itself ("down", "clockwise"). References map these names to signs."""
     if match["lr"]:
         return match["lr"].lower()
+    if match["arrow"]:
+        return "left" if "left" in match["arrow"] or match["arrow"] in "←⟵" else "right"
     if match["sgn"]:
         sign = {"positive": "+", "negative": "-"}.get(match["sgn"].lower(), match["sgn"])
         if match["axis"]:
@@ -603,8 +633,12 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
         value, has_pi, rest = 0.0, False, plain[zero.end():]
     else:
         value, has_pi, rest = _leading_value(plain)
-    if rest.lstrip().startswith(")") and plain.lstrip().startswith("("):  # "(0.5) m/s"
+    if rest.lstrip().startswith(")"):  # "(0.5) m/s", or a sentence read from inside "\left(-0.3\right) m/s"
         rest = rest.lstrip()[1:]
+    remark = re.search(r"\(([^()\d]*)\)\s*$", rest)
+    note = remark.group(1).strip() if remark else ""
+    if remark and (" " in note or note.endswith(".") or note.lower() in _REMARKS) and not _DIRECTION.fullmatch(note):
+        rest = rest[:remark.start()]  # "0 m/s (it never moves)", "3.1 m/s (approx.)": a remark, no value
     unit_part, direction, after = _split_direction(rest)
     if direction is None and axis is not None:
         direction = ("-" if vector_sign < 0 else "+") + axis.lower()
@@ -621,7 +655,13 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
     if unit.startswith("*"):
         unit = unit[1:].strip()
     if unit:
-        parse_unit(registry, unit)
+        try:
+            parse_unit(registry, unit)
+        except QuantityParseError:
+            uk = _UK_SPEED.fullmatch(unit.replace(" ", ""))
+            if uk is None:
+                raise
+            unit = f"{uk.group(1)}*s**-{uk.group(2)}"  # "kms^-1" is no unit at all: UK km s^-1
     return ParsedQuantity(value, unit or None, text, has_pi, direction, axis is not None, relation, prose)
 
 

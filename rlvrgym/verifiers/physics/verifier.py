@@ -12,7 +12,6 @@ PhysicsSim-v0 keeps below the outcome weight.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ from rlvrgym.verifiers.physics.dims import (
     tokenize,
 )
 from rlvrgym.verifiers.physics.parse import (
+    _UK_SPEED,
     Candidate,
     ParsedQuantity,
     QuantityParseError,
@@ -53,8 +53,6 @@ DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((0.01, 1.0), (0.05, 0.5))
 ZERO_ABS_TOL = 1e-9
 #: Direction words every signed task understands: its convention's positive and negative sides.
 UNIVERSAL_DIRECTIONS = {"positive": 1, "negative": -1}
-#: UK textbooks write metres per second as `ms^{-1}`, which pint reads as "per millisecond".
-_UK_SPEED = re.compile(r"(k?m)s\s*\*\*\s*\(?\s*-\s*([123])\s*\)?")
 
 
 def tier_score(value: float, reference: float, tiers: Sequence[tuple[float, float]], rel_tol: float | None,
