@@ -272,6 +272,8 @@ def quantities_in(registry: pint.UnitRegistry, sentence: str) -> list[ParsedQuan
 def _replace_command_with_args(text: str, command: str, nargs: int, fmt: str, convert: object = None) -> str:
     """Rewrite `\\command{a}{b}` as `fmt.format(a, b)`, innermost first, without regex recursion; an optional
     `[...]` argument (siunitx options) is dropped. `convert(i, arg)` may rewrite an argument first."""
+    if "\\" + command not in text:  # the common case, and normalize_latex tries some twenty commands
+        return text
     pattern = re.compile(r"\\" + command + r"(?![A-Za-z])\s*(?:\[[^\]]{0,200}\]\s*)?\{")
     for _ in range(50):
         m = None
@@ -334,7 +336,8 @@ def normalize_latex(text: str) -> str:
     t = text.replace("$", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     t = t.replace("−", "-").replace("–", "-").replace("{,}", ",").replace("∕", "/").replace("⁄", "/")
     t = _replace_command_with_args(t, "ang", 1, " {0}° ")  # siunitx \ang{30}
-    t = _unicode_units(t)
+    if _UNIT_CODEPOINTS.search(t):
+        t = _unicode_units(t)
     t = _join_digit_groups(t)
     t = t.replace("\u2009", " ").replace("\u00a0", " ").replace("\u202f", " ")
     t = _SPACE_CMD.sub(" ", t)
@@ -343,7 +346,8 @@ def normalize_latex(text: str) -> str:
     for cmd in ("si", "unit"):
         t = _replace_command_with_args(t, cmd, 1, " ({0}) ", lambda i, a: _siunitx_arg(i, a, 0))
     t = _replace_command_with_args(t, "num", 1, " {0} ")
-    t = BARE_RUN.sub(bare_run_to_text, t)
+    if "\\" in t:
+        t = BARE_RUN.sub(bare_run_to_text, t)
     for cmd in _TEXT_CMDS:
         t = _replace_command_with_args(t, cmd, 1, " {0} ")
     t = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\\textdegree", "°", t)

@@ -248,8 +248,8 @@ class PhysicsVerifier(Verifier):
                                        **details)
         is_angle = ref_unit.dimensionless and angle_exponent(ref_unit) == 1
         needs_unit = not ref_unit.dimensionless or angle_exponent(ref_unit) != 0
-        temperature = ref_unit.dimensionality == reg.kelvin.dimensionality
         if parsed.unit is None:
+            temperature = ref_unit.dimensionality == reg.kelvin.dimensionality
             if parsed.value == 0 and not temperature:  # zero is zero in every unit but an offset scale's
                 ans_unit, ans_unit_text = ref_unit, ref_unit_text
             elif parsed.has_pi and is_angle:  # "\\pi/6" for an angle: radians by convention
