@@ -53,6 +53,9 @@ def assert_zero(completion: str, reference: dict, verifier: PhysicsVerifier = V)
     (r"\boxed{2\pi\sqrt{2}\ \text{s}}", ref(8.8857659, "s")),
     ("T = 2π s", ref(6.2831853, "s")),
     (r"so $v = \dfrac{3\sqrt{3}}{2}\ \mathrm{m\,s^{-1}}$", ref(2.5980762, "m/s")),
+    (r"\boxed{\sqrt[3]{8}\ \text{m}}", ref(2.0, "m")),
+    (r"\boxed{\frac{1}{2}\sqrt{\frac{3}{2}}\ \text{m}}", ref(0.61237244, "m")),
+    (r"\boxed{\pi^2\ \text{m}}", ref(9.8696044, "m")),
 ])
 def test_exact_forms(completion: str, reference: dict) -> None:
     assert_correct(completion, reference)
@@ -170,6 +173,8 @@ def test_direction_words_map_to_the_stated_convention(completion: str) -> None:
     "\\boxed{−0.3 x\u0302 m/s}",
     r"\boxed{-0.3\,\mathbf{i}\ \text{m/s}}",
     r"\boxed{-0.3\,\hat{e}_x\ \text{m/s}}",
+    r"\boxed{-0.3\ \hat{\textbf{x}}\ \text{m/s}}",
+    r"\boxed{-0.3\,\mathbf{\hat{x}}\ \mathrm{m\,s^{-1}}}",
     r"\boxed{-\hat{x}\,0.3\ \text{m/s}}",
     "\\boxed{-0.3 î m/s}",
     r"$\vec{v}_1 = -0.3\,\hat{\imath}\ \mathrm{m/s}$",
@@ -218,7 +223,10 @@ def test_the_bridge_current_direction() -> None:
 @pytest.mark.parametrize("completion", [
     r"\boxed{\frac{\pi}{4}\ \text{rad}}", r"\boxed{\pi/4}", r"\boxed{0.25\pi\ \text{rad}}", r"\boxed{45^{\circ}}",
     r"\boxed{45\,\text{deg}}", r"\boxed{45 degrees}", r"\boxed{\frac{\pi}{4}\,\mathrm{radians}}", r"\boxed{\ang{45}}",
-    r"\boxed{\SI{45}{\degree}}", r"\boxed{\left(\frac{\pi}{4}\right)\,\text{rad}}",
+    r"\boxed{\SI{45}{\degree}}", r"\boxed{\left(\frac{\pi}{4}\right)\,\text{rad}}", r"\boxed{\arctan(1)}",
+    r"\boxed{\tan^{-1}(1)}", r"\boxed{\arcsin\left(\frac{\sqrt{2}}{2}\right)}",
+    r"\boxed{\arccos(1/\sqrt{2})\ \text{rad}}",
+    "So the angle is $\\theta \\approx 45^\\circ$.", "**45°**",
 ])
 def test_angles_as_expressions_in_radians(completion: str) -> None:
     assert_correct(completion, ref(45.0, "degree"))
@@ -285,6 +293,7 @@ def test_unicode_unit_code_points(completion: str, reference: dict) -> None:
     (r"\boxed{3\,\meter\per\second}", ref(3, "m/s")),
     (r"\boxed{\SI{1,5}{\second}}", ref(1.5, "s")),
     (r"\boxed{\qty{2.2}{\joule}}", ref(2.2, "J")),
+    (r"\boxed{\SI{7.2}{\kilo\meter/\hour}}", ref(2.0, "m/s")),
 ])
 def test_siunitx(completion: str, reference: dict) -> None:
     assert_correct(completion, reference)

@@ -63,6 +63,7 @@ _VALUE_TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:[1-9]\d{0,2}(?:,\d{3})+(?!\d)|\d+,\d+|\d+)(?:\.\d*)?(?:[eE][+-]?\d{1,3})?|\.\d+(?:[eE][+-]?\d{1,3})?)
   | (?P<pi>π|pi(?![A-Za-z]))
   | (?P<sqrt>sqrt|√)
+  | (?P<func>arcsin|arccos|arctan|asin|acos|atan|sin|cos|tan|exp|ln|log)(?![A-Za-z])
   | (?P<op>\*\*|[-+*/^()])
 )""", re.VERBOSE)
 #: UK textbook speed units: `ms^{-1}` (m s^-1, which pint reads as per millisecond), `kms^{-1}`.
@@ -76,8 +77,8 @@ _ZERO_WORD = re.compile(r"^\s*zero(?![A-Za-z])", re.IGNORECASE)
 _AXIS = {"x": "x", "i": "x", "\\imath": "x", "y": "y", "j": "y", "\\jmath": "y", "z": "z", "k": "z"}
 _HAT_ARG = r"(\\imath|\\jmath|[ijkxyz])"
 _UNIT_VECTOR = re.compile("|".join((
-    r"\\(?:mathbf|boldsymbol|bm|vec)\s*\{\s*\\hat\s*\{?\s*" + _HAT_ARG + r"\s*\}?\s*\}",
-    r"\\hat\s*\{\s*\\(?:mathbf|boldsymbol|bm)\s*\{\s*" + _HAT_ARG + r"\s*\}\s*\}",
+    r"\\(?:mathbf|boldsymbol|bm|vec|textbf)\s*\{\s*\\hat\s*\{?\s*" + _HAT_ARG + r"\s*\}?\s*\}",
+    r"\\hat\s*\{\s*\\(?:mathbf|boldsymbol|bm|textbf)\s*\{\s*" + _HAT_ARG + r"\s*\}\s*\}",
     r"\\hat\s*\{\s*(?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*e\s*\}|e)\s*\}\s*_\s*\{?\s*([xyz])\s*\}?",
     r"\\hat\s*e\s*_\s*\{?\s*([xyz])\s*\}?",
     r"\\hat\s*\{\s*" + _HAT_ARG + r"\s*\}",
@@ -114,7 +115,7 @@ class ParsedQuantity:
     value: float
     unit: str | None  # pint-parsable unit text, None when the answer has no unit
     text: str  # the answer text it came from
-    has_pi: bool = False  # the number is an expression in π (an angle with no unit is then in radians)
+    radians: bool = False  # an expression in π or an inverse trig function: an angle with no unit is in radians
     direction: str | None = None  # canonical direction word ("left", "+x", "C->D", "down", ...)
     vector: bool = False  # the direction is a unit vector (it multiplies the value) rather than a word
     relation: str | None = None  # the relation before the value: "=", "≈", "sim" (`\sim`), None
@@ -229,7 +230,7 @@ def final_sentence(text: str) -> tuple[str, int] | None:
     return None
 
 
-_NUMBER_START = re.compile(r"(?<![\w.,^{}*/+\-−])[-+−]?\s?(?:\d|\.\d|π|\\pi|\\frac|\\sqrt|√)")
+_NUMBER_START = re.compile(r"(?<![\w.,^{}\-−])[-+−]?\s?(?:\d|\.\d|π|\\pi|\\frac|\\sqrt|√)")
 #: How far a number written in a sentence runs ("3 \times 10^{8}"), so its pieces are not read again.
 _NUMBER_SPAN = re.compile(r"(?:[\d.,\s×·*/^{}()+\-−π√]|\\(?:times|cdot|pi|frac|sqrt|,)|e[-+]?\d)*")
 
@@ -356,7 +357,10 @@ def normalize_latex(text: str) -> str:
     t = re.sub(r"\\%|%", " percent ", t)
     t = re.sub(r"\\(?:cdot|times|ast)(?![A-Za-z])|[×·⋅∙]", "*", t)
     t = _replace_command_with_args(t, "frac", 2, "(({0})/({1}))")
+    t = re.sub(r"\\sqrt\s*\[\s*(\d+)\s*\]\s*\{", r"\\rootof{\1}{", t)  # \sqrt[3]{8}: a cube root
+    t = _replace_command_with_args(t, "rootof", 2, " (({1})^(1/({0})))")
     t = _replace_command_with_args(t, "sqrt", 1, " sqrt({0})")
+    t = re.sub(r"\\(sin|cos|tan)\s*\^\s*\{?\s*-\s*1\s*\}?", r"\\arc\1", t)  # \tan^{-1}
     t = re.sub(r"\\sqrt\s*(\d+(?:\.\d+)?|\\pi(?![A-Za-z]))", r" sqrt(\1)", t)  # \sqrt2, \sqrt\pi
     t = re.sub(r"√\s*(\d+(?:\.\d+)?|π|\\pi(?![A-Za-z]))", r" sqrt(\1)", t)
     t = t.replace("√", " sqrt")
@@ -467,7 +471,7 @@ class _Value:
                 if tok[1] == "/" and right == 0:
                     raise QuantityParseError("the answer divides by zero")
                 value = value * right if tok[1] == "*" else value / right
-            elif tok[0] in ("num", "pi", "sqrt") or tok[1] == "(":
+            elif tok[0] in ("num", "pi", "sqrt", "func") or tok[1] == "(":
                 value *= self.power()
             else:
                 break
@@ -506,12 +510,25 @@ class _Value:
             if arg < 0:
                 raise QuantityParseError("the answer takes the square root of a negative number")
             return math.sqrt(arg)
+        if kind == "func":
+            arg = self.power()
+            try:
+                return _FUNCTIONS[text](arg)
+            except (ValueError, OverflowError):
+                raise QuantityParseError(f"{text} of {arg:g} is undefined or out of range") from None
         if text == "(":
             value = self.expr()
             if self.take()[1] != ")":
                 raise QuantityParseError("unbalanced parenthesis in the answer's number")
             return value
         raise QuantityParseError(f"unexpected {text!r} in the answer's number")
+
+
+#: Functions an answer's number may use (`\\arctan(0.5)` is an angle in radians); trig takes radians.
+_FUNCTIONS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "arcsin": math.asin, "asin": math.asin,
+              "arccos": math.acos, "acos": math.acos, "arctan": math.atan, "atan": math.atan, "exp": math.exp,
+              "ln": math.log, "log": math.log10}
+_ANGLE_FUNCTIONS = frozenset({"arcsin", "asin", "arccos", "acos", "arctan", "atan"})
 
 
 def _number(text: str) -> float:
@@ -530,7 +547,8 @@ def _number(text: str) -> float:
 
 
 def _leading_value(plain: str) -> tuple[float, bool, str]:
-    """(value, whether it uses π, the text after it) of the number that starts `plain`."""
+    """(value, whether it is an angle in radians (π, an inverse trig function), the text after it) of the number
+    that starts `plain`."""
     toks: list[tuple[str, str, int]] = []
     pos = 0
     while pos < len(plain):
@@ -543,7 +561,7 @@ def _leading_value(plain: str) -> tuple[float, bool, str]:
             break  # "5 1/s": a second number after a space starts the unit, it is not a product
         toks.append((kind, m.group(kind), m.end()))
         pos = m.end()
-    while toks and ((toks[-1][0] == "op" and toks[-1][1] != ")") or toks[-1][0] == "sqrt"
+    while toks and ((toks[-1][0] == "op" and toks[-1][1] != ")") or toks[-1][0] in ("sqrt", "func")
                     or sum(t[1] == "(" for t in toks) > sum(t[1] == ")" for t in toks)):
         toks.pop()  # "3 (approx)", "5 /s": a trailing operator or an open bracket belongs to what follows
     if not any(t[0] in ("num", "pi") for t in toks):
@@ -551,7 +569,8 @@ def _leading_value(plain: str) -> tuple[float, bool, str]:
     value = _Value([(k, s) for k, s, _ in toks]).parse()
     if not math.isfinite(value):
         raise QuantityParseError("the answer's number is out of range")
-    return value, any(t[0] == "pi" for t in toks), plain[toks[-1][2]:]
+    radians = any(t[0] == "pi" or t[1] in _ANGLE_FUNCTIONS for t in toks)
+    return value, radians, plain[toks[-1][2]:]
 
 
 # --- directions -------------------------------------------------------------------------------------------------
@@ -634,9 +653,9 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
         plain = plain[1:-1].strip()
     zero = _ZERO_WORD.match(plain)
     if zero:
-        value, has_pi, rest = 0.0, False, plain[zero.end():]
+        value, radians, rest = 0.0, False, plain[zero.end():]
     else:
-        value, has_pi, rest = _leading_value(plain)
+        value, radians, rest = _leading_value(plain)
     if rest.lstrip().startswith(")"):  # "(0.5) m/s", or a sentence read from inside "\left(-0.3\right) m/s"
         rest = rest.lstrip()[1:]
     remark = re.search(r"\(([^()\d]*)\)\s*$", rest)
@@ -666,7 +685,7 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
             if uk is None:
                 raise
             unit = f"{uk.group(1)}*s**-{uk.group(2)}"  # "kms^-1" is no unit at all: UK km s^-1
-    return ParsedQuantity(value, unit or None, text, has_pi, direction, axis is not None, relation, prose)
+    return ParsedQuantity(value, unit or None, text, radians, direction, axis is not None, relation, prose)
 
 
 def angle_exponent(unit: pint.Unit) -> float:

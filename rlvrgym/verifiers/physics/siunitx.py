@@ -45,7 +45,9 @@ def units_to_text(arg: str, *, abbreviations: bool = True) -> str:
     for m in _TOKEN.finditer(arg):
         name, number, literal = m.group(1), m.group(2), m.group(3)
         if literal is not None:
-            if literal.strip(" .~"):
+            if literal.strip() == "/":  # \metre/\second
+                per = True
+            elif literal.strip(" .~"):
                 factors.append(f"({literal.strip()})")
             continue
         if name in PREFIXES:

@@ -252,14 +252,14 @@ class PhysicsVerifier(Verifier):
             temperature = ref_unit.dimensionality == reg.kelvin.dimensionality
             if parsed.value == 0 and not temperature:  # zero is zero in every unit but an offset scale's
                 ans_unit, ans_unit_text = ref_unit, ref_unit_text
-            elif parsed.has_pi and is_angle:  # "\\pi/6" for an angle: radians by convention
+            elif parsed.radians and is_angle:  # "\\pi/6" for an angle: radians by convention
                 ans_unit, ans_unit_text = reg.radian, "rad"
             elif needs_unit and not self.assume_reference_unit:
                 return Verdict.unparseable(f"the answer {parsed.value:g} has no unit; the reference is in "
                                            f"{ref_unit_text}", format_ok=False, **details)
             else:
                 ans_unit, ans_unit_text = ref_unit, ref_unit_text
-            unit_given = parsed.value == 0 or (parsed.has_pi and is_angle) or not needs_unit
+            unit_given = parsed.value == 0 or (parsed.radians and is_angle) or not needs_unit
         else:
             ans_unit_text = parsed.unit
             ans_unit = parse_unit(reg, ans_unit_text)
@@ -324,7 +324,7 @@ class PhysicsVerifier(Verifier):
             except QuantityParseError:
                 return None
             if qb.unit is None and qa.unit is not None and qb.value != 0:
-                qb = ParsedQuantity(qb.value, qa.unit, qb.text, qb.has_pi, qb.direction, qb.vector, qb.relation)
+                qb = ParsedQuantity(qb.value, qa.unit, qb.text, qb.radians, qb.direction, qb.vector, qb.relation)
             ra = self._interpret(qa, "hedge", ref_unit_text, ref_unit, ref, reg)
             rb = self._interpret(qb, "hedge", ref_unit_text, ref_unit, ref, reg)
             if isinstance(ra, Verdict) or isinstance(rb, Verdict):
