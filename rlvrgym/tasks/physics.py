@@ -341,13 +341,14 @@ def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
     out = solve("rc_circuit", **params)
     start = "uncharged" if v_init == 0 else f"charged to {fmt(v_init)} V"
     prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(capacitance * 1e6)} µF capacitor, initially {start}, "
-              f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0. Consider the time "
-              f"t = {fmt(t * 1e3)} ms.")
-    if v_init:  # a capacitor charged either way round: its voltage, charge and current can come out negative
-        prompt += " " + CIRCUIT_CONVENTION
+              f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0.")
     options = {1: ["capacitor_voltage", "time_constant"], 2: ["capacitor_voltage", "current"]}.get(
         difficulty, ["capacitor_voltage", "current", "charge", "energy_stored"])
     asked = _pick(rng, options)
+    if asked != "time_constant":  # at difficulty 1, t is a whole number of time constants: it would give it away
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
+    if v_init:  # a capacitor charged either way round: its voltage, charge and current can come out negative
+        prompt += " " + CIRCUIT_CONVENTION
     scale = {"capacitor_voltage": voltage, "current": voltage / resistance, "charge": capacitance * voltage,
              "energy_stored": 0.5 * capacitance * voltage**2, "time_constant": None}[asked]
     signed = bool(v_init) and asked in ("capacitor_voltage", "current", "charge")
@@ -364,10 +365,11 @@ def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
     params = {"resistance": resistance, "inductance": inductance, "voltage": voltage, "t": t}
     out = solve("rl_circuit", **params)
     prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(inductance * 1e3)} mH inductor are connected in series "
-              f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before. Consider the time "
-              f"t = {fmt(t * 1e3)} ms.")
+              f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before.")
     asked = _pick(rng, {1: ["time_constant", "current"], 2: ["current", "inductor_voltage"]}.get(
         difficulty, ["current", "inductor_voltage", "energy_stored"]))
+    if asked != "time_constant":  # a time the question does not use could only hint (or equal) the answer
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
     scale = {"current": voltage / resistance, "inductor_voltage": voltage, "time_constant": None,
              "energy_stored": 0.5 * inductance * (voltage / resistance) ** 2}[asked]
     return make_task("rl_circuit", difficulty, prompt, params, asked, out,
