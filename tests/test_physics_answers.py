@@ -456,3 +456,41 @@ def test_never_raises_on_arbitrary_answer_like_text(text: str) -> None:
     for reference in (ref(3.1, "m/s", directions=RIGHT_POSITIVE), ref(0.5, "degree"), ref(0.2, "")):
         verdict = V.judge(text, reference)
         assert verdict.status != VerdictStatus.ERROR and 0.0 <= verdict.score <= 1.0, verdict.reason
+
+
+SI_MACROS = {"m": r"\metre", "s": r"\second", "m/s": r"\metre\per\second", "m/s^2": r"\metre\per\second\squared",
+             "J": r"\joule", "V": r"\volt", "A": r"\ampere", "C": r"\coulomb", "ohm": r"\ohm", "degree": r"\degree"}
+LATEX_UNITS = {"m": "m", "s": "s", "m/s": r"m\,s^{-1}", "m/s^2": r"m\,s^{-2}", "J": "J", "V": "V", "A": "A",
+               "C": "C", "ohm": r"\Omega", "degree": r"^{\circ}"}
+
+
+def _styles(value: float, unit: str) -> list[str]:
+    """The same answer as chat models write it."""
+    text = f"{value:.5g}"
+    latex = LATEX_UNITS.get(unit, unit)
+    comma = text.replace(".", ",") if "e" not in text and len(text.split(".")[-1]) != 3 else text
+    out = [rf"\boxed{{{text}\,\mathrm{{{latex}}}}}", rf"**Answer:** {text} {unit}", rf"\[\boxed{{{text}\ {latex}}}\]",
+           rf"Working through the algebra carefully.\n\nTherefore the result is {text} {unit}.",
+           rf"\boxed{{{comma}\ \text{{{unit}}}}}", rf"$\boxed{{{text}}}\ \mathrm{{{latex}}}$",
+           rf"<think>first try: \boxed{{1 {unit}}}</think>\nThe answer is $\boxed{{{text}\ \text{{{unit}}}}}$."]
+    if unit in SI_MACROS:
+        out.append(rf"\boxed{{\SI{{{text}}}{{{SI_MACROS[unit]}}}}}")
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        out.append(rf"\boxed{{{mantissa} \times 10^{{{int(exp)}}}\ \text{{{unit}}}}}")
+    return [o for o in out if unit or "\\text{}" not in o]
+
+
+def test_generated_answers_in_the_styles_chat_models_write() -> None:
+    for family in physics_generators():
+        for difficulty in (1, 2, 3):
+            for seed in range(4):
+                task = SOURCE.make(family, difficulty, seed)
+                r = task.reference
+                if not r["unit"]:
+                    styles = [rf"\boxed{{{r['value']:.5g}}}", f"The eccentricity is {r['value']:.5g}."]
+                else:
+                    styles = _styles(r["value"], r["unit"])
+                for completion in styles:
+                    verdict = V.verify(completion, r)
+                    assert verdict.score == 1.0, (task.id, completion, verdict.reason)

@@ -182,7 +182,8 @@ def _boxed_candidate(text: str) -> Candidate | None:
     content = box.content
     line = text[box.end:box.end + 80].split("\n", 1)[0]
     tail = line[_AFTER_BOX.match(line).end():]  # type: ignore[union-attr]
-    if not re.search(r"[A-Za-z°%Ωµμ]", content) and re.match(r"\\(?:text|mathrm|rm|,)|[A-Za-zΩµμ°%]", tail):
+    bare = re.sub(r"(?<=\d)[eE][+-]?\d+|\\(?:times|cdot|d?frac|sqrt|pi|left|right)(?![A-Za-z])|\\[,;: !]", "", content)
+    if not re.search(r"[A-Za-z°%Ωµμ]", bare) and re.match(r"\\(?:text|mathrm|rm|,|si|unit)|[A-Za-zΩµμ°%]", tail):
         return Candidate(f"{content} {tail}", "boxed_unit_outside", box.end + len(line))
     direction = _DIRECTION.match(tail.lstrip(",( "))
     if direction is not None and direction.group(0).strip():
