@@ -153,6 +153,8 @@ RIGHT = ref(0.3, "m/s", directions=RIGHT_POSITIVE)
     r"\boxed{0.3\ \text{m/s in the -x direction}}",
     r"\boxed{0.3 m/s in the negative direction}",
     r"\boxed{0.3\ \text{m/s}\ \leftarrow}",
+    r"\boxed{-0.3\text{ m/s}}\text{ (leftward)}",
+    r"\boxed{v_1 = 0.3 \text{ m/s (left)}}",
     "So body 1 moves left at 0.3 m/s after the collision.",
     "So body 1 ends up moving to the left with a speed of 0.3 m/s.",
 ])
@@ -294,6 +296,7 @@ def test_unicode_unit_code_points(completion: str, reference: dict) -> None:
     (r"\boxed{\SI{1,5}{\second}}", ref(1.5, "s")),
     (r"\boxed{\qty{2.2}{\joule}}", ref(2.2, "J")),
     (r"\boxed{\SI{7.2}{\kilo\meter/\hour}}", ref(2.0, "m/s")),
+    (r"\boxed{\SI{3.2}{\metre\second^{-1}}}", ref(3.2, "m/s")),
 ])
 def test_siunitx(completion: str, reference: dict) -> None:
     assert_correct(completion, reference)

@@ -185,7 +185,8 @@ def _boxed_candidate(text: str) -> Candidate | None:
     bare = re.sub(r"(?<=\d)[eE][+-]?\d+|\\(?:times|cdot|d?frac|sqrt|pi|left|right)(?![A-Za-z])|\\[,;: !]", "", content)
     if not re.search(r"[A-Za-z°%Ωµμ]", bare) and re.match(r"\\(?:text|mathrm|rm|,|si|unit)|[A-Za-zΩµμ°%]", tail):
         return Candidate(f"{content} {tail}", "boxed_unit_outside", box.end + len(line))
-    direction = _DIRECTION.match(tail.lstrip(",( "))
+    words = re.sub(r"\\(?:text|mathrm|textrm|mbox|textit)\s*\{|[{}$]", " ", tail).lstrip(",( ")
+    direction = _DIRECTION.match(words)
     if direction is not None and direction.group(0).strip():
         return Candidate(f"{content} {direction.group(0)}", "boxed", box.end)
     return Candidate(content, "boxed", box.end)

@@ -45,8 +45,11 @@ def units_to_text(arg: str, *, abbreviations: bool = True) -> str:
     for m in _TOKEN.finditer(arg):
         name, number, literal = m.group(1), m.group(2), m.group(3)
         if literal is not None:
+            power = re.fullmatch(r"\^\s*\{?\s*([-+]?\d+(?:\.\d+)?)\s*\}?", literal.strip())
             if literal.strip() == "/":  # \metre/\second
                 per = True
+            elif power and factors:  # \second^{-1}
+                factors[-1] = _power(factors[-1], float(power.group(1)))
             elif literal.strip(" .~"):
                 factors.append(f"({literal.strip()})")
             continue
