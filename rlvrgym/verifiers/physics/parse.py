@@ -334,43 +334,63 @@ def _unicode_units(text: str) -> str:
     return _UNIT_CODEPOINTS.sub(spell, text)
 
 
+_DEGREE_CMD = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\\textdegree")
+_OHM_CMD = re.compile(r"\\(?:Omega|ohm)(?![A-Za-z])")
+_MICRO_CMD = re.compile(r"\\(?:mu|micro)(?![A-Za-z])\s*")
+_PERCENT = re.compile(r"\\%|%")
+_TIMES = re.compile(r"\\(?:cdot|times|ast)(?![A-Za-z])|[×·⋅∙]")
+_NTH_ROOT = re.compile(r"\\sqrt\s*\[\s*(\d+)\s*\]\s*\{")
+_INVERSE_TRIG = re.compile(r"\\(sin|cos|tan)\s*\^\s*\{?\s*-\s*1\s*\}?")
+_BARE_SQRT = re.compile(r"\\sqrt\s*(\d+(?:\.\d+)?|\\pi(?![A-Za-z]))")
+_RADICAL = re.compile(r"√\s*(\d+(?:\.\d+)?|π|\\pi(?![A-Za-z]))")
+_ANY_CMD = re.compile(r"\\([A-Za-z]+)")
+_BRACED_POWER = re.compile(r"\^\s*\{([^{}]*)\}")
+_TEXT_TIMES_TEN = re.compile(r"(\d)\s*[xX]\s*(?=10\s*(?:\^|\*\*))")
+
+
 def normalize_latex(text: str) -> str:
     """LaTeX, siunitx and unicode math to plain `* / ** ( )` syntax; greek letters become unicode characters."""
-    t = text.replace("$", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    t = t.replace("−", "-").replace("–", "-").replace("{,}", ",").replace("∕", "/").replace("⁄", "/")
-    t = _replace_command_with_args(t, "ang", 1, " {0}° ")  # siunitx \ang{30}
+    t = text.replace("$", " ").replace("−", "-").replace("–", "-").replace("{,}", ",").replace("∕", "/")
+    t = t.replace("⁄", "/")
     if _UNIT_CODEPOINTS.search(t):
         t = _unicode_units(t)
     t = _join_digit_groups(t)
     t = t.replace("\u2009", " ").replace("\u00a0", " ").replace("\u202f", " ")
-    t = _SPACE_CMD.sub(" ", t)
-    for cmd in ("SI", "qty"):  # siunitx: \SI{3.2}{\metre\per\second}
-        t = _replace_command_with_args(t, cmd, 2, " {0} ({1}) ", lambda i, a: _siunitx_arg(i, a, 1))
-    for cmd in ("si", "unit"):
-        t = _replace_command_with_args(t, cmd, 1, " ({0}) ", lambda i, a: _siunitx_arg(i, a, 0))
-    t = _replace_command_with_args(t, "num", 1, " {0} ")
-    if "\\" in t:
+    latex = "\\" in t
+    if latex:  # the LaTeX rewrites, skipped for plain text (most equations and answers of the process checks)
+        t = t.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+        t = _replace_command_with_args(t, "ang", 1, " {0}° ")  # siunitx \ang{30}
+        t = _SPACE_CMD.sub(" ", t)
+        for cmd in ("SI", "qty"):  # siunitx: \SI{3.2}{\metre\per\second}
+            t = _replace_command_with_args(t, cmd, 2, " {0} ({1}) ", lambda i, a: _siunitx_arg(i, a, 1))
+        for cmd in ("si", "unit"):
+            t = _replace_command_with_args(t, cmd, 1, " ({0}) ", lambda i, a: _siunitx_arg(i, a, 0))
+        t = _replace_command_with_args(t, "num", 1, " {0} ")
         t = BARE_RUN.sub(bare_run_to_text, t)
-    for cmd in _TEXT_CMDS:
-        t = _replace_command_with_args(t, cmd, 1, " {0} ")
-    t = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\\textdegree", "°", t)
-    t = re.sub(r"\\(?:Omega|ohm)(?![A-Za-z])", "Ω", t)
-    t = re.sub(r"\\(?:mu|micro)(?![A-Za-z])\s*", "μ", t)
-    t = re.sub(r"\\%|%", " percent ", t)
-    t = re.sub(r"\\(?:cdot|times|ast)(?![A-Za-z])|[×·⋅∙]", "*", t)
-    t = _replace_command_with_args(t, "frac", 2, "(({0})/({1}))")
-    t = re.sub(r"\\sqrt\s*\[\s*(\d+)\s*\]\s*\{", r"\\rootof{\1}{", t)  # \sqrt[3]{8}: a cube root
-    t = _replace_command_with_args(t, "rootof", 2, " (({1})^(1/({0})))")
-    t = _replace_command_with_args(t, "sqrt", 1, " sqrt({0})")
-    t = re.sub(r"\\(sin|cos|tan)\s*\^\s*\{?\s*-\s*1\s*\}?", r"\\arc\1", t)  # \tan^{-1}
-    t = re.sub(r"\\sqrt\s*(\d+(?:\.\d+)?|\\pi(?![A-Za-z]))", r" sqrt(\1)", t)  # \sqrt2, \sqrt\pi
-    t = re.sub(r"√\s*(\d+(?:\.\d+)?|π|\\pi(?![A-Za-z]))", r" sqrt(\1)", t)
-    t = t.replace("√", " sqrt")
-    t = re.sub(r"\\([A-Za-z]+)", _command, t)
+        for cmd in _TEXT_CMDS:
+            t = _replace_command_with_args(t, cmd, 1, " {0} ")
+        t = _DEGREE_CMD.sub("°", t)
+        t = _OHM_CMD.sub("Ω", t)
+        t = _MICRO_CMD.sub("μ", t)
+    else:
+        t = t.replace("~", " ")
+    t = _PERCENT.sub(" percent ", t)
+    t = _TIMES.sub("*", t)
+    if latex:
+        t = _replace_command_with_args(t, "frac", 2, "(({0})/({1}))")
+        t = _NTH_ROOT.sub(r"\\rootof{\1}{", t)  # \sqrt[3]{8}: a cube root
+        t = _replace_command_with_args(t, "rootof", 2, " (({1})^(1/({0})))")
+        t = _replace_command_with_args(t, "sqrt", 1, " sqrt({0})")
+        t = _INVERSE_TRIG.sub(r"\\arc\1", t)  # \tan^{-1}
+        t = _BARE_SQRT.sub(r" sqrt(\1)", t)  # \sqrt2, \sqrt\pi
+    if "√" in t:
+        t = _RADICAL.sub(r" sqrt(\1)", t).replace("√", " sqrt")
+    if latex:
+        t = _ANY_CMD.sub(_command, t)
     t = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + m.group(0).translate(SUPERSCRIPTS) + ")", t)
-    t = re.sub(r"\^\s*\{([^{}]*)\}", r"^(\1)", t)
-    t = re.sub(r"(\d)\s*[xX]\s*(?=10\s*(?:\^|\*\*))", r"\1 * ", t)  # plain-text "3.2x10^-4"
-    return t
+    if "{" in t:
+        t = _BRACED_POWER.sub(r"^(\1)", t)
+    return _TEXT_TIMES_TEN.sub(r"\1 * ", t)  # plain-text "3.2x10^-4"
 
 
 def _command(m: re.Match[str]) -> str:
