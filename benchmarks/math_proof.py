@@ -1,5 +1,6 @@
 """Math-proof benchmark: steps checked per second (median, p99), the time split between the numeric test and sympy,
-a sympy-only checker on the same steps as the baseline, and first-error accuracy on the hand-written derivations.
+a sympy-only checker on the same steps as the baseline, first-error accuracy on the hand-written derivations, and
+the issue-18 forms (identities from the right, sums and products with symbolic bounds, index i).
 
     .venv/bin/python benchmarks/math_proof.py [--tasks 20] [--seed 0]
 
@@ -105,6 +106,25 @@ def first_error_accuracy() -> tuple[int, int, int, int, list[str]]:
     return err_ok, err_n, ok_ok, ok_n, misses
 
 
+def forms_table() -> list[str]:
+    """The derivation forms of issue 18 (tests/test_math_proof_forms.py): verdicts right, and time per step."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.test_math_proof_forms import INDEX_I, RIGHT_TO_LEFT, SUMS
+
+    verifier = MathProofVerifier(isolation="inline")
+    rows = []
+    for name, cases in (("identity from the right", RIGHT_TO_LEFT), ("sums and products", SUMS),
+                        ("index i", INDEX_I)):
+        right, seconds = 0, []
+        for _, task, completion, label, complete in cases:
+            verdict, _, steps = verifier.judge_timed(completion, task)
+            seconds += steps
+            right += verdict.details.get("first_error") == label and verdict.correct is complete
+        rows.append(f"| {name} | {len(cases)} | {right} ({right / len(cases):.0%}) | {len(seconds)} | "
+                    f"{statistics.median(seconds) * 1e3:.2f} | {pct(seconds, 0.99) * 1e3:.2f} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=20, help="generated tasks per kind (default 20)")
@@ -154,6 +174,11 @@ def main() -> None:
     print(f"| ProcessBench F1 | {err_n + ok_n} | {f1:.3f} |")
     for miss in misses:
         print(f"- miss: {miss}")
+    print("\n## Issue 18 forms (tests/test_math_proof_forms.py)\n")
+    print("| class | derivations | verdict and first error exact | steps | median ms/step | p99 ms/step |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in forms_table():
+        print(row)
 
 
 if __name__ == "__main__":

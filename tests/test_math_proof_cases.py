@@ -1,6 +1,7 @@
 """Hand-written derivations with a known first wrong step (-1: none) and whether the proof is complete.
 
-Each case: (name, task record, completion, first_error, complete). Indices count step lines only (prose, QED and
+Each case: (name, task record, completion, first_error, complete); complete None: the verifier cannot decide (a step
+it cannot read is undecided, never wrong). Indices count step lines only (prose, QED and
 a restatement of the goal are not steps), ProcessBench's convention.
 """
 
@@ -46,7 +47,7 @@ LIM_INF = {"kind": "limit", "expression": "\\frac{2x^2+1}{x^2-3}", "variable": "
 SIMP = {"kind": "simplify", "expression": "\\frac{x^2-4}{x-2}", "answer": "x+2"}
 SIMP2 = {"kind": "simplify", "expression": "\\frac{x^2+3x}{x} - 3", "answer": "x"}
 
-Case = tuple[str, dict[str, Any], str, int, bool]
+Case = tuple[str, dict[str, Any], str, int, bool | None]  # complete: None = undecided
 
 CASES: list[Case] = [
     # ---- identities: correct, some looking odd ---------------------------------------------------------------
@@ -106,7 +107,8 @@ CASES: list[Case] = [
     ("partial fractions wrong numerator", ID_FRAC,
      "$\\frac{1}{x} - \\frac{1}{x+1} = \\frac{x+1 - x}{x(x+1)}$\n$= \\frac{2x + 1}{x(x+1)}$\n"
      "$= \\frac{1}{x(x+1)}$", 1, False),
-    ("unreadable step", ID_SQ, "$(x+1)^2 = (x+1)(x+1)$\n$= x^2 +* 2x + 1$\n$= x^2 + 2x + 1$", 1, False),
+    # an unreadable step is undecided, never wrong (issue 18): no first error, and not a complete proof
+    ("unreadable step", ID_SQ, "$(x+1)^2 = (x+1)(x+1)$\n$= x^2 +* 2x + 1$\n$= x^2 + 2x + 1$", -1, None),
     ("exponential wrong", ID_EXP, "$e^{2x} - 1 = (e^{x} - 1)^2$\n$= (e^x - 1)(e^x + 1)$", 0, False),
     # ---- padding and incomplete -------------------------------------------------------------------------------
     ("only the goal", ID_SQ, "$(x+1)^2 = x^2 + 2x + 1$", -1, False),
@@ -203,7 +205,8 @@ def test_enough_cases() -> None:
 
 
 @pytest.mark.parametrize(("name", "task", "completion", "first_error", "complete"), CASES, ids=[c[0] for c in CASES])
-def test_first_error(name: str, task: dict[str, Any], completion: str, first_error: int, complete: bool) -> None:
+def test_first_error(name: str, task: dict[str, Any], completion: str, first_error: int,
+                     complete: bool | None) -> None:
     verdict = VERIFIER.verify(completion, task)
     report = "\n".join(f"  {s.index}: valid={s.valid} score={s.score} {s.reason}" for s in verdict.steps)
     assert verdict.details.get("first_error") == first_error, f"{verdict.reason}\n{report}"

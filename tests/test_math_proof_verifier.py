@@ -41,7 +41,8 @@ def test_weights_are_configurable_and_checked() -> None:
     custom = MathProofVerifier(isolation="inline", weights={"syntax": 0.1, "validity": 0.8, "facts": 0.1})
     assert custom.weights == StepWeights(0.1, 0.8, 0.1)
     verdict = custom.verify(GOOD, SQUARE)
-    assert [s.score for s in verdict.steps] == [1.0] * 3  # a step that follows earns all three shares
+    # a step that follows earns all three shares of its progress: a complete proof's scores add up to 1
+    assert all(s.valid for s in verdict.steps) and sum(s.score for s in verdict.steps) == pytest.approx(1.0)
     wrong = custom.verify("$(x+1)^2 = x^2 + 1$\n$= x^2 + 2x + 1$", SQUARE)
     assert wrong.steps[0].score == 0.0 and wrong.details["step_components"][0]["syntax"] == 1
     with pytest.raises(ValueError):
@@ -52,7 +53,9 @@ def test_padding_earns_nothing_and_proves_nothing() -> None:
     verdict = INLINE.verify("$0 = 0$\n$1 = 1$\n$(x+1)^2 = (x+1)^2$\n$(x+1)^2 = x^2 + 2x + 1$", SQUARE)
     assert verdict.correct is False and all(s.score == 0.0 and s.valid for s in verdict.steps)
     repeated = INLINE.verify(GOOD + "\n$= x^2 + 2x + 1$\n$= x^2 + 2x + 1$", SQUARE)
-    assert [s.score for s in repeated.steps] == [1.0, 1.0, 1.0, 0.0, 0.0]
+    plain = INLINE.verify(GOOD, SQUARE)
+    assert [s.score for s in repeated.steps][:3] == [s.score for s in plain.steps]
+    assert [s.score for s in repeated.steps][3:] == [0.0, 0.0] and all(s.valid for s in repeated.steps)
 
 
 def test_prose_qed_and_wrappers() -> None:
@@ -89,7 +92,11 @@ def test_hostile_completions_get_a_clean_verdict() -> None:
         verdict = verifier.verify(text, SQUARE)
         assert verdict.correct is not True, name
         assert verdict.score == 0.0 and verdict.reason, name
-        assert verdict.status in (VerdictStatus.WRONG, VerdictStatus.UNPARSEABLE, VerdictStatus.TIMEOUT), name
+        # a step we cannot read (10^{10^{10^{10}}} is too large to read) is undecided, so the verdict may be
+        # undecided too (ERROR, correct None): never a reward
+        assert verdict.status in (VerdictStatus.WRONG, VerdictStatus.UNPARSEABLE, VerdictStatus.TIMEOUT,
+                                  VerdictStatus.ERROR), name
+        assert verdict.status != VerdictStatus.ERROR or verdict.correct is None, name
     flood = verifier.verify(cases["10,000 lines"], SQUARE)
     assert flood.details["unchecked_lines"] == 10_000 - 200 and len(flood.steps) == 200
 

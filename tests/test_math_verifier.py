@@ -1,4 +1,4 @@
-"""The math answer policy of shared/design/math.md, case by case, plus the peers' known faults and hostile inputs."""
+"""The math answer policy of docs/math.md, case by case, plus the peers' known faults and hostile inputs."""
 
 from __future__ import annotations
 

@@ -45,3 +45,30 @@ def test_length_penalty_ramps_before_the_limit() -> None:
 def test_failed_verdicts_score_zero_outcome() -> None:
     b = RewardSpec().compute(Verdict.timeout("slow"), "x")
     assert b.outcome == 0.0 and b.total == 0.0
+
+
+def test_every_term_is_in_the_breakdown_and_the_weights_come_from_the_spec() -> None:
+    steps = tuple(StepVerdict(i, f"s{i}", True, s, "") for i, s in enumerate([1.0, 0.5, 0.25]))
+    verdict = Verdict(1.0, True, "correct", "ok", steps, {"format_ok": True})
+    spec = RewardSpec(outcome_weight=0.5, process_weight=0.5, format_weight=0.1, length_weight=0.2,
+                      max_length=10, length_window=5, efficiency_weight=0.4)
+    assert spec.components() == ("outcome", "process", "format", "length", "efficiency")
+    assert spec.weights() == {"outcome": 0.5, "process": 0.5, "format": 0.1, "length": -0.2, "efficiency": 0.4}
+    b = spec.breakdown(verdict, "x" * 8, {"min_steps": 2})
+    assert b.to_dict() == {"outcome": 1.0, "process": pytest.approx(1.75 / 3), "format": 1.0, "length": 0.6,
+                           "efficiency": pytest.approx(2 / 3), "total": pytest.approx(b.total)}
+    assert b.total == pytest.approx(0.5 + 0.5 * 1.75 / 3 + 0.1 - 0.2 * 0.6 + 0.4 * 2 / 3)
+    assert spec.breakdown(verdict, "").efficiency == 0.0  # no known minimum, no efficiency
+
+
+def test_turn_context_pays_new_steps_now_and_whole_answer_terms_at_the_end() -> None:
+    steps = tuple(StepVerdict(i, f"s{i}", True, s, "") for i, s in enumerate([0.25, 0.5, 0.25]))
+    verdict = Verdict(1.0, True, "correct", "ok", steps, {"format_ok": True})
+    spec = RewardSpec(outcome_weight=1.0, process_weight=1.0, format_weight=1.0, efficiency_weight=1.0)
+    turn = spec.breakdown(verdict, "line", {"steps_from": 1, "step_aggregation": "sum", "partial": True,
+                                            "min_steps": 3})
+    assert (turn.outcome, turn.process, turn.format, turn.efficiency) == (0.0, 0.75, 0.0, 0.0)
+    last = spec.breakdown(verdict, "line", {"steps_from": 2, "step_aggregation": "sum", "min_steps": 3})
+    assert (last.outcome, last.process, last.format, last.efficiency) == (1.0, 0.25, 1.0, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        RewardSpec(efficiency_weight=float("nan"))

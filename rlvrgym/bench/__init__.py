@@ -79,7 +79,11 @@ def run_bench(policy: Any, config: BenchConfig, run_dir: str | Path | None = Non
     writer = JSONLWriter(path / EPISODES_FILE)
     t0 = time.perf_counter()
     try:
-        run_episodes(policy, config, lambda r: (records.append(r), writer(r)), progress)
+        def sink(record: dict[str, Any]) -> None:
+            records.append(record)
+            writer(record)
+
+        run_episodes(policy, config, sink, progress)
     finally:
         writer.close()
     wall = time.perf_counter() - t0

@@ -64,7 +64,8 @@ def env_description(env: gym.Env, kwargs: dict[str, Any]) -> dict[str, Any]:
     tasks = getattr(inner, "tasks", None)
     return {"kwargs": kwargs, "entry_point": str(env.spec.entry_point) if env.spec else type(inner).__name__,
             "verifier": repr(verifier) if verifier is not None else None,
-            "reward_spec": dataclasses.asdict(reward) if dataclasses.is_dataclass(reward) else repr(reward),
+            "reward_spec": (dataclasses.asdict(reward)
+                            if dataclasses.is_dataclass(reward) and not isinstance(reward, type) else repr(reward)),
             "task_source": getattr(tasks, "name", None)}
 
 

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rlvrgym.envs.single_turn import MAX_PROMPT_CHARS, SingleTurnTextEnv
+from rlvrgym.envs.text import MAX_PROMPT_CHARS, TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.sandbox.job import Limits
 from rlvrgym.tasks.base import Split, TaskSource
-from rlvrgym.tasks.code import load_code_tasks
+from rlvrgym.tasks.resolve import CODE, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.registry import get_verifier
 from rlvrgym.verifiers.verdict import Verdict
@@ -18,7 +18,7 @@ from rlvrgym.verifiers.verdict import Verdict
 FEEDBACK_TESTS = 5
 
 
-class CodeUnitTestEnv(SingleTurnTextEnv):
+class CodeUnitTestEnv(TextEnv):
     """
     ## Description
     A programming environment: the observation is a problem (a function to complete, or a stdin/stdout program
@@ -74,7 +74,7 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
                  limits: Limits | None = None) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-        source = tasks if isinstance(tasks, TaskSource) else load_code_tasks(tasks)  # type: ignore[arg-type]
+        source = resolve_tasks(tasks, CODE)
         if verifier is None:
             verifier = get_verifier("code", backend=sandbox, allow_unsafe=allow_unsafe,
                                     partial_credit=not all_or_nothing, limits=limits)
@@ -84,25 +84,18 @@ class CodeUnitTestEnv(SingleTurnTextEnv):
         self.max_attempts = max_attempts
         self.attempt = 0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-        obs, info = super().reset(seed=seed, options=options)
+    def start_episode(self) -> None:
         self.attempt = 0
-        return obs, {**info, "attempt": 0, "max_attempts": self.max_attempts}
 
-    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        """Verify one attempt; in the feedback mode a failed attempt continues with the failing tests shown."""
-        obs, reward, terminated, truncated, info = super().step(action)
+    def turn_info(self) -> dict[str, Any]:
+        return {"attempt": self.attempt, "max_attempts": self.max_attempts}
+
+    def episode_end(self, verdict: Verdict) -> tuple[bool, bool]:
+        """Each attempt is a whole answer; in the feedback mode a failed attempt continues, failing tests shown."""
         self.attempt += 1
-        info.update(attempt=self.attempt, max_attempts=self.max_attempts)
-        if self.max_attempts == 1:
-            return obs, reward, terminated, truncated, info
-        verdict: Verdict = self._last["verdict"]
-        if verdict.correct:
-            return obs, reward, True, False, info
-        if self.attempt >= self.max_attempts:
-            return obs, reward, False, True, info
-        self._done = False  # the episode goes on: one more attempt
-        return self.feedback(verdict), reward, False, False, info
+        if self.max_attempts == 1 or verdict.correct:
+            return True, False
+        return False, self.attempt >= self.max_attempts
 
     def feedback(self, verdict: Verdict) -> str:
         assert self.task is not None

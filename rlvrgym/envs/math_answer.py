@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
-from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource, load_tasks
+from rlvrgym.tasks.base import Split, TaskSource
+from rlvrgym.tasks.resolve import TaskSpec, math_family, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.registry import get_verifier
 
-TaskSpec = str | Path | Sequence[Mapping[str, Any]] | TaskSource | Any
-
 
 def math_task_source(tasks: TaskSpec, difficulty: int | Sequence[int], question: str, answer: str) -> TaskSource:
-    """Resolve the `tasks=` argument: a source, "generators", a generator name, "curated", a JSONL path, records,
-    or an HF dataset (object or name)."""
-    from rlvrgym.tasks.math_generators import MATH_GENERATORS
-
-    if isinstance(tasks, TaskSource):
-        return tasks
-    if tasks == "generators":
-        return GeneratorSource(MATH_GENERATORS, difficulty, name="math-generators")
-    if tasks == "curated":
-        from rlvrgym.tasks.math_answer_tasks import curated_math_tasks
-
-        return curated_math_tasks()
-    if isinstance(tasks, str) and tasks in MATH_GENERATORS:
-        return GeneratorSource({tasks: MATH_GENERATORS[tasks]}, difficulty, name=tasks)
-    if isinstance(tasks, str) and "," in tasks and all(t.strip() in MATH_GENERATORS for t in tasks.split(",")):
-        names = [t.strip() for t in tasks.split(",")]
-        return GeneratorSource({n: MATH_GENERATORS[n] for n in names}, difficulty, name=tasks)
-    return load_tasks(tasks, question=question, answer=answer, kind="math")
+    """Resolve the `tasks=` argument (`rlvrgym.tasks.resolve`): a source, "generators", a generator name, "curated",
+    a JSONL path, records, or an HF dataset (object or name)."""
+    return resolve_tasks(tasks, math_family(question, answer), difficulty)
 
 
-class MathAnswerEnv(SingleTurnTextEnv):
+class MathAnswerEnv(TextEnv):
     """
     ## Description
     A single-turn math environment: the observation is a problem statement, the action is the policy's whole
@@ -90,10 +73,9 @@ class MathAnswerEnv(SingleTurnTextEnv):
                  split: Split | None = "train", verifier: str | VerifierLike = "math",
                  reward: RewardSpec | None = None, require_evaluated: bool = True, question: str = "question",
                  answer: str = "answer", render_mode: str | None = None) -> None:
-        source = math_task_source(tasks, list(difficulty) if not isinstance(difficulty, int) else difficulty,
-                                  question, answer)
+        source = math_task_source(tasks, difficulty, question, answer)
         if isinstance(verifier, str):
-            options = {"require_evaluated": require_evaluated} if verifier == "math" else {}
+            options: dict[str, Any] = {"require_evaluated": require_evaluated} if verifier == "math" else {}
             verifier = get_verifier(verifier, **options)
         super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
 

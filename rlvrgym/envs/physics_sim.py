@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.sim.core import FAMILIES, load_families, solve
-from rlvrgym.tasks.base import GeneratorSource, Split, TaskSource
-from rlvrgym.tasks.physics import physics_generators
+from rlvrgym.tasks.base import Split, TaskSource
+from rlvrgym.tasks.resolve import physics_family, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.physics import PhysicsVerifier
 
@@ -64,7 +64,7 @@ class PhysicsSimConfig:
                              f"({self.outcome_weight}): a derivation must never be worth more than the answer")
 
 
-class PhysicsSimEnv(SingleTurnTextEnv):
+class PhysicsSimEnv(TextEnv):
     """
     ## Description
     Physics word problems (projectile with and without quadratic drag, friction on an incline, 1-D collisions,
@@ -127,8 +127,7 @@ class PhysicsSimEnv(SingleTurnTextEnv):
         config = dataclasses.replace(config or PhysicsSimConfig(), **options)
         self.config = config
         families = list(config.families) if config.families is not None else None
-        tasks = tasks or GeneratorSource(physics_generators(families), difficulty=_as_levels(config.difficulty),
-                                         name="physics")
+        tasks = resolve_tasks(tasks, physics_family(families), config.difficulty)
         reward = reward or RewardSpec(outcome_weight=config.outcome_weight, process_weight=config.process_weight,
                                       format_weight=config.format_weight)
         super().__init__(tasks, verifier or PhysicsVerifier(), reward, split=config.split, render_mode=render_mode)
@@ -154,25 +153,25 @@ class PhysicsSimEnv(SingleTurnTextEnv):
             info["tool_calls_left"] = self._tool_calls_left
         return info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    def start_episode(self) -> None:
         self._tool_calls_left = self.config.tool_calls
-        obs, info = super().reset(seed=seed, options=options)
+
+    def first_observation(self) -> str:
+        obs = super().first_observation()
         if self.config.tool_calls:
             listing = "; ".join(f"{name} ({', '.join(p.name for p in FAMILIES[name].params)})"
                                 for name in self.tool_families)
             obs += TOOL_HELP.format(n=self.config.tool_calls, pct=100 * self.config.tool_min_change,
                                     families=listing)
-        return obs, info
+        return obs
 
-    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        """Judge the completion, or, while tool calls remain, answer a simulator call."""
-        if (self.config.tool_calls and self._tool_calls_left > 0 and not self._done and isinstance(action, str)
-                and "\\boxed" not in action and (call := TOOL_CALL.search(action))):
+    def tool_reply(self, action: str) -> str | None:
+        """While tool calls remain, a simulator call is answered (reward 0) instead of judged."""
+        if (self.config.tool_calls and self._tool_calls_left > 0 and "\\boxed" not in action
+                and (call := TOOL_CALL.search(action))):
             self._tool_calls_left -= 1
-            reply = self._run_tool(call["family"], call["params"])
-            info = {**self._task_info(), "tool_result": reply}
-            return reply, 0.0, False, False, info
-        return super().step(action)
+            return self._run_tool(call["family"], call["params"])
+        return None
 
     def _run_tool(self, family: str, raw_params: str) -> str:
         """The simulator's reply to one call, as text; a bad or too-close call gets a refusal, never a fact."""
@@ -214,6 +213,3 @@ class PhysicsSimEnv(SingleTurnTextEnv):
         near_answer = abs(value - ref) <= tol * abs(ref) + float(self.task.reference.get("abs_tol") or 0.0)
         return not changed or near_answer
 
-
-def _as_levels(difficulty: int | Sequence[int]) -> int | list[int]:
-    return difficulty if isinstance(difficulty, int) else list(difficulty)

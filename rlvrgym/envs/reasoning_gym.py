@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.envs.text import TextEnv
 from rlvrgym.rewards import RewardSpec
 from rlvrgym.tasks.base import Split, TaskSource
+from rlvrgym.tasks.resolve import reasoning_gym_family, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.registry import get_verifier
 
 
-class ReasoningGymEnv(SingleTurnTextEnv):
+class ReasoningGymEnv(TextEnv):
     """
     ## Description
     Any of reasoning-gym's 100-odd procedural datasets (arithmetic, algebra, logic puzzles, graphs, ciphers, ARC,
@@ -64,11 +65,9 @@ class ReasoningGymEnv(SingleTurnTextEnv):
                  split: Split | None = "train", verifier: str | VerifierLike = "reasoning-gym",
                  reward: RewardSpec | None = None, partial_credit: bool = False,
                  tasks: TaskSource | None = None, render_mode: str | None = None) -> None:
-        from rlvrgym.tasks.reasoning_gym import ReasoningGymSource
-
-        source = tasks or ReasoningGymSource(dataset if isinstance(dataset, str) else list(dataset), config)
+        source = resolve_tasks(tasks, reasoning_gym_family(dataset, config))
         if isinstance(verifier, str):
-            options = {"partial_credit": partial_credit} if verifier == "reasoning-gym" else {}
+            options: dict[str, Any] = {"partial_credit": partial_credit} if verifier == "reasoning-gym" else {}
             verifier = get_verifier(verifier, **options)
         super().__init__(source, verifier, reward=reward, split=split, render_mode=render_mode)
 

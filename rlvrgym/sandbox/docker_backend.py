@@ -1,6 +1,6 @@
 """The Docker backend: a pool of warm, hardened containers, each running the runner, one job at a time.
 
-Every setting of the design note (shared/design/sandbox.md) is here: no network, read-only root, a small
+Every setting of the design note (docs/sandbox.md) is here: no network, read-only root, a small
 noexec /tmp, no IPC namespace sharing, memory = memory+swap, CPU quota, a pid limit, all capabilities dropped
 except the three the runner needs to switch to the job uids and kill them, no-new-privileges with the default
 seccomp profile, ulimits, an init that reaps zombies, an explicit environment, no volumes, bounded logs, and labels
@@ -253,10 +253,10 @@ class DockerSandbox(PooledSandbox):
         return DockerChannel(self.client, container_kwargs(self.config, self.image, name, index, self.owner),
                              self.start_timeout)
 
-    def close(self) -> None:
+    def close(self, wait: float = 60.0) -> None:
         if self._closed:
             return
-        super().close()
+        super().close(wait)
         try:
             janitor(self.client, owner=self.owner)
         except Exception:

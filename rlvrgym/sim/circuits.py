@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from rlvrgym.sim.core import Param, family
 from rlvrgym.sim.mechanics import spring
 
-_POSITIVE = {"low": 1e-15, "high": 1e15}
-_VOLTAGE = {"low": -1e9, "high": 1e9}
-_TIME = {"low": 0.0, "high": 1e9}
+_POSITIVE: dict[str, Any] = {"low": 1e-15, "high": 1e15}
+_VOLTAGE: dict[str, Any] = {"low": -1e9, "high": 1e9}
+_TIME: dict[str, Any] = {"low": 0.0, "high": 1e9}
 #: Largest ratio between two resistances of a network: the conductance matrix's condition number grows with it.
 MAX_RESISTANCE_RATIO = 1e9
 

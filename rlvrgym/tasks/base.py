@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -187,9 +187,12 @@ def load_tasks(source: str | Path | Sequence[Mapping[str, Any]] | Any, *, questi
             raise ImportError("loading a Hugging Face dataset by name needs `pip install rlvrgym[train]`") from exc
         source = datasets.load_dataset(source, split=hf_split)
     if hasattr(source, "column_names") and hasattr(source, "__iter__"):  # a datasets.Dataset, without importing it
+        info = getattr(source, "info", None)
         return RecordSource(records_to_tasks(iter(source), question=question, answer=answer, kind=kind),
-                            name=(getattr(source, "info", None) and str(source.info.dataset_name)) or "dataset")
-    if isinstance(source, Sequence):
-        return RecordSource(records_to_tasks(source, question=question, answer=answer, kind=kind), name="records")
+                            name=(info is not None and str(info.dataset_name)) or "dataset")
+    if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
+        records = cast(Sequence[Mapping[str, Any]], source)
+        return RecordSource(records_to_tasks(records, question=question, answer=answer, kind=kind),
+                            name="records")
     raise TypeError(f"cannot load tasks from {type(source).__name__}: give a .jsonl path, a list of dicts, "
                     "a datasets.Dataset or a dataset name")

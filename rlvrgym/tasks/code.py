@@ -51,7 +51,8 @@ def record_to_task(rec: Mapping[str, Any], index: int, prefix: str) -> Task:
             raise ValueError(f"record {task_id}: needs a 'prompt' (or 'question'/'text') field")
         if any(k in rec for k in ("test_list", "tests", "asserts")):
             asserts = rec.get("test_list") or rec.get("tests") or rec.get("asserts")
-            ref = {"format": "mbpp", "test_list": list(asserts), "test_setup_code": rec.get("test_setup_code", ""),
+            ref = {"format": "mbpp", "test_list": list(asserts or []),
+                   "test_setup_code": rec.get("test_setup_code", ""),
                    "test_imports": list(rec.get("test_imports") or [])}
             hint = f"Implement it as:\n{rec['signature']}" if rec.get("signature") else _first_call_hint(
                 ref["test_list"])

@@ -179,11 +179,15 @@ def _power(base: int, exponent: int) -> Node:
 
 def _reduce_once(node: Node) -> Node:
     """Evaluate the leftmost innermost operation (powers count as innermost): one step of a worked solution."""
-    if node.op == "^" or (node.op and not node.left.op and not node.right.op):
+    if node.op == "^":
         return _leaf(node.value)
-    if node.left.op:
-        return _combine(node.op, _reduce_once(node.left), node.right)
-    return _combine(node.op, node.left, _reduce_once(node.right))
+    left, right = node.left, node.right
+    assert left is not None and right is not None, "an operation has two operands"
+    if not left.op and not right.op:
+        return _leaf(node.value)
+    if left.op:
+        return _combine(node.op, _reduce_once(left), right)
+    return _combine(node.op, left, _reduce_once(right))
 
 
 def _evaluation_steps(node: Node) -> list[str]:
@@ -260,6 +264,7 @@ FRACTION_LEVELS: dict[int, tuple[int, int, tuple[str, ...], bool]] = {
 
 def _common_denominator_steps(node: Node) -> list[str]:
     """The schoolbook steps for a sum or difference of two positive fractions."""
+    assert node.left is not None and node.right is not None, "a sum of two fractions"
     a, b = node.left.value, node.right.value
     common = sp.ilcm(a.q, b.q)
     p, q = a.p * common // a.q, b.p * common // b.q

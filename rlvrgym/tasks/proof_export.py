@@ -5,8 +5,8 @@ Each JSONL record is one derivation of a generated task, correct or with one pla
 {"id": "gen:identity:3:123/err", "task_id": "gen:identity:3:123", "kind": "identity", "difficulty": 3,
  "problem": "Prove the identity ...", "reference": {...task record...},
  "steps": ["(x + 2)(x - 5) = x(x - 5) + 2(x - 5)", "= x^2 - 5x - 2x - 10", ...],
- "labels": [1, -1, -1],          # per step: 1 valid, -1 wrong, 0 valid but earns nothing, null undecided
- "step_scores": [1.0, 0.5, 0.5], # the verifier's process reward per step
+ "labels": [1, -1, -1],          # per step: 1 valid, -1 wrong, 0 valid but does not advance, null undecided
+ "step_scores": [0.2, 0.0, 0.0], # the verifier's process reward per step: its progress, at most 1 in total
  "first_error": 1,               # index of the first wrong step, -1 when none (ProcessBench's label)
  "error_type": "sign_flip",      # sign_flip | dropped_term | wrong_expansion | illegal_division | null
  "finished": false}              # the derivation is a complete proof
@@ -101,20 +101,25 @@ def _step_of_line(verdict: Verdict, line_number: int) -> int | None:
     return None
 
 
-def _label(step: Any) -> int | None:
+def _label(step: Any, advances: bool) -> int | None:
+    """PRM800K's labels: 1 a valid step that advances, 0 a valid one that does not (`0 = 0`, a repeat), -1 a wrong
+    one, None undecided. From the verdict, not from the score (a score is progress, 0 for a valid step that does
+    not bring the written form closer to the target)."""
     if step.valid is None:
         return None
     if step.valid is False:
         return -1
-    return 1 if step.score > 0 else 0
+    return 1 if advances else 0
 
 
 def record_of(task: Task, lines: Sequence[str], verdict: Verdict, error_type: str | None) -> dict[str, Any]:
     planted = error_type is not None
+    components = verdict.details.get("step_components") or [{} for _ in verdict.steps]
     return {
         "id": f"{task.id}/{'err' if planted else 'ok'}", "task_id": task.id, "kind": task.kind,
         "difficulty": task.difficulty, "problem": task.reference.get("statement", ""), "reference": task.reference,
-        "steps": [s.text for s in verdict.steps], "labels": [_label(s) for s in verdict.steps],
+        "steps": [s.text for s in verdict.steps],
+        "labels": [_label(s, c.get("advances", True)) for s, c in zip(verdict.steps, components, strict=True)],
         "step_scores": [s.score for s in verdict.steps], "first_error": verdict.details.get("first_error", -1),
         "error_type": error_type, "finished": bool(verdict.correct), "completion": "\n".join(lines),
     }

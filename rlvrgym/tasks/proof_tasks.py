@@ -1,4 +1,5 @@
-"""Proof task records for MathProof-v0: the record schema, records -> tasks, the shipped set, and task sources.
+"""Proof task records for MathProof-v0: the record schema, records -> tasks and the shipped set
+(`rlvrgym.tasks.resolve.PROOF` turns a `tasks=` argument into a source).
 
 A record is `{"id", "kind", "statement", ...kind fields}`:
 - identity: `lhs`, `rhs` (optional `domain`: "positive" when the identity holds for positive variables);
@@ -11,12 +12,11 @@ The whole record is the verifier's reference; only `statement` reaches the obser
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from rlvrgym.tasks.base import RecordSource, Task, TaskSource, read_jsonl, split_of
+from rlvrgym.tasks.base import RecordSource, Task, read_jsonl, split_of
 
 SHIPPED_FILE = "proof_tasks.jsonl"
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -72,34 +72,3 @@ def shipped_proof_tasks(*, split_by_prompt: bool = False) -> RecordSource:
     """The hand-written set (100+ tasks, difficulty 1 to 5), each with a checked solution."""
     return RecordSource([record_to_task(r, i, "shipped", split_by_prompt) for i, r in enumerate(shipped_records())],
                         name="math-proof-shipped")
-
-
-def proof_task_source(tasks: str | Path | Sequence[Mapping[str, Any]] | TaskSource,
-                      difficulty: int | Sequence[int]) -> TaskSource:
-    """Resolve MathProof-v0's `tasks=`: a source, "generators", a generator (kind) name or a comma-separated list,
-    "shipped", a JSONL path, or a list of records."""
-    from rlvrgym.tasks.base import GeneratorSource
-    from rlvrgym.tasks.proof_generators import PROOF_GENERATORS
-
-    if isinstance(tasks, TaskSource):
-        return tasks
-    if tasks == "generators":
-        return GeneratorSource(PROOF_GENERATORS, difficulty, name="proof-generators")
-    if tasks == "shipped":
-        return shipped_proof_tasks()
-    if isinstance(tasks, str) and not tasks.endswith((".jsonl", ".json")):
-        names = [t.strip() for t in tasks.split(",")]
-        unknown = [n for n in names if n not in PROOF_GENERATORS]
-        if unknown:
-            raise ValueError(f"unknown proof task source {tasks!r}: give 'generators', 'shipped', a .jsonl path, "
-                             f"records, or generator names from {', '.join(sorted(PROOF_GENERATORS))}")
-        return GeneratorSource({n: PROOF_GENERATORS[n] for n in names}, difficulty, name=tasks)
-    if isinstance(tasks, (str, Path)):
-        path = Path(tasks)
-        if not path.exists():
-            raise FileNotFoundError(f"task file {path} does not exist")
-        return RecordSource([record_to_task(r, i, path.stem) for i, r in enumerate(read_jsonl(path))],
-                            name=str(path))
-    if isinstance(tasks, Sequence):
-        return RecordSource([record_to_task(r, i, "records") for i, r in enumerate(tasks)], name="records")
-    raise TypeError(f"cannot load proof tasks from {type(tasks).__name__}")

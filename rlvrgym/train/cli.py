@@ -70,6 +70,7 @@ def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
     train.add_argument("--process-weight", type=float)
     train.add_argument("--format-weight", type=float)
     train.add_argument("--length-weight", type=float)
+    train.add_argument("--efficiency-weight", type=float, help="weight of min(1, min_steps / steps) (MathProof-v0)")
     train.add_argument("--aggregation", help="step aggregation: min, mean, product, first_error, discounted")
     train.add_argument("--max-turns", type=int, help="play multi-turn episodes of up to this many model turns "
                        "(MathProof-v0 with mode=steps, CodeUnitTest-v0 with max_attempts > 1)")
@@ -133,7 +134,8 @@ def _reward_spec(args: argparse.Namespace, env_id: str, env_kwargs: dict[str, An
     import dataclasses
 
     changes = {name: getattr(args, name) for name in
-               ("outcome_weight", "process_weight", "format_weight", "length_weight", "aggregation")
+               ("outcome_weight", "process_weight", "format_weight", "length_weight", "efficiency_weight",
+                "aggregation")
                if getattr(args, name) is not None}
     if not changes:
         return None

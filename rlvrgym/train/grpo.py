@@ -105,7 +105,7 @@ class TrainResult:
     completions: int
 
 
-def device_flags(use_cpu: bool | None, bf16: bool | None) -> dict[str, bool]:
+def device_flags(use_cpu: bool | None, bf16: bool | None) -> dict[str, Any]:
     """TRL defaults to bf16, which fails on a CPU without `use_cpu`: pick what the machine can do."""
     import torch
 

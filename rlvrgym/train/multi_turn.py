@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
+from rlvrgym.envs.text import TextEnv
 from rlvrgym.train.trl_adapter import Messages, RewardStats, as_messages, make_env
 
 ReturnMode = Literal["sum", "last"]
@@ -27,7 +27,7 @@ ReturnMode = Literal["sum", "last"]
 
 @dataclass
 class Episode:
-    env: SingleTurnTextEnv
+    env: TextEnv
     messages: Messages
     prompt_ids: list[int]
     completion_ids: list[int] = field(default_factory=list)
@@ -66,7 +66,7 @@ class MultiTurnRollout:
         self.max_turn_tokens = max_turn_tokens
         self.return_mode = return_mode
         self.system_prompt = system_prompt
-        self._pool: list[SingleTurnTextEnv] = []
+        self._pool: list[TextEnv] = []
         self.stats = RewardStats()  # `seconds` here is the time spent in env.step (verification included)
         self.__name__ = "multi_turn_rollout"
 

@@ -138,7 +138,8 @@ def train_sft(model: Any, config: SFTTrainConfig | None = None) -> Path:
     records = (read_reasoning_chains(config.data) if config.data
                else chains_from_env(config.env_id, config.num_examples, config.seed, config.env_kwargs))
     dataset = make_sft_dataset(records, config.system_prompt)
-    steps = {"max_steps": config.max_steps} if config.max_steps else {"num_train_epochs": config.num_train_epochs}
+    steps: dict[str, Any] = ({"max_steps": config.max_steps} if config.max_steps
+                             else {"num_train_epochs": config.num_train_epochs})
     args = SFTConfig(output_dir=str(out), per_device_train_batch_size=config.per_device_train_batch_size,
                      learning_rate=config.learning_rate, max_length=config.max_length,
                      logging_steps=config.logging_steps, seed=config.seed, save_strategy="no", report_to="none",

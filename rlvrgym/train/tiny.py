@@ -77,7 +77,7 @@ def tiny_config(arch: Architecture, vocab_size: int, hidden: int, layers: int, h
 
     if hidden % heads or heads % kv_heads:
         raise ValueError(f"hidden ({hidden}) must divide by heads ({heads}), and heads by kv_heads ({kv_heads})")
-    common = {"vocab_size": vocab_size, "hidden_size": hidden, "intermediate_size": intermediate,
+    common: dict[str, Any] = {"vocab_size": vocab_size, "hidden_size": hidden, "intermediate_size": intermediate,
               "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
               "max_position_embeddings": max_positions, "tie_word_embeddings": True, **special_ids}
     if arch == "qwen2":

@@ -2,8 +2,9 @@
 
 `make_dataset` turns tasks into rows with a `prompt` and the `task_id` (never the answer): the reward side replays
 the task from its id, exactly as `env.reset(options={"task_id": ...})` does. `make_reward_funcs` returns one TRL
-reward function per `RewardSpec` component; they share one batched verification per batch (the first one called
-verifies, the others read the cache), so each completion is judged once however many components are logged.
+reward function per `RewardSpec` term; they share one batched `rlvrgym.rewards.score_batch` per batch (the first
+one called scores, the others read the cache), so each completion is judged once however many terms are logged,
+and the weighted sum of the terms is the reward `env.step` pays for the same completion.
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlvrgym.envs.single_turn import SingleTurnTextEnv
-from rlvrgym.rewards import RewardBreakdown, RewardSpec
+from rlvrgym.envs.text import TextEnv
+from rlvrgym.rewards import TERMS, RewardBreakdown, RewardSpec, score_batch
 from rlvrgym.tasks.base import Split, Task
 from rlvrgym.verifiers.verdict import Verdict
 
 logger = logging.getLogger(__name__)
 
-COMPONENTS: tuple[str, ...] = ("outcome", "process", "format", "length")
+#: The reward terms, one TRL reward function each (`RewardSpec.components()`).
+COMPONENTS: tuple[str, ...] = TERMS
 #: Verdict outcomes that mean "no judgement of the answer happened"; logged as `verdicts/<status>` fractions.
 LOGGED_STATUSES: tuple[str, ...] = ("unparseable", "timeout", "error", "sandbox_error")
 Messages = list[dict[str, str]]
 
 
 def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None, split: Split | None = "train"
-             ) -> SingleTurnTextEnv:
+             ) -> TextEnv:
     """The unwrapped environment: the adapter needs its task source, verifier and reward spec, not the wrappers."""
     import rlvrgym  # noqa: F401  (registers the environments)
 
@@ -39,9 +41,9 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None, split: Sp
     if "split" not in kwargs:
         kwargs["split"] = split
     env = gym.make(env_id, **kwargs).unwrapped
-    if not isinstance(env, SingleTurnTextEnv):
-        raise TypeError(f"{env_id} is not a single-turn text environment ({type(env).__name__}); use "
-                        "rlvrgym.train.multi_turn for multi-turn environments")
+    if not isinstance(env, TextEnv):
+        raise TypeError(f"{env_id} is not an rlvrgym text environment ({type(env).__name__}): the adapter needs "
+                        "its task source, verifier and reward spec")
     return env
 
 
@@ -50,7 +52,7 @@ def as_messages(prompt: str, system_prompt: str | None = None) -> Messages:
     return [*messages, {"role": "user", "content": prompt}]
 
 
-def draw_tasks(env: SingleTurnTextEnv, n: int, seed: int) -> list[Task]:
+def draw_tasks(env: TextEnv, n: int, seed: int) -> list[Task]:
     """`n` distinct tasks from the env's own reset stream (seeds seed, seed+1, ...), so a dataset row is exactly
     the task `env.reset(seed=...)` would give."""
     if n <= 0:
@@ -131,14 +133,17 @@ class VerifiedScorer:
         self.eos_token_ids = set(eos_token_ids)
         self.warn_every = warn_every
         self.stats = RewardStats()
-        self._references: dict[str, Any] = {}
+        self._tasks: dict[str, Task] = {}
         self._last_key: tuple[Any, ...] | None = None
         self._last: ScoredBatch | None = None
 
+    def task(self, task_id: str) -> Task:
+        if task_id not in self._tasks:
+            self._tasks[task_id] = self.env.tasks.get(task_id)
+        return self._tasks[task_id]
+
     def reference(self, task_id: str) -> Any:
-        if task_id not in self._references:
-            self._references[task_id] = self.env.tasks.get(task_id).reference
-        return self._references[task_id]
+        return self.task(task_id).reference
 
     def score(self, completions: Sequence[Any], task_id: Sequence[str], completion_ids: Sequence[Sequence[int]] | None
               = None, env_id: Sequence[str] | None = None,
@@ -153,26 +158,16 @@ class VerifiedScorer:
             other = next(e for e in env_id if e != self.env_id)
             raise ValueError(f"these reward functions verify {self.env_id} tasks, but a row comes from {other}")
         start = time.perf_counter()
-        references = [self.reference(t) for t in task_id]
-        verdicts = self._verify(texts, references)
-        breakdowns = [self.reward.compute(v, t) for v, t in zip(verdicts, texts, strict=True)]
+        tasks = [self.task(t) for t in task_id]
+        scored = score_batch(texts, [t.reference for t in tasks], self.env.verifier, self.reward,
+                             contexts=[self.env.reward_context(t) for t in tasks],
+                             max_chars=self.env.judged_chars())
+        verdicts = [s.verdict for s in scored]
+        breakdowns = [s.breakdown for s in scored]
         elapsed = time.perf_counter() - start
         self._last_key, self._last = key, ScoredBatch(verdicts, breakdowns)
         self._account(verdicts, breakdowns, task_id, completion_ids, elapsed, log_metric)
         return self._last
-
-    def _verify(self, texts: list[str], references: list[Any]) -> list[Verdict]:
-        limit = self.env.action_space.max_length
-        todo = [i for i, t in enumerate(texts) if len(t) <= limit]
-        verifier = self.env.verifier
-        batch = getattr(verifier, "verify_batch", None)
-        pairs = ([texts[i] for i in todo], [references[i] for i in todo])
-        judged = batch(*pairs) if batch is not None else [verifier.verify(c, r) for c, r in zip(*pairs, strict=True)]
-        verdicts = [Verdict.unparseable(f"completion has {len(t)} characters, over the limit of {limit}")
-                    for t in texts]
-        for i, v in zip(todo, judged, strict=True):
-            verdicts[i] = v
-        return verdicts
 
     def _account(self, verdicts: list[Verdict], breakdowns: list[RewardBreakdown], task_id: Sequence[str],
                  completion_ids: Sequence[Sequence[int]] | None, elapsed: float,
@@ -222,8 +217,10 @@ def status_of(verdict: Verdict) -> str:
 
 
 class ComponentReward:
-    """One TRL reward function: a component of the `RewardSpec` breakdown, before weighting (TRL applies the
-    weight through `GRPOConfig.reward_weights`). Named after its component so TRL logs `rewards/<name>/mean`."""
+    """One TRL reward function: a term of the `RewardSpec` breakdown, before weighting (TRL applies the weight
+    through `GRPOConfig.reward_weights`). Named after its term so TRL logs `rewards/<name>/mean`. A term that does
+    not apply to a row is None (TRL skips it); its value in the breakdown is then 0, so the weighted sum is still
+    the environment's reward."""
 
     def __init__(self, scorer: VerifiedScorer, component: str, weight: float) -> None:
         if component not in COMPONENTS:
@@ -242,6 +239,9 @@ class ComponentReward:
         if self.component == "format":  # applies only where the verifier says what the expected form is
             return [b.format if "format_ok" in v.details else None
                     for v, b in zip(batch.verdicts, batch.breakdowns, strict=True)]
+        if self.component == "efficiency":  # applies only to tasks that know their minimal number of steps
+            return [b.efficiency if self.scorer.task(t).meta.get("min_steps") else None
+                    for t, b in zip(task_id, batch.breakdowns, strict=True)]
         return [getattr(b, self.component) for b in batch.breakdowns]
 
     def __repr__(self) -> str:
@@ -249,18 +249,19 @@ class ComponentReward:
 
 
 def make_reward_funcs(env_id: str, reward: RewardSpec | None = None, *, env_kwargs: Mapping[str, Any] | None = None,
-                      components: Sequence[str] = COMPONENTS, eos_token_ids: Sequence[int] = ()
+                      components: Sequence[str] | None = None, eos_token_ids: Sequence[int] = ()
                       ) -> list[ComponentReward]:
-    """TRL reward functions for `env_id`, one per component; pass `reward_weights(funcs)` as
-    `GRPOConfig.reward_weights` so the trainer's total equals the environment's `RewardSpec` total.
+    """TRL reward functions for `env_id`, one per term of the spec (`RewardSpec.components()`, or the subset in
+    `components`); pass `reward_weights(funcs)` as `GRPOConfig.reward_weights` so the trainer's total equals the
+    environment's `RewardSpec` total (leaving out a term with a non-zero weight breaks that equality).
 
     `reward` defaults to the environment's own spec; `eos_token_ids` lets the functions count completions that
     were cut off before an answer (they never ended with EOS and have nothing to parse).
     """
     scorer = VerifiedScorer(env_id, reward, env_kwargs, eos_token_ids)
     spec = scorer.reward
-    weights = {"outcome": spec.outcome_weight, "process": spec.process_weight, "format": spec.format_weight,
-               "length": -spec.length_weight}
+    weights = spec.weights()
+    components = spec.components() if components is None else tuple(components)
     if "outcome" not in components:
         raise ValueError("the outcome component is required: it is the verified reward")
     return [ComponentReward(scorer, c, weights[c]) for c in components]

@@ -13,6 +13,7 @@ import resource
 import sys
 import traceback
 from multiprocessing.connection import Connection
+from typing import Any
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     for module in sys.argv[1:]:
         importlib.import_module(module)
     proto_out.send("ready")
-    cache: dict[bytes, object] = {}
+    cache: dict[bytes, Any] = {}  # unpickled verifiers (anything with `judge_safely`)
     while True:
         try:
             message = proto_in.recv()
@@ -62,7 +63,7 @@ def main() -> None:
             proto_out.send(Verdict.error(f"verdict could not be sent back: {exc}"))
 
 
-def _prepare(cache: dict[bytes, object], blob: bytes) -> str:
+def _prepare(cache: dict[bytes, Any], blob: bytes) -> str:
     """Unpickle a verifier (importing its module) and run its `warmup`, before any job's clock starts: a first
     verification must not be charged the second that importing sympy takes."""
     try:

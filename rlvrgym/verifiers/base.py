@@ -16,7 +16,8 @@ Isolation = Literal["process", "inline"]
 class VerifierLike(Protocol):
     """Anything with a name and `verify` can judge an environment; subclass `Verifier` to get bounds for free."""
 
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only, so a class attribute (`Verifier.name`) satisfies it
 
     def verify(self, completion: str, reference: Any) -> Verdict: ...
 

@@ -21,17 +21,21 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rlvrgym.verifiers.verdict import Verdict
-
-if TYPE_CHECKING:
-    from rlvrgym.verifiers.base import Verifier
 
 #: Modules a fresh worker imports before its first job, so the first verification is not charged for them.
 PRELOAD = ["rlvrgym.verifiers"]
 
 _IN_WORKER = False
+
+
+class BoundedJob(Protocol):
+    """What the pool runs: a picklable object whose `judge_safely` never raises (a `Verifier` is one). Said here,
+    not by importing `Verifier`, so that `base` depends on this module and never the other way."""
+
+    def judge_safely(self, completion: Any, reference: Any) -> Verdict: ...
 
 
 def in_worker() -> bool:
@@ -150,7 +154,7 @@ class BoundedPool:
                 with self._lock:
                     self._alive -= 1
 
-    def run(self, verifier: Verifier, completion: Any, reference: Any, timeout: float) -> Verdict:
+    def run(self, verifier: BoundedJob, completion: Any, reference: Any, timeout: float) -> Verdict:
         """Judge one completion in a worker; never raises for what the work does, never waits past `timeout`
         (plus the worker's interpreter start-up, the first time)."""
         if type(verifier).__module__ == "__main__":
@@ -188,7 +192,7 @@ class BoundedPool:
         return Verdict.timeout(f"verification did not finish within {timeout:g} s and was killed",
                                timeout_s=timeout, elapsed_s=round(time.perf_counter() - start, 3))
 
-    def map(self, verifier: Verifier, completions: Sequence[Any], references: Sequence[Any],
+    def map(self, verifier: BoundedJob, completions: Sequence[Any], references: Sequence[Any],
             timeout: float) -> list[Verdict]:
         """`run` over many pairs, spread over the workers by a thread per worker; results keep their order."""
         if len(completions) != len(references):

@@ -84,7 +84,7 @@ class Verdict:
         return cls(0.0, None, VerdictStatus.ERROR, reason, details=details)
 
     def replace(self, **changes: Any) -> Verdict:
-        data = {"score": self.score, "correct": self.correct, "status": self.status,
+        data: dict[str, Any] = {"score": self.score, "correct": self.correct, "status": self.status,
                 "reason": self.reason, "steps": self.steps, "details": self.details}
         data.update(changes)
         return Verdict(**data)

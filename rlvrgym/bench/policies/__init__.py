@@ -25,7 +25,7 @@ from rlvrgym.bench.policies.sanity import AdversaryPolicy, OraclePolicy
 __all__ = ["AdversaryPolicy", "CallablePolicy", "CallablePolicyConfig", "FailedCompletion", "OpenAIPolicy",
            "OpenAIPolicyConfig", "OraclePolicy", "Policy", "check_completions", "make_policy", "parse_options"]
 
-SANITY = {"oracle": OraclePolicy, "adversary": AdversaryPolicy}
+SANITY: dict[str, type[OraclePolicy] | type[AdversaryPolicy]] = {"oracle": OraclePolicy, "adversary": AdversaryPolicy}
 SPEC_HELP = "oracle, adversary, hf:MODEL_DIR, openai:MODEL, py:module:function (or file.py:function)"
 
 

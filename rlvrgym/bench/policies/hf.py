@@ -65,7 +65,8 @@ class HFPolicy:
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
         self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(cfg.model)
         self.model = model or AutoModelForCausalLM.from_pretrained(cfg.model, dtype=dtype)
-        self.model.to(device).eval()
+        # transformers types `.to` through a decorator that loses `self` (fixed in some releases, hence unused-ignore)
+        self.model.to(device).eval()  # type: ignore[arg-type, unused-ignore]
         self.device = device
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
@@ -78,7 +79,7 @@ class HFPolicy:
             return observation
         messages = [{"role": "system", "content": self.config.system_prompt}] if self.config.system_prompt else []
         messages.append({"role": "user", "content": observation})
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
     def act(self, observations: list[str]) -> list[str]:
         import torch

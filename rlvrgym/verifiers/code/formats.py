@@ -17,10 +17,12 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rlvrgym.sandbox.job import Job, Limits
+from rlvrgym.verifiers.errors import BadReference
 
 FORMATS = ("humaneval", "mbpp", "stdio", "pytest")
 
@@ -28,8 +30,8 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)\n[ \t]*```", re.DO
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-class ReferenceError_(ValueError):
-    """The task's reference is malformed: the verifier cannot decide (an error verdict, never a wrong one)."""
+#: The task's reference is malformed: the verifier cannot decide (an error verdict, never a wrong one).
+ReferenceError_ = BadReference
 
 
 def extract_code(completion: str) -> str | None:
@@ -103,7 +105,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
     return bound
 
 
-def _free_names(trees: list[ast.AST], also_bound: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+def _free_names(trees: Sequence[ast.AST], also_bound: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
     bound = set(also_bound)
     for t in trees:
         bound |= _bound_names(t)
@@ -160,7 +162,8 @@ def _humaneval_units(ref: dict[str, Any]) -> tuple[list[dict[str, Any]], list[st
     param = check.args.args[0].arg
     module_setup = ast.unparse(ast.Module([n for n in tree.body if n is not check], type_ignores=[]))
     entry = str(ref["entry_point"])
-    units, names = [], []
+    units: list[dict[str, Any]] = []
+    names: list[str] = []
     tainted = {param, entry}  # names whose value comes from the candidate, directly or through set-up statements
     for stmt in check.body:
         uses = _mentions(stmt, tainted)

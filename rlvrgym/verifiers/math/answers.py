@@ -58,7 +58,7 @@ class Inequality:
 class Solutions:
     """An unordered collection: `\\{1, 2\\}`, `2, -2`, `\\pm 2`, `x=2 or x=-2`."""
 
-    items: tuple[object, ...]
+    items: tuple[Answer, ...]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Ordered:
     Assignments to indexed names of one letter (`x_1 = 2, x_2 = 6`) name the roots of one equation: against a set
     reference they are read as a set."""
 
-    items: tuple[object, ...]
+    items: tuple[Answer, ...]
     left: str = "("
     right: str = ")"
     names: tuple[str, ...] = ()  # the variables of `x=1, y=2`, in order; empty for a bracketed tuple

@@ -392,10 +392,10 @@ def compare(ref: object, ans: object, policy: Policy, seed_text: str = "") -> Ma
             if ref.assigned is not None and ans.assigned == ref.assigned:
                 return compare_scalars(Scalar(ref.value), Scalar(ans.value), policy, seed_text)
             return compare_equations(ref, ans, seed_text)
-        if ref.assigned is not None and isinstance(_as_value(ans), Scalar):
-            value = _as_value(ans)
-            if ref.assigned not in value.expr.free_symbols:  # type: ignore[union-attr]
-                return compare_scalars(Scalar(ref.value), value, policy, seed_text)  # type: ignore[arg-type]
+        value = _as_value(ans)
+        if ref.assigned is not None and isinstance(value, Scalar):
+            if ref.assigned not in value.expr.free_symbols:
+                return compare_scalars(Scalar(ref.value), value, policy, seed_text)
         return _no(f"the answer is a {kind_of(ans)}, the reference an equation")
     if isinstance(ref, Solutions):
         return _sets_match(_members(ref), _members(ans), policy, seed_text, "solutions")
@@ -411,7 +411,7 @@ def compare(ref: object, ans: object, policy: Policy, seed_text: str = "") -> Ma
             return compare_ordered(ref, ans, policy, seed_text)
         interval = _interval_of(ans)
         if interval is not None and _interval_of(ref) is not None:
-            return compare_real_sets(_interval_of(ref), interval)  # type: ignore[arg-type]
+            return compare_real_sets(_interval_of(ref), interval)
         return _no(f"the answer is a {kind_of(ans)}, the reference a tuple")
     if isinstance(ref, MatrixAnswer):
         if isinstance(ans, MatrixAnswer):

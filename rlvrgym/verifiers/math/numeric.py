@@ -11,6 +11,7 @@ import hashlib
 import random
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -56,7 +57,7 @@ class Evaluator:
         self.env = env
         self.max_magnitude = ctx.mpf(0)
 
-    def __call__(self, e: sp.Basic) -> object:
+    def __call__(self, e: sp.Basic) -> Any:  # an mpmath number (mpmath ships no types)
         ctx = self.ctx
         if e.is_Integer:
             return ctx.mpf(int(e))
@@ -102,7 +103,7 @@ class Evaluator:
         raise Unsupported(f"cannot evaluate {type(e).__name__}")
 
 
-def evaluate(expr: sp.Expr, dps: int = 50, env: dict[sp.Symbol, object] | None = None) -> tuple[object, object]:
+def evaluate(expr: sp.Expr, dps: int = 50, env: dict[sp.Symbol, Any] | None = None) -> tuple[Any, Any]:
     """(value, largest magnitude in any sum) at `dps` digits; falls back to sympy's evalf for unknown nodes."""
     ctx = context(dps)
     ev = Evaluator(ctx, env or {})
@@ -122,7 +123,7 @@ def finite(ctx_value: object) -> bool:
         return False
 
 
-def close(a: object, b: object, rel: float, abs_tol: float) -> bool:
+def close(a: Any, b: Any, rel: float, abs_tol: float) -> bool:
     diff = abs(a - b)
     return bool(diff <= abs_tol or diff <= rel * max(abs(a), abs(b)))
 
@@ -131,7 +132,7 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x00".join(parts).encode()).digest()[:8], "big")
 
 
-def random_points(symbols: list[sp.Symbol], n: int, seed_text: str) -> list[dict[sp.Symbol, object]]:
+def random_points(symbols: list[sp.Symbol], n: int, seed_text: str) -> list[dict[sp.Symbol, Any]]:
     """Deterministic random points (same pair, same verdict on every machine). Magnitudes in [0.3, 2.7]; the
     signs follow a fixed pattern (all positive, all negative, alternating, then random) so that sqrt(x^2) and x,
     or |x| and x, are always told apart."""

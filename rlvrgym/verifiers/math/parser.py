@@ -79,14 +79,14 @@ class Token:
 
 @dataclass
 class _Bracket:
-    items: list[object]
+    items: list[_Item]
     left: str
     right: str
 
 
 @dataclass
 class _SetLiteral:
-    items: list[object]
+    items: list[_Item]
 
 
 @dataclass
@@ -217,8 +217,9 @@ class Parser:
             ops.append(RELATIONS[tok.text])
             parts.append(self.parse_setexpr())
             marks.append(len(self.decimals))
-        decimals = [self.decimals[a:b] for a, b in itertools.pairwise(marks)]
-        return first if not ops else _Relation(parts, ops, decimals)
+        if not ops:
+            return first
+        return _Relation(parts, ops, [self.decimals[a:b] for a, b in itertools.pairwise(marks)])
 
     def parse_setexpr(self) -> object:
         node = self.parse_additive()
@@ -675,7 +676,7 @@ class Parser:
         """\\sum_{k=1}^{n} f(k) and \\prod, evaluated when the bounds are small integers."""
         self.expect("_")
         self.expect("{")
-        var = self.letter(self.next().text) if self.peek() and self.peek().kind == "word" else self.fail_arg()
+        var = self.letter(self.next().text) if (tok := self.peek()) and tok.kind == "word" else self.fail_arg()
         self.expect("=")
         lower = self.scalar(self.parse_additive(), "use as a bound")
         self.expect("}")
@@ -771,8 +772,8 @@ def _convert_relation(node: _Relation, item: _Item) -> list[Answer]:
         node, item = _drop_approximations(node, item)
         if not node.ops:
             return _convert(node.parts[0], item)
-    if len(node.parts) == 2 and node.ops == ["="] and all(isinstance(p, _Bracket) for p in node.parts):
-        names, values = node.parts
+    names, values = node.parts[0], node.parts[-1]
+    if len(node.parts) == 2 and node.ops == ["="] and isinstance(names, _Bracket) and isinstance(values, _Bracket):
         if all(isinstance(i.node, sp.Symbol) for i in names.items) and len(names.items) == len(values.items):
             return _convert(values, item)  # (a, b) = (1, -2): the tuple of values, in the order named
         raise ParseFailure("a tuple equation must name one variable per value")
@@ -845,7 +846,7 @@ def _as_set(answer: Answer) -> sp.Set:
         if isinstance(lo, Scalar) and isinstance(hi, Scalar):
             return sp.Interval(lo.expr, hi.expr, left_open=answer.left == "(", right_open=answer.right == ")")
     if isinstance(answer, Solutions) and all(isinstance(i, Scalar) for i in answer.items):
-        return sp.FiniteSet(*[i.expr for i in answer.items])
+        return sp.FiniteSet(*[i.expr for i in answer.items if isinstance(i, Scalar)])
     raise ParseFailure("expected an interval or a set")
 
 

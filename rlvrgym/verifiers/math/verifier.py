@@ -11,6 +11,7 @@ import sympy as sp
 
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.extract import hedge_after, is_hedge
 from rlvrgym.verifiers.math.answers import (
     Answer,
@@ -40,14 +41,14 @@ def reference_text(reference: Any) -> str:
         for key in ("answer", "reference", "solution"):
             if key in reference:
                 return reference_text(reference[key])
-        raise ValueError(f"reference record has no 'answer' field: {sorted(reference)}")
+        raise BadReference(f"reference record has no 'answer' field: {sorted(reference)}")
     if isinstance(reference, bool):
-        raise ValueError("a boolean is not a math reference")
+        raise BadReference("a boolean is not a math reference")
     if isinstance(reference, (int, float)):
         return repr(reference)
     if isinstance(reference, str):
         return reference
-    raise ValueError(f"unsupported reference type {type(reference).__name__}")
+    raise BadReference(f"unsupported reference type {type(reference).__name__}")
 
 
 @lru_cache(maxsize=8192)
@@ -109,8 +110,9 @@ def _scaled(answer: Answer, factor: sp.Expr) -> Answer | None:
     if isinstance(answer, Equation) and answer.assigned is not None:
         return Equation(answer.assigned, answer.value * factor)
     if isinstance(answer, Solutions):
-        items = [_scaled(i, factor) for i in answer.items]  # type: ignore[arg-type]
-        return None if any(i is None for i in items) else Solutions(tuple(items))
+        items = [_scaled(i, factor) if isinstance(i, Answer) else None for i in answer.items]
+        kept = [i for i in items if i is not None]
+        return Solutions(tuple(kept)) if len(kept) == len(items) else None
     return None
 
 

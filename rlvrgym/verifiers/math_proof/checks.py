@@ -7,8 +7,11 @@ numbers leave undecided; every sympy call here works on expressions the restrict
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -20,9 +23,13 @@ from rlvrgym.verifiers.math.numeric import Evaluator, Unsupported, context, rand
 DPS = 40
 POINTS = 8
 HUGE = mpmath.mpf(10) ** 18  # |value| above this at a computed root counts as a pole
+INTEGER_HUGE = mpmath.mpf(10) ** 50  # where n is an integer, 2^n n! is large without being a pole
 MAX_DEGREE = 12
+MAX_TERMS = 400  # a sum or product is evaluated term by term at integer bounds; longer ones are undecided
+MAX_TERM_BUDGET = 2000  # terms per evaluation, nested sums included (Σ_a Σ_b Σ_c ... would multiply them)
+INTEGER_RANGE = (1, 24)  # where a sum's bound variable (the n of \\sum_{k=1}^{n}) is sampled
 
-Point = dict[sp.Symbol, object]
+Point = dict[sp.Symbol, Any]  # values are mpmath numbers (mpmath ships no types)
 
 
 @dataclass
@@ -33,9 +40,107 @@ class Timing:
     symbolic: float = 0.0
 
 
-def real_value(expr: sp.Expr, point: Point) -> object | None:
+@lru_cache(maxsize=8192)
+def has_big(expr: sp.Basic) -> bool:
+    """Does `expr` hold a sum or product (`sp.Sum`, `sp.Product`)? Cached: it is asked at every point."""
+    return isinstance(expr, sp.Basic) and expr.has(sp.Sum, sp.Product)
+
+
+@lru_cache(maxsize=4096)
+def integer_symbols(expr: sp.Basic) -> frozenset[sp.Symbol]:
+    """The free symbols in the bounds of its sums and products: they range over the integers."""
+    if not has_big(expr):
+        return frozenset()
+    out: set[sp.Symbol] = set()
+    for node in expr.atoms(sp.Sum, sp.Product):
+        for _, lower, upper in node.limits:
+            out |= lower.free_symbols | upper.free_symbols
+    return frozenset(out - {lim[0] for node in expr.atoms(sp.Sum, sp.Product) for lim in node.limits})
+
+
+def _outermost_big(expr: sp.Basic) -> list[sp.Basic]:
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        return [expr]
+    return [n for a in expr.args for n in _outermost_big(a)]
+
+
+@lru_cache(maxsize=16384)
+def _index_term(body: sp.Expr, var: sp.Symbol, j: int) -> object | None:
+    """A term that depends on the index alone, at index j (cached: both sides of a link, every sampled n)."""
+    return real_value(body, {var: context(DPS).mpf(j)}, INTEGER_HUGE)
+
+
+_budget = threading.local()
+
+
+def _big_value(expr: sp.Expr, point: Point, limit: object) -> object | None:
+    """`expr` at `point` with each sum and product added up term by term (Karr's convention for a reversed range,
+    as sympy's `doit`); None when a bound is not an integer there, the range is longer than MAX_TERMS, or the
+    evaluation (nested sums included) would take more than MAX_TERM_BUDGET terms."""
+    outermost = getattr(_budget, "left", None) is None
+    if outermost:
+        _budget.left = MAX_TERM_BUDGET
+    try:
+        return _big_value_within(expr, point, max(limit, INTEGER_HUGE))
+    finally:
+        if outermost:
+            _budget.left = None
+
+
+def _big_value_within(expr: sp.Expr, point: Point, limit: object) -> object | None:
+    env = dict(point)
+    replaced: dict[sp.Basic, sp.Symbol] = {}
+    for node in _outermost_big(expr):
+        total = _over_limits(node.function, node.limits, env, isinstance(node, sp.Sum), limit)
+        if total is None:
+            return None
+        symbol = sp.Dummy()
+        replaced[node] = symbol
+        env[symbol] = total
+    return real_value(expr.xreplace(replaced), env, limit)
+
+
+def _over_limits(function: sp.Expr, limits: tuple[tuple[sp.Expr, ...], ...], env: Point,
+                 is_sum: bool, limit: object) -> object | None:
+    """The sum (or product) of `function` over `limits`, innermost first (sympy's order: `Sum(f, inner, outer)`)."""
+    ctx = context(DPS)  # the working precision, not mpmath's global 15 digits
+    if not limits:
+        return real_value(function, env, limit)
+    var, lower, upper = limits[-1]
+    a, b = real_value(lower, env), real_value(upper, env)
+    if a is None or b is None or abs(a - mpmath.nint(a)) > 1e-20 or abs(b - mpmath.nint(b)) > 1e-20:
+        return None
+    lo, hi = int(mpmath.nint(a)), int(mpmath.nint(b))
+    invert = hi < lo - 1
+    if invert:
+        lo, hi = hi + 1, lo - 1
+    count = max(0, hi - lo + 1)
+    if count > MAX_TERMS or count > _budget.left:
+        return None
+    _budget.left -= count
+    total = ctx.mpf(0) if is_sum else ctx.mpf(1)
+    inner = limits[:-1]
+    alone = not inner and function.free_symbols <= {var}  # a term of the index only: the same at every point
+    for j in range(lo, hi + 1):
+        if alone:
+            term = _index_term(function, var, j)
+        else:
+            term = _over_limits(function, inner, {**env, var: ctx.mpf(j)}, is_sum, limit)
+        if term is None:
+            return None
+        total = total + term if is_sum else total * term
+    if invert:
+        if is_sum:
+            return -total
+        return None if total == 0 else ctx.mpf(1) / total
+    return total
+
+
+def real_value(expr: sp.Expr, point: Point, limit: Any = HUGE) -> Any:  # an mpmath number, or None
     """The real value of `expr` at `point`, or None where it is undefined over the reals (pole, log of a negative,
-    even root of a negative)."""
+    even root of a negative) or larger than `limit` in magnitude (a pole met numerically)."""
+    if has_big(expr):
+        return _big_value(expr, point, limit)
     ctx = context(DPS)
     try:
         v = Evaluator(ctx, {s: ctx.mpf(val) for s, val in point.items()})(expr)
@@ -46,14 +151,14 @@ def real_value(expr: sp.Expr, point: Point) -> object | None:
             if abs(ctx.im(v)) > ctx.mpf(10) ** -30 * (1 + abs(ctx.re(v))):
                 return None
             v = ctx.re(v)
-        if not ctx.isfinite(v) or abs(v) > HUGE:
+        if not ctx.isfinite(v) or abs(v) > limit:
             return None
     except (TypeError, ValueError):
         return None
     return v
 
 
-def _close(a: object, b: object) -> bool:
+def _close(a: Any, b: Any) -> bool:
     diff = abs(a - b)
     return bool(diff <= mpmath.mpf(10) ** -25 or diff <= mpmath.mpf(10) ** -20 * max(abs(a), abs(b)))
 
@@ -79,6 +184,23 @@ def sample(symbols: Sequence[sp.Symbol], seed: str, positive: bool, n: int = POI
     return points
 
 
+def integer_points(points: list[Point], integers: frozenset[sp.Symbol], seed: str) -> list[Point]:
+    """The sampled points with each integer symbol (a sum's bound) set to a distinct integer of INTEGER_RANGE, so a
+    sum is evaluated where it means something: a closed form must agree with the sum at every such n."""
+    import random
+
+    from rlvrgym.verifiers.math.numeric import _seed
+
+    out = []
+    names = sorted(integers, key=lambda s: s.name)
+    rng = random.Random(_seed(seed, "integers", *[s.name for s in names]))
+    pool = list(range(INTEGER_RANGE[0], INTEGER_RANGE[1] + 1))
+    draws = {s: rng.sample(pool, len(pool)) for s in names}
+    for k, point in enumerate(points[:10]):
+        out.append({**point, **{s: mpmath.mpf(draws[s][k % len(pool)]) for s in names}})
+    return out
+
+
 @dataclass(frozen=True)
 class FunctionMatch:
     """`equal`: same function where both are defined (None: undecided); `narrowed`: a point where the task and
@@ -99,20 +221,30 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
     symbols = set(prev.free_symbols | new.free_symbols)
     for d in domain:
         symbols |= d.free_symbols
+    big = has_big(prev) or has_big(new)
+    integers = integer_symbols(prev) | integer_symbols(new)
+    for d in domain:
+        integers |= integer_symbols(d)
     t0 = time.perf_counter()
-    if not (prev.free_symbols | new.free_symbols):
+    if not (prev.free_symbols | new.free_symbols) and not big:
         match = compare_numbers(Scalar(prev), Scalar(new))
         timing.numeric += time.perf_counter() - t0
         if match.equal is not None:
             return FunctionMatch(match.equal, how=match.method)
     else:
         agreed, narrowed = 0, None
-        for point in sample(list(symbols), seed, positive):
-            a, b = real_value(prev, point), real_value(new, point)
+        points = sample(list(symbols), seed, positive)
+        if integers:
+            points = integer_points(points, integers, seed)
+        elif not symbols:
+            points = points[:3]  # a sum with numeric bounds: the same value at every point
+        limit = INTEGER_HUGE if integers else HUGE
+        for point in points:
+            a, b = real_value(prev, point, limit), real_value(new, point, limit)
             if a is None:
                 continue
             if b is None:
-                if narrowed is None and all(real_value(d, point) is not None for d in domain):
+                if narrowed is None and all(real_value(d, point, limit) is not None for d in domain):
                     narrowed = point
                 continue
             if not _close(a, b):
@@ -120,8 +252,12 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
                 return FunctionMatch(False)
             agreed += 1
         timing.numeric += time.perf_counter() - t0
-        if agreed >= 3:
+        # over the integers a sum may be too long to add up at the larger n: agreeing at a few small n is not
+        # enough there, so a sum needs more than half its ten integer points
+        if agreed >= (6 if integers else 3):
             return FunctionMatch(True, narrowed)
+    if big:  # sympy's simplify on a symbolic Sum has no time bound worth waiting for: undecided, never wrong
+        return FunctionMatch(None, how="numeric")
     t0 = time.perf_counter()
     try:
         zero = sp.simplify(prev - new) == 0
@@ -132,11 +268,16 @@ def same_function(prev: sp.Expr, new: sp.Expr, domain: Sequence[sp.Expr], *, see
 
 def denominators(expr: sp.Expr) -> list[sp.Expr]:
     """Bases raised to negative powers that hold a variable: where they vanish, the expression is undefined."""
-    out = []
-    for node in sp.preorder_traversal(expr):
+    out: list[sp.Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (sp.Sum, sp.Product)):
+            continue  # a term's denominator is the sum's business: it involves the bound index, not a variable
         if isinstance(node, sp.Pow) and node.exp.is_number and node.exp.is_negative and node.base.free_symbols:
             if node.base not in out:
                 out.append(node.base)
+        stack.extend(reversed(node.args))
     return out
 
 
@@ -173,7 +314,7 @@ def _vanishes(expr: sp.Expr, point: Point) -> bool:
     return value is None or abs(value) < mpmath.mpf(10) ** -20
 
 
-def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
+def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[Any]:
     try:
         poly = sp.Poly(expr, var)
     except sp.PolynomialError:
@@ -183,7 +324,7 @@ def _real_roots(expr: sp.Expr, var: sp.Symbol) -> list[object]:
     return _poly_real_roots(poly)
 
 
-def _poly_real_roots(poly: sp.Poly) -> list[object]:
+def _poly_real_roots(poly: sp.Poly) -> list[Any]:
     """Distinct real roots to DPS digits: Sturm's count decides how many of the numeric roots are real."""
     sqf = poly.sqf_part()
     if sqf.degree() < 1:
@@ -206,7 +347,7 @@ class HoldsEverywhere(Undecided):
     we do not enumerate; against a finite solution set that is decidedly a change."""
 
 
-Solution = tuple[object, ...]
+Solution = tuple[Any, ...]
 
 
 def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, timing: Timing,
@@ -225,7 +366,7 @@ def solve_equation(lhs: sp.Expr, rhs: sp.Expr, var: sp.Symbol, positive: bool, t
         if f.free_symbols != {var}:
             raise Undecided(f"the equation has variables other than {var}")
         num, _ = sp.fraction(sp.together(f))
-        roots: list[object] | None = None
+        roots: list[Any] | None = None
         try:
             poly = sp.Poly(num, var)
             if poly.is_zero:
@@ -294,7 +435,7 @@ def same_solutions(a: Sequence[Solution], b: Sequence[Solution]) -> bool:
         all(any(all(_near(x, y) for x, y in zip(s, t, strict=True)) for t in a) for s in b)
 
 
-def _near(x: object, y: object) -> bool:
+def _near(x: Any, y: Any) -> bool:
     return bool(abs(x - y) <= mpmath.mpf(10) ** -15 * (1 + abs(x) + abs(y)))
 
 

@@ -5,7 +5,9 @@ inside braces or brackets) into statements (at implication arrows), pieces (at c
 relation signs); each part is parsed whole by `rlvrgym.verifiers.math.parser.parse_answer`, which never evaluates
 model text. Calculus notation the answer parser does not read is rewritten first: `\\frac{d}{dx}(...)` becomes the
 derivative (sympy's `diff` of the parsed argument), `\\lim_{x\\to a}` the limit, and `\\int ... dx` a placeholder
-symbol whose x-derivative is the integrand, so an antiderivative chain is checked by differentiation.
+symbol whose x-derivative is the integrand, so an antiderivative chain is checked by differentiation. A sum or product
+`\\sum_{k=1}^{n} body` (also `\\prod`) stays an unevaluated `sp.Sum` / `sp.Product` whose index is renamed before the
+body is parsed, so an index `i` is a variable, not the imaginary unit; `checks` evaluates it at integer bounds.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ _POWER = re.compile(r"\s*\^\s*(?:\{[^{}]*\}|\d+|[a-z])")
 _DIFFERENTIAL = re.compile(r"^\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-z]\s*=")
 _SIDE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|operatorname)\s*\{\s*)?([LR]\.?\s*H\.?\s*S\.?)\s*\}?\s*",
                    re.I)
+_BIG = re.compile(r"\\(sum|prod)(?![A-Za-z])\s*(?:\\(?:no)?limits(?![A-Za-z])\s*)?")
+_SUB_INDEX = re.compile(r"\s*([A-Za-z])\s*=\s*(.+?)\s*$", re.S)
+_LETTERS = re.compile(r"\\[A-Za-z]+|[A-Za-z]+")
+_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "sqrt", "abs", "sinh", "cosh", "tanh",
+          "arcsin", "arccos", "arctan", "arccot", "asin", "acos", "atan"}
+MAX_BIG = 6  # sums and products in one part
+_PRODUCT_OF_BIG = re.compile(r"(\\(?:cdot|times)\s*)?\\(?:sum|prod)(?![A-Za-z])\s*(?:\\(?:no)?limits\s*)?"
+                             r"(?:\^\s*(?:\{[^{}]*\}|\S)\s*)?_\s*\{?\s*([A-Za-z])")
 _NO_SOLUTION = re.compile(r"^\s*(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\\text\s*\{\s*no\s+(?:real\s+)?solutions?"
                           r"\s*\}|no\s+(?:real\s+)?solutions?)\s*$", re.I)
 
@@ -170,13 +180,20 @@ class _Reader:
         return values, ops
 
     def rewrite(self, text: str, ops: set[str], subs: dict[sp.Symbol, sp.Expr]) -> str:
+        big = 0
         for _ in range(20):  # each pass removes one operator; more than 20 in one part is refused below
             m_int, m_der, m_lim = _INT.search(text), _DERIV.search(text), _LIM.search(text)
-            found = [m for m in (m_int, m_der, m_lim) if m is not None]
+            m_big = _BIG.search(text)
+            found = [m for m in (m_int, m_der, m_lim, m_big) if m is not None]
             if not found:
                 return text
             m = min(found, key=lambda mm: mm.start())
-            if m is m_der:
+            if m is m_big:
+                big += 1
+                if big > MAX_BIG:
+                    raise StepSyntaxError(f"more than {MAX_BIG} sums or products in one expression")
+                text = self.big_operator(text, m, ops, subs)
+            elif m is m_der:
                 text = self.derivative(text, m, ops, subs)
             elif m is m_lim:
                 text = self.limit(text, m, ops, subs)
@@ -206,7 +223,97 @@ class _Reader:
             if power:  # \frac{d}{dx}(3x^2+1)^4 differentiates the power
                 return text[k:power.end()], power.end()
             return text[k + 1:end - 1], end
-        return text[j:], len(text)
+        end = _group_end(text, j)  # the rest of the enclosing group: `\\frac{x(\\lim_{x\\to 0} f)}{x}` stops at `)`
+        return text[j:end], end
+
+    def _script(self, text: str, i: int) -> tuple[str, int]:
+        """The group after `_` or `^` at text[i]: `{...}`, a command (`\\infty`), or one character."""
+        while i < len(text) and text[i] == " ":
+            i += 1
+        if i < len(text) and text[i] == "{":
+            end = _matching(text, i)
+            if end < 0:
+                raise StepSyntaxError("unbalanced braces in the bounds of a sum")
+            return text[i + 1:end - 1], end
+        m = re.compile(r"\\[A-Za-z]+|\w").match(text, i)
+        if m is None:
+            raise StepSyntaxError("a sum or product without its bounds")
+        return m.group(), m.end()
+
+    def big_operator(self, text: str, m: re.Match[str], ops: set[str], subs: dict[sp.Symbol, sp.Expr]) -> str:
+        """`\\sum_{k=a}^{b} body` -> a placeholder for `Sum(body, (k, a, b))`, unevaluated (the body is one term:
+        it ends at the first `+` or `-` outside brackets, the usual reading)."""
+        scripts: dict[str, str] = {}
+        i = m.end()
+        for _ in range(2):
+            j = i
+            while j < len(text) and text[j] == " ":
+                j += 1
+            if j < len(text) and text[j] in "_^" and text[j] not in scripts:
+                scripts[text[j]], i = self._script(text, j + 1)
+        if set(scripts) != {"_", "^"}:
+            raise StepSyntaxError(f"\\{m.group(1)} needs an index with its lower bound and an upper bound")
+        index = _SUB_INDEX.fullmatch(scripts["_"])
+        if index is None:
+            raise StepSyntaxError(f"cannot read the index of \\{m.group(1)}_{{{scripts['_']}}}")
+        name = index.group(1)
+        lower, upper = self.bound(index.group(2)), self.bound(scripts["^"])
+        end = self._body_end(text, i, name)
+        body_text = text[i:end].strip()
+        if not body_text:
+            raise StepSyntaxError(f"\\{m.group(1)} without a body")
+        scripts_free = re.sub(r"\\(?:sum|prod)(?![A-Za-z])\s*(?:\\(?:no)?limits\s*)?_\s*\{[^{}]*\}", " ", body_text)
+        if re.search(rf"_\s*(?:\{{[^{{}}]*(?<![A-Za-z\\]){name}(?![A-Za-z])|{name}(?![A-Za-z]))", scripts_free):
+            # `\sum a_k`: a sequence we know nothing about; reading a_k as one constant would make
+            # `\sum a_k = n a_k` true, so the step is left unread (undecided), never judged
+            raise StepSyntaxError("sums of an unknown sequence (a subscript holding the index) are not checked")
+        token, placeholder = self.placeholder()
+        values, inner_ops = self.expr(_rename(body_text, name, token))
+        if len(values) != 1:
+            raise StepSyntaxError(f"cannot take the {m.group(1)} of a \\pm")
+        var = sp.Symbol(name)
+        body = values[0].xreplace({placeholder: var})
+        ops |= inner_ops
+        op = sp.Sum if m.group(1) == "sum" else sp.Product
+        token, symbol = self.placeholder()
+        subs[symbol] = op(body, (var, lower, upper))
+        head = text[:m.start()]
+        # `\sin x \sum ...` is (sin x) times the sum, not sin(x * sum): an explicit product after a value
+        if re.search(r"[\w)\]}]\s*$", head) and not re.search(r"\\[A-Za-z]+\s*$", head):
+            token = "\\cdot " + token
+        return head + token + text[end:]
+
+    def bound(self, text: str) -> sp.Expr:
+        values, _ = self.expr(text)
+        if len(values) != 1:
+            raise StepSyntaxError("a bound of a sum must be one expression")
+        return values[0]
+
+    @staticmethod
+    def _body_end(text: str, i: int, name: str) -> int:
+        """Where the body of a sum starting at text[i] ends: at a `+` or `-` outside brackets, before `\\cdot \\sum`
+        (a product of two sums), or before a sum over the same index (`\\prod_k 2 \\prod_k k`: two products)."""
+        depth, j, first = 0, i, True
+        while j < len(text):
+            c = text[j]
+            if depth == 0 and not first and c == "\\":
+                after = _PRODUCT_OF_BIG.match(text, j)
+                if after and (after.group(1) or after.group(2) == name):
+                    return j
+            if c in _OPEN:
+                depth += 1
+            elif c in _CLOSE:
+                depth -= 1
+                if depth < 0:
+                    return j
+            elif depth == 0 and c in "+-" and not first:
+                return j
+            elif depth == 0 and text.startswith(("\\pm", "\\mp"), j):
+                return j
+            if not c.isspace():
+                first = False
+            j += 1
+        return j
 
     def derivative(self, text: str, m: re.Match[str], ops: set[str], subs: dict[sp.Symbol, sp.Expr]) -> str:
         var = sp.Symbol(m.group(1))
@@ -282,9 +389,24 @@ class _Reader:
         values, ops = self.expr(text)
         ordered = "tuple" in ops
         ops.discard("tuple")
-        # A division inside a limit is the limit's business; anywhere else it restricts the step's domain.
-        return Part(text, values, frozenset(ops), denominators=written_denominators(text) if "lim" not in ops
-                    else (), ordered=ordered)
+        # A division inside a limit is the limit's business; anywhere else it restricts the step's domain (but
+        # not a term's denominator inside a sum: `\frac{1}{k(k+1)}` there divides by the index, not a variable).
+        dens = written_denominators(text if "lim" not in ops else self.outside_limits(text))
+        indices = {lim[0] for v in values for node in v.atoms(sp.Sum, sp.Product) for lim in node.limits}
+        if indices:
+            dens = tuple(d for d in dens if not d.free_symbols & indices)
+        return Part(text, values, frozenset(ops), denominators=dens, ordered=ordered)
+
+    def outside_limits(self, text: str) -> str:
+        """`text` with every `\\lim_{x \\to a} argument` replaced by 1: what is left is outside the limits."""
+        for _ in range(20):
+            m = _LIM.search(text)
+            if m is None:
+                break
+            nxt = _LIM.search(text, m.end())
+            _, end = self._argument(text[:nxt.start() if nxt else len(text)], m.end())
+            text = text[:m.start()] + " 1 " + text[end:]
+        return text
 
     def piece(self, text: str) -> Piece:
         stripped = text.strip()
@@ -319,6 +441,34 @@ class _Reader:
         raise StepSyntaxError("only finite solution sets can be stated with \\in")
 
 
+def _group_end(text: str, i: int) -> int:
+    """Index of the first bracket at text[i:] that closes a group opened before i, or len(text)."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] in _OPEN:
+            depth += 1
+        elif text[j] in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return j
+    return len(text)
+
+
+def _rename(text: str, name: str, token: str) -> str:
+    """`text` with the letter `name` standing as a variable replaced by `token` (not inside a command such as
+    `\\sin` or `\\pi`, not inside a function word, not a subscript such as `a_k`)."""
+    out, last = [], 0
+    for m in _LETTERS.finditer(text):
+        run = m.group()
+        if run.startswith("\\") or run in _WORDS or name not in run:
+            continue
+        out.append(text[last:m.start()])
+        out.append("".join(token if ch == name else ch for ch in run))
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
 _DFRAC = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-zA-Z]?\s*\}\s*"
                     r"\{\s*(?:\\mathrm\s*\{\s*d\s*\}|d)\s*[a-z]\s*\}")
@@ -344,6 +494,8 @@ def written_denominators(text: str) -> tuple[sp.Expr, ...]:
                 found.append(text[m.end() + 1:end - 1])
     out: list[sp.Expr] = []
     for den in found[:8]:
+        if _BIG.search(den):
+            continue  # a sum in a denominator: the answer parser would sum it symbolically, with no time bound
         try:
             answer, _ = parse_answer(den)
         except (ParseFailure, TooLarge):

@@ -13,15 +13,12 @@ from typing import Any
 
 import sympy as sp
 
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.math.answers import ParseFailure, TooLarge
 from rlvrgym.verifiers.math_proof.expr import Piece, StepSyntaxError, read_step
 
 KINDS = ("identity", "equation", "simplify", "derivative", "integral", "limit")
 CHAIN_KINDS = ("identity", "simplify", "derivative", "integral", "limit")
-
-
-class BadReference(ValueError):
-    """The task record cannot be read; the verifier reports an error (never a reward)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def _equations(text: str) -> list[tuple[sp.Expr, sp.Expr]]:
 
 
 def _answer_solutions(text: str, variables: tuple[sp.Symbol, ...]) -> tuple[tuple[Any, ...], ...]:
-    from rlvrgym.verifiers.math_proof.judge import statement_solutions
+    from rlvrgym.verifiers.math_proof.statements import statement_solutions
 
     try:
         math = read_step(text)

@@ -1,15 +1,19 @@
 """Judging a derivation line by line against the goal: each step against the steps before it (local validity, the
 PRM800K/ProcessBench convention), the proof complete when the chain reaches the target with every step valid.
 
-A step that follows from the previous ones and advances scores `syntax + validity + facts * claims_true` (weights
-in `StepWeights`); a step that does not follow, or that could not be checked, scores 0 (fail closed), and so does a
-step that is true but does not advance the derivation (`0 = 0`, a repeated line, a side claim).
+A step's score is potential-based (docs/math_proof.md): its progress over the best potential Φ reached so far, times
+its validity weight `syntax + validity + facts * claims_true` (weights in `StepWeights`). Φ is 1 once the derivation
+is complete and otherwise `PROGRESS_CAP` times how much closer (in written tokens) the chain has come to its target,
+so the scores of any derivation add up to at most 1 however many steps it has. A step that does not follow, that
+could not be read or decided, or that does not advance (`0 = 0`, a repeated line, a side claim) scores 0.
+A step that cannot be read or decided is undecided (`valid` None), never wrong.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +44,7 @@ from rlvrgym.verifiers.math_proof.expr import (
 )
 from rlvrgym.verifiers.math_proof.goal import CHAIN_KINDS, Goal
 from rlvrgym.verifiers.math_proof.lines import Line
+from rlvrgym.verifiers.math_proof.statements import statement_solutions
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,28 @@ class StepWeights:
             raise ValueError(f"step weights must be non-negative and sum to 1, got {self}")
 
 
+#: The potential of an unfinished derivation is at most this: the rest is paid only by the step that completes it.
+PROGRESS_CAP = 0.75
+
+_TOKEN = re.compile(r"\\[A-Za-z]+|\d+(?:\.\d+)?|[A-Za-z]|[^\s{}]")
+_NEUTRAL_TOKENS = frozenset({"\\left", "\\right", "\\cdot", "*", "\\displaystyle", "\\,", "\\!", "\\;"})
+
+
+def tokens(text: str) -> Counter[str]:
+    """The written tokens of a step's math as a multiset (commands, numbers, letters, signs; braces, sizing and
+    explicit multiplication dots left out)."""
+    return Counter(t for t in _TOKEN.findall(text.replace("|", "=")) if t not in _NEUTRAL_TOKENS)
+
+
+def token_distance(a: Counter[str], b: Counter[str]) -> int:
+    """How many tokens must be added or removed to turn one written form into the other (order-free)."""
+    return sum((a - b).values()) + sum((b - a).values())
+
+
 @dataclass
 class Judged:
-    """One judged step. `valid` None: undecided; `advances` False: true but earns nothing (anti-padding)."""
+    """One judged step. `valid` None: undecided (unreadable or undecidable); `advances` False: true but earns
+    nothing; `gain`: the step's progress in potential (set by the verifier as it walks the derivation)."""
 
     line: Line
     parses: bool
@@ -67,23 +91,27 @@ class Judged:
     facts: bool
     reason: str
     advances: bool = True
+    gain: float = 0.0
 
     @property
     def valid(self) -> bool | None:
         if not self.parses:
-            return False
+            return None  # a step we cannot read is undecided, never wrong (issue 18)
         if self.follows is False or not self.facts:
             return False
         return self.follows
 
-    def score(self, w: StepWeights) -> float:
-        # Only a step that follows (and advances) earns: its syntax and validity shares, and the facts share when
-        # its side claims hold (a step that follows but states 2·3 = 7 earns 0.8 and is still the first error). A
-        # wrong or undecided step earns nothing, not its syntax and fact shares: otherwise any parseable wrong line
-        # (a boxed guess) is paid half a step, which the adversary policy of `rlvrgym bench` found.
+    def weight(self, w: StepWeights) -> float:
+        """The validity weight: 1 for a step that follows with true side claims, 1 - facts when a side claim is
+        false (2·3 = 7: still the first error), 0 for a wrong, undecided or non-advancing step (a parseable wrong
+        line earns no syntax share either: the adversary policy of `rlvrgym bench` found boxed guesses paid)."""
         if not self.parses or self.follows is not True or not self.advances:
             return 0.0
-        return round(w.syntax + w.validity + w.facts * self.facts, 6)
+        return w.syntax + w.validity + w.facts * self.facts
+
+    def score(self, w: StepWeights) -> float:
+        """The step's process score: its progress in potential times its validity weight."""
+        return round(self.gain * self.weight(w), 6)
 
 
 @dataclass
@@ -109,80 +137,6 @@ def _point(p: dict[sp.Symbol, Any]) -> str:
         return str(int(mpmath.nint(v))) if abs(v - mpmath.nint(v)) < 1e-20 else mpmath.nstr(v, 6)
 
     return ", ".join(f"{s} = {show(v)}" for s, v in sorted(p.items(), key=lambda kv: kv[0].name))
-
-
-# -- solution statements ---------------------------------------------------------------------------------------
-def _assignment(piece: Piece, variables: Sequence[sp.Symbol]) -> tuple[sp.Symbol, tuple[sp.Expr, ...]] | None:
-    """`x = 3`, `x = \\pm 2`, `x \\in \\{1, 2\\}`: the variable and its stated values."""
-    if piece.member is not None:
-        return piece.member if piece.member[0] in variables else None
-    if len(piece.parts) < 2 or any(op != "=" for op in piece.ops) or piece.parts[0].label:
-        return None
-    lhs, values = piece.parts[0].values, piece.parts[-1].values
-    if len(lhs) != 1 or not isinstance(lhs[0], sp.Symbol) or any(v.free_symbols for v in values):
-        return None
-    if lhs[0] in variables:
-        return lhs[0], values
-    if len(variables) == 1 and lhs[0].name.startswith(variables[0].name + "_"):
-        return variables[0], values  # x_1 = 2, x_2 = 3: the roots of x, numbered
-    return None
-
-
-def _tuple_statement(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...] | None:
-    """`(2, 1)` or `(x, y) = (2, 1)` for a system: the values in the order of `variables`."""
-    if len(variables) < 2 or len(pieces) != 1 or pieces[0].member is not None:
-        return None
-    parts = pieces[0].parts
-    values = parts[-1].values if parts and parts[-1].ordered else ()
-    if len(values) != len(variables) or any(v.free_symbols for v in values):
-        return None
-    if len(parts) == 1:
-        return values
-    if len(parts) == 2 and parts[0].ordered and set(parts[0].values) == set(variables) and pieces[0].ops == ["="]:
-        order = dict(zip(parts[0].values, values, strict=True))
-        return tuple(order[v] for v in variables)
-    return None
-
-
-def statement_solutions(pieces: Sequence[Piece], variables: Sequence[sp.Symbol]) -> list[Solution] | None:
-    """The solution set a statement states (`x = 2 or x = -3`, `x = 1, y = 2`, `\\emptyset`), or None when the
-    statement is not a statement of solutions."""
-    import mpmath
-
-    from rlvrgym.verifiers.math_proof.checks import DPS
-
-    if len(pieces) == 1 and pieces[0].empty:
-        return []
-    tuple_point = _tuple_statement(pieces, variables)
-    if tuple_point is not None:
-        found = [(v, (value,)) for v, value in zip(variables, tuple_point, strict=True)]
-    elif len(variables) == 1 and all(len(p.parts) == 1 and not p.ops and not p.parts[0].ordered
-                                     and p.parts[0].values and not any(v.free_symbols for v in p.parts[0].values)
-                                     for p in pieces):
-        found = [(variables[0], p.parts[0].values) for p in pieces]  # `\boxed{4}`, `2, 3`: the values of x
-    else:
-        found = [_assignment(p, variables) for p in pieces]
-    if not found or any(f is None for f in found):
-        return None
-
-    def num(v: sp.Expr) -> Any:
-        value = sp.N(v, DPS)
-        if not value.is_real:
-            return None
-        return mpmath.mpf(str(value))
-
-    if len(variables) == 1:
-        values = [num(v) for f in found for v in f[1]]  # type: ignore[index]
-        return sorted({(v,) for v in values if v is not None}, key=lambda t: t[0])
-    by_var: dict[sp.Symbol, tuple[sp.Expr, ...]] = {}
-    for var, vals in found:  # type: ignore[misc]
-        if var in by_var or len(vals) != 1:
-            return None
-        by_var[var] = vals
-    if set(by_var) != set(variables):
-        return None
-    point = tuple(num(by_var[v][0]) for v in variables)
-    return [] if any(p is None for p in point) else [point]
 
 
 # -- the judge -------------------------------------------------------------------------------------------------
@@ -213,8 +167,10 @@ class Judge:
         self.solutions: list[Solution] | None = list(goal.solutions) if goal.solutions is not None else None
         self.last_key = ""
         self.final_stated = False
-        self.last_part = None
-        self.last_raw = None
+        self.last_part: Part | None = None
+        self.last_raw: sp.Expr | None = None
+        self.best = 0.0  # the highest potential reached so far
+        self._distance_cache: tuple[Counter[str], int] | None = None
 
     # -- entry point -----------------------------------------------------------------------------------------
     def run(self, lines: Sequence[Line]) -> Outcome:
@@ -225,8 +181,60 @@ class Judge:
             judged = self.step(line)
             if judged is not None:
                 out.steps.append(judged)
+                self.account(judged, out.steps)
         out.complete, out.reason = self.completion(out.steps)
         return out
+
+    # -- potential (process reward) --------------------------------------------------------------------------
+    def _goal_text(self) -> tuple[str, str] | None:
+        """(start, target) as written, for the token distance; None when the target's form is unknown (integral)."""
+        texts, kind = self.goal.texts, self.goal.kind
+        if kind == "identity":
+            return texts.get("lhs", ""), texts.get("rhs", "")
+        if kind in ("simplify", "limit"):
+            return texts.get("expression", ""), texts.get("answer", "")
+        if kind == "equation":
+            return texts.get("equation", ""), texts.get("answer", "")
+        if kind == "derivative" and self.goal.answer is not None:
+            return self.statement_key or texts.get("function", ""), sp.latex(self.goal.answer)
+        return None
+
+    def closeness(self) -> float:
+        """How far the derivation has come from its start towards its target, in [0, 1]: one minus the token
+        distance between the chain's end and the target (for an identity: between the two chains' ends) over that
+        distance at the start. It says nothing about validity; the verifier pays only valid steps for it."""
+        if self._distance_cache is None:
+            texts = self._goal_text()
+            if texts is None:
+                self._distance_cache = (Counter(), 0)
+            else:
+                target = tokens(text_key(texts[1]))
+                self._distance_cache = (target, token_distance(tokens(text_key(texts[0])), target))
+        target, start = self._distance_cache
+        if start == 0:
+            return 0.0
+        kind = self.goal.kind
+        if kind == "identity":
+            now = token_distance(tokens(self.current_key), tokens(self.other_key))
+        elif kind == "equation":
+            if not self.last_key:
+                return 0.0
+            now = token_distance(tokens(self.last_key), target)
+        else:
+            if self.last_part is None:
+                return 0.0
+            now = token_distance(tokens(self.current_key), target)
+        return min(1.0, max(0.0, 1.0 - now / start))
+
+    def account(self, judged: Judged, steps: list[Judged]) -> None:
+        """Set `judged.gain`: the potential after it (1 when `steps` so far make a complete proof, else
+        PROGRESS_CAP * closeness) above the best potential before it. Every step, valid or not, raises the best
+        (a wrong jump towards the target uses up that progress); the verifier pays the gain to valid steps only,
+        so the scores of any sequence of steps add up to at most 1."""
+        complete = all(s.valid is True for s in steps) and self.completion(steps)[0]
+        potential = 1.0 if complete else PROGRESS_CAP * self.closeness()
+        judged.gain = max(0.0, potential - self.best)
+        self.best = max(self.best, potential)
 
     def step(self, line: Line) -> Judged | None:
         try:
@@ -238,7 +246,7 @@ class Judge:
         self.drop_definitions(math)
         if not math.statements or self.is_condition(math):
             return None
-        if self.is_restatement(math):
+        if self.is_restatement(math) or self.starts_right(math):
             return None
         if self.goal.kind in CHAIN_KINDS:
             return self.chain_step(line, math)
@@ -252,23 +260,30 @@ class Judge:
         return bool(pieces) and all(p.ops and all(op != "=" for op in p.ops) for p in pieces)
 
     def drop_definitions(self, math: StepMath) -> None:
-        """`u = x^2` in an integral is a substitution: recorded, removed from the step, not judged."""
-        if self.goal.kind != "integral":
+        """`u = x^2` in an integral is a substitution, `S = \\sum_{k=1}^{n} k` in an identity or a simplification
+        names an expression: recorded, removed from the step, not judged (a new name equal to an expression of the
+        task's variables; later steps that use it are read with the expression in its place)."""
+        kind = self.goal.kind
+        if kind not in ("integral", "identity", "simplify"):
             return
+        letter = r"[a-z]" if kind == "integral" else r"[A-Za-z]"
         kept = []
         for k, statement in enumerate(math.statements):
             first = statement.pieces[0]
             if (k == 0 and math.continues) or len(statement.pieces) != 1 or len(first.parts) != 2 \
-                    or first.ops != ["="] or not re.fullmatch(r"[a-z]", text_key(first.parts[0].text)):
+                    or first.ops != ["="] or not re.fullmatch(letter, text_key(first.parts[0].text)) \
+                    or len(first.parts[0].values) != 1 or not isinstance(first.parts[0].values[0], sp.Symbol):
                 kept.append(statement)
                 continue
             name, value = first.parts[0].values[0], first.parts[1].values
-            if name in self.goal.variables or name.name in ("c", "k") or len(value) != 1 \
+            if name in self.goal.variables or (name.name in ("c", "k") and kind == "integral") or len(value) != 1 \
                     or first.parts[1].operators or name in value[0].free_symbols \
-                    or not value[0].free_symbols & set(self.goal.variables):
+                    or not value[0].free_symbols & set(self.goal.variables) \
+                    or (kind != "integral" and (name in self.definitions or first.parts[1].label
+                                               or first.parts[1].side or first.parts[1].ordered)):
                 kept.append(statement)
                 continue
-            self.definitions[name] = value[0]
+            self.definitions[name] = value[0].xreplace(self.definitions) if kind != "integral" else value[0]
         math.statements = kept
 
     def is_restatement(self, math: StepMath) -> bool:
@@ -291,6 +306,27 @@ class Judge:
             return written == re.sub(r"\\text\{(?:and|or)\}|[,;]", "=", text_key(self.goal.texts.get("equation", "")))
         return False
 
+    def starts_right(self, math: StepMath) -> bool:
+        """An identity's right-hand side alone as the first line (`$x^2 + 2x + 1$`, then `$= ...$` lines): the
+        start of a chain worked from the right towards the left, stated, not a step."""
+        if self.goal.kind != "identity" or self.last_part is not None or self.other is not None or math.continues \
+                or len(math.statements) != 1 or len(math.statements[0].pieces) != 1:
+            return False
+        piece = math.statements[0].pieces[0]
+        if piece.ops or len(piece.parts) != 1 or piece.member is not None or piece.empty:
+            return False
+        part = piece.parts[0]
+        if part.side == "rhs":
+            self.on_right = True
+            return True
+        if part.side or part.label or len(part.values) != 1 or part.ordered:
+            return False
+        if part.values[0] != self.goal.target or part.values[0] == self.goal.start:
+            return False
+        self.on_right = True
+        self.other_key, self.other_dens = self.part_key(part), part.denominators
+        return True
+
     # -- expression chains (identity, simplify, derivative, integral, limit) -----------------------------------
     def value(self, part: Part, integrals: dict[sp.Symbol, Integral]) -> sp.Expr:
         """What a part means for the chain: the expression (identity, simplify), or its x-derivative (integral)."""
@@ -311,7 +347,7 @@ class Judge:
         expr = part.values[0]
         if kind == "integral":
             return self.antiderivative_slope(expr, integrals)
-        return expr
+        return expr.xreplace(self.definitions) if self.definitions else expr
 
     def antiderivative_slope(self, expr: sp.Expr, integrals: dict[sp.Symbol, Integral]) -> sp.Expr:
         """d/dx of a step of an integration, each `\\int g\\,du` standing for a function whose derivative is g
@@ -440,8 +476,8 @@ class Judge:
             if ok is None and follows is True:
                 follows, fact_reason = None, why
         self.current, self.current_key, self.current_dens = values[-1], keys[-1], parts[-1].denominators
-        self.last_part: Part | None = parts[-1]
-        self.last_raw: sp.Expr | None = raws[-1]
+        self.last_part = parts[-1]
+        self.last_raw = raws[-1]
         reason = reason or fact_reason or "follows from the previous step"
         return Judged(line, True, follows, facts, reason)
 
@@ -614,6 +650,9 @@ class Judge:
                     (other == goal.start and _written_as(self.other_key, lhs_key))
                     or (other == self.current and _written_as(self.other_key, self.current_key))):
                 return True, ""
+            if other is not None and self.current == goal.start:  # worked from the right only
+                return False, (f"the chain from the right-hand side ends at {_show(other)}, not at the left-hand "
+                               f"side as written, {_show(goal.start)}")
             return False, (f"the chain ends at {_show(self.current)}, not at the right-hand side as written, "
                            f"{_show(goal.target)}")
         if last_part.operators or last_part.label:
@@ -657,9 +696,13 @@ def _written_as(written: str, target: str) -> bool:
 
 
 def _combine(line: Line, verdicts: list[Judged]) -> Judged:
-    """Several statements on one line (`A \\Rightarrow B`) make one step: wrong if any is, padding if all are."""
+    """Several statements on one line (`A \\Rightarrow B`) make one step: wrong if any is, undecided if any cannot
+    be read or decided, padding if all are."""
     for v in verdicts:
-        if not v.parses or v.valid is False:
+        if v.valid is False:
+            return Judged(line, v.parses, v.follows, v.facts, v.reason)
+    for v in verdicts:
+        if not v.parses:
             return Judged(line, v.parses, v.follows, v.facts, v.reason)
     undecided = next((v for v in verdicts if v.valid is None), None)
     if undecided is not None:

@@ -27,12 +27,14 @@ def first_error(steps: list[StepVerdict]) -> int:
 
 @register_verifier("math-proof")
 class MathProofVerifier(Verifier):
-    """Process verifier for step-by-step derivations (shared/design/math.md, "Steps").
+    """Process verifier for step-by-step derivations (docs/math_proof.md).
 
     The reference is the task record (`{"kind": "identity", "lhs", "rhs"}`, `{"kind": "equation", "equation",
     "variable", "answer"}`, simplify / derivative / integral / limit). `Verdict.score` is 1 when the proof is
-    complete (reaches the target, every step valid), each `StepVerdict` carries its process score, and
-    `details["first_error"]` the index of the first wrong step or -1.
+    complete (reaches the target, every step valid), `details["first_error"]` is the index of the first wrong step
+    or -1, and each `StepVerdict.score` is the step's progress in potential times its validity weight
+    (docs/math_proof.md): the scores of any derivation add up to at most 1, and to exactly 1 for a complete proof
+    whose every step is fully valid, so no padding, cycle or split step earns more than the honest proof.
 
     Options:
         weights: `StepWeights` (or a dict of syntax / validity / facts) for the per-step score.
@@ -75,9 +77,13 @@ class MathProofVerifier(Verifier):
             step_seconds.append(time.perf_counter() - t0)
             if j is not None:
                 judged.append(j)
+                judge.account(j, judged)
         complete, reason = judge.completion(judged)
-        steps = [StepVerdict(i, j.line.raw.strip()[:500], j.valid, j.score(self.weights), j.reason)
-                 for i, j in enumerate(judged)]
+        steps, total = [], 0.0
+        for i, j in enumerate(judged):  # the clamp only absorbs rounding: the gains telescope to at most 1
+            score = round(min(j.score(self.weights), max(0.0, 1.0 - total)), 6)
+            total += score
+            steps.append(StepVerdict(i, j.line.raw.strip()[:500], j.valid, score, j.reason))
         details: dict[str, Any] = {
             "kind": goal.kind, "first_error": first_error(steps), "n_steps": len(steps),
             "format_ok": bool(steps) and all(j.parses for j in judged),

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import pint
 
@@ -239,7 +240,7 @@ class _Parser:
         if tok is not None and tok.kind == "op" and tok.text in "+-":
             self.take()
             val = self.unary()
-            return Val(-val.q if tok.text == "-" else val.q, val.symbolic)
+            return Val(cast(pint.Quantity, -val.q) if tok.text == "-" else val.q, val.symbolic)  # pint: -Quantity
         return self.power()
 
     def power(self) -> Val:
