@@ -209,3 +209,20 @@ def test_shutdown_leaves_no_container_behind(cluster: dict) -> None:
     label = dist.fleet.get_fleet().pool_label
     dist.shutdown()
     assert _containers(label) == []
+
+
+def test_importing_rlvrgym_never_imports_or_starts_ray() -> None:
+    """Only a batch through the Ray executor connects; importing and wrapping are free (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, rlvrgym, rlvrgym.distributed\n"
+             "from rlvrgym.verifiers import get_verifier\n"
+             "pool = get_verifier('math', executor='ray')\n"
+             "assert type(pool).__name__ == 'RayVerifierPool' and pool.name == 'math', pool\n"
+             "print('ray' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    with pytest.raises(ValueError, match="executor"):
+        get_verifier("math", executor="spark")
