@@ -1,13 +1,15 @@
 """The Ray executor against the local one, in one run: verifications per second for math and code with the local
-pool, then through `RayVerifierPool` on a simulated cluster of 1 and 2 nodes, and Ray's own cost per job.
+pool and through `RayVerifierPool` on a simulated cluster of 1 and 2 nodes, and Ray's own cost per job.
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/distributed.py [--math 384] [--code 64] [--rounds 2]
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/distributed.py [--math 384] [--code 64] [--rounds 3]
 
-The simulated nodes (`ray.cluster_utils.Cluster`) all run on this machine: each advertises the machine's cores,
-so two simulated nodes share the same cores and the 2-node rows measure overhead and correctness, not scaling.
+The cluster (`ray.cluster_utils.Cluster`) has two simulated nodes, both with the Docker resource; "1 node" is the
+head alone (`node_ids=`), "2 nodes" both. They run on this machine and each advertises all its cores, so the two
+nodes share the same cores: the 2-node rows measure overhead and correctness, not scaling. Executors take turns
+within each round (best of `--rounds` kept), so a load that drifts on a shared machine hits them alike.
 Per-job overhead is measured with a verifier that does nothing (`NoopVerifier`, inline): wall time per job through
 Ray minus the same batch judged in this process, with the default chunking and with one job per Ray call.
-Goal (issue 10): under 2 ms per job.
+Goal (issue 10): under 2 ms per job. The run fails if any verdict through Ray differs from the local one.
 """
 
 from __future__ import annotations
@@ -66,14 +68,21 @@ def code_batch(n: int) -> tuple[list[str], list[dict[str, Any]]]:
     return [problems[i]["canonical_solution"] for i in ids], refs
 
 
-def best_of(rounds: int, fn: Callable[[], list[Verdict]]) -> tuple[float, list[Verdict]]:
-    fn()  # warm: worker processes, containers, node actors
-    best, verdicts = float("inf"), []
+def interleaved(rounds: int, runs: dict[str, Callable[[], list[Verdict]]]) -> dict[str, tuple[float, list[Verdict]]]:
+    """Best time of each executor over `rounds`, taking turns within each round, after one warm-up batch each
+    (worker processes, containers, node actors): on a shared, loaded machine the load drifts, and turns spread
+    that drift over every executor alike instead of charging it to whichever ran last."""
+    out: dict[str, tuple[float, list[Verdict]]] = {}
+    for name, fn in runs.items():
+        out[name] = (float("inf"), fn())
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        verdicts = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, verdicts
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            verdicts = fn()
+            elapsed = time.perf_counter() - t0
+            if elapsed < out[name][0]:
+                out[name] = (elapsed, verdicts)
+    return out
 
 
 def main() -> None:
@@ -81,63 +90,59 @@ def main() -> None:
     ap.add_argument("--math", type=int, default=384, help="math jobs per batch")
     ap.add_argument("--code", type=int, default=64, help="code jobs per batch (HumanEval canonical solutions)")
     ap.add_argument("--noop", type=int, default=2000, help="jobs per batch for the overhead rows")
-    ap.add_argument("--rounds", type=int, default=2, help="timed rounds per row (best kept), after one warm-up")
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds per executor (best kept), after a warm-up")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     build_image(log=lambda _: None)  # the sandbox image of this tree (returns at once when it is there)
-    m_c, m_r = math_batch(args.math)
-    c_c, c_r = code_batch(args.code)
+    batches = {"math": math_batch(args.math), "code": code_batch(args.code)}
     n_c, n_r = ["x"] * args.noop, [None] * args.noop
     rows: list[dict[str, Any]] = []
-
-    def add(workload: str, executor: str, nodes: str, jobs: int, seconds: float, verdicts: list[Verdict],
-            baseline: str | None = None) -> None:
-        rows.append({"workload": workload, "executor": executor, "nodes": nodes, "jobs": jobs, "seconds": seconds,
-                     "per_s": jobs / seconds, "correct": sum(v.correct is True for v in verdicts),
-                     "errors": sum(v.status in ("error", "timeout") for v in verdicts), "baseline": baseline})
-
-    # -- local: the default executor, as many workers / containers as cores ------------------------------------
-    local_pool = BoundedPool(cores)
-    math_local = get_verifier("math", pool=local_pool)
-    t, v = best_of(args.rounds, lambda: math_local.verify_batch(m_c, m_r))
-    add("math", "local pool", "-", len(m_c), t, v)
-    local_math = [x.to_dict() for x in v]
-    code_local = get_verifier("code")
-    t, v = best_of(args.rounds, lambda: code_local.verify_batch(c_c, c_r))
-    add("code", "local pool", "-", len(c_c), t, v)
-    local_code = [x.to_dict() for x in v]
-    code_local.sandbox.close()
-    local_pool.shutdown()
-    noop = NoopVerifier(isolation="inline")
-    t_noop_local, _ = best_of(args.rounds, lambda: noop.verify_batch(n_c, n_r))
-
-    # -- Ray: one node (the head, with Docker), then a second node joins ---------------------------------------
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cores, "include_dashboard": False,
-                                                             "resources": {dist.DOCKER_RESOURCE: 1}, **NODE})
-    ray.init(address=cluster.address, log_to_driver=False)
     overhead: dict[str, float] = {}
     same = True
+    # Two simulated nodes, each with Docker and the machine's cores; "1 node" is the head alone (node_ids=...).
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cores, "include_dashboard": False,
+                                                             "resources": {dist.DOCKER_RESOURCE: 1}, **NODE})
+    cluster.add_node(num_cpus=cores, resources={dist.DOCKER_RESOURCE: 1}, **NODE)
+    ray.init(address=cluster.address, log_to_driver=False)
+    local_pool = BoundedPool(cores)
+    code_local = get_verifier("code")
     try:
+        head = [cluster.head_node.node_id]
+        local = {"math": get_verifier("math", pool=local_pool), "code": code_local}
+        for workload, (completions, references) in batches.items():
+            pools = {"1": RayVerifierPool(get_verifier(workload), node_ids=head),
+                     "2": RayVerifierPool(get_verifier(workload))}
+            runs = {"local": lambda v=local[workload], c=completions, r=references: v.verify_batch(c, r)}
+            for nodes, pool in pools.items():
+                runs[nodes] = lambda pool=pool, c=completions, r=references: pool.verify_batch(c, r)
+            timed = interleaved(args.rounds, runs)
+            reference_dicts = [x.to_dict() for x in timed["local"][1]]
+            for name, (seconds, verdicts) in timed.items():
+                rows.append({"workload": workload, "executor": "local pool" if name == "local" else "Ray",
+                             "nodes": "-" if name == "local" else name, "jobs": len(completions),
+                             "seconds": seconds, "per_s": len(completions) / seconds,
+                             "correct": sum(v.correct is True for v in verdicts),
+                             "errors": sum(v.status in ("error", "timeout") for v in verdicts),
+                             "baseline": None if name == "local" else f"{workload}/local pool"})
+                same &= [x.to_dict() for x in verdicts] == reference_dicts
+            assert len(set(pools["2"].last_placement)) == 2, "the 2-node pool used one node only"
+        noop = NoopVerifier(isolation="inline")
+        runs = {"local": lambda: noop.verify_batch(n_c, n_r)}
+        chunk_of = {}
         for nodes in ("1", "2"):
-            if nodes == "2":
-                cluster.add_node(num_cpus=cores, resources={dist.DOCKER_RESOURCE: 1}, **NODE)
-            pool = RayVerifierPool(get_verifier("math"))
-            t, v = best_of(args.rounds, lambda pool=pool: pool.verify_batch(m_c, m_r))
-            add("math", "Ray", nodes, len(m_c), t, v, "math/local pool")
-            same &= [x.to_dict() for x in v] == local_math
-            assert len(set(pool.last_placement)) == int(nodes), pool.last_placement
-            pool = RayVerifierPool(get_verifier("code"))
-            t, v = best_of(args.rounds, lambda pool=pool: pool.verify_batch(c_c, c_r))
-            add("code", "Ray", nodes, len(c_c), t, v, "code/local pool")
-            same &= [x.to_dict() for x in v] == local_code
             for label, chunk in (("auto", None), ("1", 1)):
-                pool = RayVerifierPool(noop, chunk_size=chunk)
-                t, _ = best_of(args.rounds, lambda pool=pool: pool.verify_batch(n_c, n_r))
-                overhead[f"{nodes}/{label}"] = (t - t_noop_local) / len(n_c) * 1000
-                overhead[f"{nodes}/{label}/chunk"] = float(pool._chunk_size(len(n_c), int(nodes) * cores)
-                                                           if chunk is None else 1)
+                pool = RayVerifierPool(noop, chunk_size=chunk, node_ids=head if nodes == "1" else None)
+                runs[f"{nodes}/{label}"] = lambda pool=pool: pool.verify_batch(n_c, n_r)
+                chunk_of[f"{nodes}/{label}"] = pool._chunk_size(len(n_c), int(nodes) * cores) if chunk is None else 1
+        timed = interleaved(args.rounds, runs)
+        t_noop_local = timed["local"][0]
+        for key, chunk in chunk_of.items():
+            overhead[key] = (timed[key][0] - t_noop_local) / len(n_c) * 1000
+            overhead[f"{key}/chunk"] = float(chunk)
     finally:
+        code_local.sandbox.close()
+        local_pool.shutdown()
         dist.shutdown()
         ray.shutdown()
         cluster.shutdown()

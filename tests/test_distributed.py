@@ -188,23 +188,31 @@ def test_a_node_removed_mid_batch_leaves_every_verdict_correct_or_error(cluster:
     assert [v.status for v in again] == [VerdictStatus.CORRECT] * 4 and plain_id not in pool.last_placement
 
 
+@pytest.mark.docker
 def test_bench_steps_environments_on_the_cluster(cluster: dict, tmp_path: Path) -> None:
-    from rlvrgym.bench import BenchConfig, run_bench
-    from rlvrgym.bench.policies import make_policy
+    """`rlvrgym bench --ray`: the oracle scores 100% with every step taken on the nodes (code on the Docker node),
+    the usual run directory is written, and the summary records the cluster."""
+    import json
 
-    envs = ["MathAnswer-v0", "CodeUnitTest-v0"]
-    config = BenchConfig(envs=envs, episodes=3, batch_size=3, plots=False, ray="",
-                         env_kwargs={"CodeUnitTest-v0": {"tasks": "shipped"}})
-    result = run_bench(make_policy("oracle", {}), config, run_dir=tmp_path / "run")
-    assert result.sanity_ok, result.summary["envs"]
-    assert all(result.summary["envs"][e]["success"]["rate"] == 1.0 for e in envs)
-    cluster_info = result.summary["provenance"]["cluster"]
-    assert {n["node_id"] for n in cluster_info["nodes"]} >= {cluster["ids"]["head"], cluster["ids"]["docker"]}
-    docker_node = next(n for n in cluster_info["nodes"] if n["node_id"] == cluster["ids"]["docker"])
+    from rlvrgym.cli import main
+
+    run_dir = tmp_path / "run"
+    code = main(["bench", "--env", "MathAnswer-v0", "--env", "CodeUnitTest-v0", "--policy", "oracle",
+                 "--episodes", "3", "--batch-size", "3", "--no-plots", "--run-dir", str(run_dir),
+                 "--env-kwargs", 'CodeUnitTest-v0={"tasks": "shipped"}', "--ray"])
+    assert code == 0  # the oracle met its known score on both environments
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert all(summary["envs"][e]["success"]["rate"] == 1.0 for e in ("MathAnswer-v0", "CodeUnitTest-v0"))
+    assert summary["config"]["ray"] == ""
+    assert (run_dir / "episodes.jsonl").is_file() and (run_dir / "report.md").is_file()
+    nodes = {n["node_id"]: n for n in summary["provenance"]["cluster"]["nodes"]}
+    assert set(nodes) >= {cluster["ids"]["head"], cluster["ids"]["docker"]}
+    docker_node = nodes[cluster["ids"]["docker"]]
     assert docker_node["docker"] is True and docker_node["worker"]["env_steps"] >= 3  # the code env stepped there
-    assert (tmp_path / "run" / "summary.json").is_file() and (tmp_path / "run" / "episodes.jsonl").is_file()
+    assert nodes[cluster["ids"]["head"]]["docker"] is False
 
 
+@pytest.mark.docker
 def test_shutdown_leaves_no_container_behind(cluster: dict) -> None:
     label = dist.fleet.get_fleet().pool_label
     dist.shutdown()

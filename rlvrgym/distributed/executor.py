@@ -49,11 +49,12 @@ class RayVerifierPool:
         docker_resource: the custom resource that marks nodes with a Docker engine (code jobs go only there).
         startup_grace: seconds a chunk may take beyond its verifications' own bounds (worker and container
             start-up on a cold node) before the driver declares the node hung.
+        node_ids: use only these Ray nodes (default: every live node that can run the verifier).
     """
 
     def __init__(self, verifier: Any, *, address: str | None = None, chunk_size: int | None = None,
                  max_retries: int = 2, inflight_per_node: int = 3, docker_resource: str = DOCKER_RESOURCE,
-                 startup_grace: float = 180.0) -> None:
+                 startup_grace: float = 180.0, node_ids: Sequence[str] | None = None) -> None:
         if not callable(getattr(verifier, "verify", None)):
             raise TypeError(f"RayVerifierPool wraps a verifier (something with verify()), got {verifier!r}")
         if chunk_size is not None and chunk_size < 1:
@@ -68,6 +69,7 @@ class RayVerifierPool:
         self.inflight_per_node = inflight_per_node
         self.docker_resource = docker_resource
         self.startup_grace = startup_grace
+        self.node_ids = frozenset(node_ids) if node_ids is not None else None
         #: Node id that produced each verdict of the last batch ("" where none did): for tests and dashboards.
         self.last_placement: list[str] = []
         self.stats = {"batches": 0, "jobs": 0, "chunks": 0, "retries": 0, "lost_chunks": 0, "errors": 0}
@@ -111,7 +113,7 @@ class RayVerifierPool:
         connect(self.address)
         fleet = get_fleet()
         docker = needs_docker(self.verifier)
-        members = fleet.members(docker, self.docker_resource)
+        members = self._members(fleet, docker)
         if docker and not members:
             nodes = live_nodes(self.docker_resource)
             raise NoDockerNode(
@@ -149,7 +151,7 @@ class RayVerifierPool:
                 inflight[ref] = (chunk, member, deadline)
                 load[member.key] = load.get(member.key, 0) + 1
             if not inflight:  # chunks left and no worker at all: every capable node is gone
-                members = fleet.members(docker, self.docker_resource)
+                members = self._members(fleet, docker)
                 if members:
                     continue
                 where = "with Docker " if docker else ""
@@ -189,9 +191,13 @@ class RayVerifierPool:
                     self._lost(fleet, member, chunk, f"node {member.key[:12]} gave no answer within {bound:.0f} s",
                                queue, fail)
             if lost_any:
-                members = fleet.members(docker, self.docker_resource)
+                members = self._members(fleet, docker)
         out = [v if v is not None else Verdict.error("no verdict came back for this job") for v in results]
         return out
+
+    def _members(self, fleet: Any, docker: bool) -> list[Member]:
+        members = fleet.members(docker, self.docker_resource)
+        return [m for m in members if self.node_ids is None or m.key in self.node_ids]
 
     def _lost(self, fleet: Any, member: Member, chunk: _Chunk, why: str, queue: deque, fail: Any) -> None:
         """A chunk's worker is gone (or hung): drop the worker, then retry the chunk or give it error verdicts."""
