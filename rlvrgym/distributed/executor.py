@@ -185,7 +185,10 @@ class RayVerifierPool:
                 if now > deadline:
                     inflight.pop(ref)
                     load[member.key] -= 1
-                    ray.cancel(ref)
+                    try:
+                        ray.cancel(ref)
+                    except Exception:
+                        pass  # the worker is killed below anyway
                     lost_any = True
                     bound = self.chunk_deadline(chunk.stop - chunk.start, member.node.cpus)
                     self._lost(fleet, member, chunk, f"node {member.key[:12]} gave no answer within {bound:.0f} s",
