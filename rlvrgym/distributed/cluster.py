@@ -22,6 +22,7 @@ INSTALL_HINT = 'pip install "rlvrgym[ray]"'
 
 _lock = threading.Lock()
 _started_here = False
+_exit_hook = False
 
 
 class NoDockerNode(ValueError):
@@ -43,7 +44,7 @@ def connect(address: str | None = None, **init_kwargs: Any) -> str:
     A Ray already initialised in this process is used as it is (a trainer such as verl or OpenRLHF has done it).
     The local instance binds 127.0.0.1 and has no dashboard: it is for one machine only. Returns the GCS address.
     """
-    global _started_here
+    global _started_here, _exit_hook
     ray = import_ray()
     with _lock:
         if not ray.is_initialized():
@@ -55,7 +56,9 @@ def connect(address: str | None = None, **init_kwargs: Any) -> str:
                 options = {"include_dashboard": False, "_node_ip_address": "127.0.0.1", **init_kwargs}
                 ray.init(address="local", **options)
                 _started_here = True
-            atexit.register(shutdown)  # after ray.init, so it runs before Ray's own exit hook (atexit is LIFO)
+        if not _exit_hook:  # after ray.init, so it runs before Ray's own exit hook (atexit is LIFO)
+            atexit.register(shutdown)
+            _exit_hook = True
         return str(ray.get_runtime_context().gcs_address)
 
 

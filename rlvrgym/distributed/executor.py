@@ -133,7 +133,7 @@ class RayVerifierPool:
             self.stats["errors"] += chunk.stop - chunk.start
             for i in range(chunk.start, chunk.stop):
                 if results[i] is None:
-                    results[i] = Verdict.error(why, lost_attempts=chunk.attempts, failures=chunk.failures)
+                    results[i] = Verdict.error(why, lost_attempts=chunk.attempts, failures=list(chunk.failures))
 
         while queue or inflight:
             # hand out chunks to the least loaded workers that still have room
