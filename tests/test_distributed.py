@@ -103,7 +103,7 @@ def _containers(label: str) -> list:
 def test_code_verdicts_equal_the_local_sandbox_and_run_only_on_the_docker_node(cluster: dict) -> None:
     from rlvrgym.sandbox.job import Limits
 
-    options = {"limits": Limits(test_timeout=2.0, cpu_s=3.0), "job_timeout": 10.0}
+    options = {"limits": Limits(test_timeout=5.0, cpu_s=6.0), "job_timeout": 20.0}  # roomy: a loaded CI box
     completions = [c for c, _ in CODE_CASES] * 2
     references = [r for _, r in CODE_CASES] * 2
     local_verifier = get_verifier("code", sandbox_options={"pool_size": 2}, **options)
