@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pint
 
@@ -713,7 +714,8 @@ def parse_quantity(registry: pint.UnitRegistry, text: str, *, strict_end: bool =
 def angle_exponent(unit: pint.Unit) -> float:
     """How many angle units `unit` carries (deg: 1, rad/s: 1, Hz: 0): pint treats angles as dimensionless, so
     degrees against radians, or rad/s against Hz, must be told apart by hand."""
-    return float(sum(exp for name, exp in unit._units.items() if name in ANGLE_UNIT_NAMES))
+    total: Any = sum(exp for name, exp in unit._units.items() if name in ANGLE_UNIT_NAMES)  # pint types it loosely
+    return float(total)
 
 
 def describe_dimension(unit: pint.Unit) -> str:

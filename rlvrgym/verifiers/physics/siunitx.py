@@ -41,7 +41,8 @@ def units_to_text(arg: str, *, abbreviations: bool = True) -> str:
     """The unit argument of a siunitx command as pint syntax (`\\kilo\\metre\\per\\hour` -> `(km) / (hour)`).
     Unknown macros are kept as they are, so the caller's unit check rejects them with their name."""
     factors: list[str] = []
-    prefix, per, pre_power = "", False, None
+    prefix, per = "", False
+    pre_power: float | None = None
     for m in _TOKEN.finditer(arg):
         name, number, literal = m.group(1), m.group(2), m.group(3)
         if literal is not None:

@@ -380,8 +380,9 @@ class PhysicsVerifier(Verifier):
                 continue
             text = f"{_show(left)} = {_show(right)}"
             try:
-                lq = literal[i] if literal[i] is not None else evaluate(left, table, reg).q
-                rq = literal[i + 1] if literal[i + 1] is not None else evaluate(right, table, reg).q
+                left_literal, right_literal = literal[i], literal[i + 1]
+                lq = left_literal if left_literal is not None else evaluate(left, table, reg).q
+                rq = right_literal if right_literal is not None else evaluate(right, table, reg).q
             except DimensionMismatch as exc:
                 out.append(StepVerdict(0, text, False, 0.0, f"dimension: inconsistent inside a side: it {exc}"))
                 continue
