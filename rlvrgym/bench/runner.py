@@ -175,6 +175,11 @@ def run_episodes(policy: Any, config: BenchConfig, sink: Callable[[dict[str, Any
     with ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="rlvrgym-bench") as pool:
         for env_id in config.envs:
             envs = [make_env(env_id, config) for _ in range(min(config.batch_size, total))]
+            if config.ray is not None:  # the environments step on the cluster; the local ones stay as twins
+                from rlvrgym.distributed.envs import remote_envs
+
+                kwargs = {"split": config.split, **config.env_kwargs.get(env_id, {})}
+                envs = remote_envs(envs, env_id, kwargs, config.ray)  # type: ignore[assignment]
             try:
                 if config.warmup:
                     warm_up(envs[:config.threads], pool, config.seed)

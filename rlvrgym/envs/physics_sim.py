@@ -71,7 +71,8 @@ class PhysicsSimEnv(TextEnv):
     damped springs, large-angle pendulums, Kepler orbits, RC, RL and RLC circuits, a Wheatstone bridge) whose
     ground truth comes from `rlvrgym.sim`: closed forms, `solve_ivp` at rtol 1e-12 for drag, Kepler's equation
     for orbits, nodal analysis for the bridge. Every number the prompt states (g included) is the number that was
-    simulated.
+    simulated; a prompt whose answer can be negative states its sign convention, and scenarios that cannot happen
+    (an orbit through the planet) are never drawn (docs/physics.md).
 
     ## Action Space
     `UnicodeText(65536)`: the completion, with the final answer as `\\boxed{value unit}`. With `tool_calls > 0`
@@ -83,8 +84,10 @@ class PhysicsSimEnv(TextEnv):
     ## Rewards
     `outcome_weight * score + process_weight * mean(step scores) + format_weight * format_ok` (defaults 1, 0.2,
     0). The score is 1 within 1% of the simulated value, 0.5 within 5%, else 0; a wrong dimension or a missing
-    unit scores 0. Steps: one per intermediate claim (`t_f = 3.9 s`) matched by symbol to a simulated quantity
-    (tier score) and one per written equation whose two sides have different dimensions (0); unmatched claims are
+    unit scores 0; a hedge (`either \\boxed{A} or \\boxed{B}`) scores 0, and an answer stated only inside
+    `<think>` is unparseable unless the verifier has `answer_in_think=True`. Steps: one per intermediate claim
+    (`t_f = 3.9 s`) matched by symbol to a simulated quantity (tier score) and one per written equation whose two
+    sides have different dimensions (0); unmatched claims are
     ignored and repeats count once. A dimensionally consistent equation earns nothing by itself (`F = m a` fits
     any problem): it is listed in `info["verdict"]["details"]["dimensionally_consistent"]`.
 
@@ -106,7 +109,9 @@ class PhysicsSimEnv(TextEnv):
     defaults (`PhysicsVerifier()`, the seeded generators, the weights above).
 
     ## Verifier
-    `get_verifier("physics")` (`rlvrgym.verifiers.physics.PhysicsVerifier`). `info` adds `family`, `asked`,
+    `get_verifier("physics")` (`rlvrgym.verifiers.physics.PhysicsVerifier`); pass `verifier=PhysicsVerifier(...)` to
+    change a policy (`tiers`, `answer_in_think`, `allow_sim`, `accept_percent`, `uk_ms_inverse`,
+    `assume_reference_unit`; see docs/physics.md). `info` adds `family`, `asked`,
     `trap` (the textbook shortcut misses the 1% tier: large-angle pendulum, drag, damping, static friction,
     elliptical period) and `trap_reason`.
 

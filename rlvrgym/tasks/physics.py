@@ -93,15 +93,25 @@ WORDS = {"range": "the horizontal range", "flight_time": "the time of flight", "
          "the distance (0 if it never moves)", "v1": "the velocity of body 1 after the collision (positive to the "
          "right)", "v2": "the velocity of body 2 after the collision (positive to the right)",
          "kinetic_energy_lost": "the kinetic energy lost in the collision", "period": "the period",
-         "position": "the displacement from equilibrium at that time", "velocity": "the velocity at that time",
+         "position": "the displacement from equilibrium at that time (positive to the right)",
+         "velocity": "the velocity at that time (positive to the right)",
          "max_speed": "the maximum speed of the bob", "semi_major_axis": "the semi-major axis of the orbit",
-         "eccentricity": "the eccentricity of the orbit", "apoapsis": "the greatest distance from the planet's "
+         "eccentricity": "the eccentricity of the orbit", "apoapsis": "the satellite's greatest distance from that "
          "centre", "capacitor_voltage": "the capacitor voltage at that time", "current": "the current at that time",
-         "time_constant": "the time constant", "charge": "the charge on the capacitor at that time",
+         "time_constant": "the time constant",
+         "charge": "the charge on the capacitor's plate on the battery's + side at that time",
          "energy_stored": "the energy stored at that time", "inductor_voltage": "the voltage across the inductor "
          "at that time", "equivalent_resistance": "the equivalent resistance seen by the battery",
          "source_current": "the current drawn from the battery", "bridge_current": "the current through R5, "
          "positive from C to D"}
+
+
+#: The sign conventions the prompts state, as the verifier's direction words (see `make_task`).
+RIGHT_POSITIVE = {"right": 1, "left": -1, "+x": 1, "-x": -1}
+C_TO_D_POSITIVE = {"C->D": 1, "D->C": -1}
+#: Circuits whose current or capacitor voltage can come out negative say which way counts as positive.
+CIRCUIT_CONVENTION = ("Take the current as positive when it flows out of the battery's + terminal, and the capacitor's "
+                      "voltage and charge as those of its plate on the battery's + side (relative to the other plate).")
 
 
 def fmt(x: float, sig: int = 4) -> str:
@@ -128,8 +138,11 @@ def uniform(rng: np.random.Generator, low: float, high: float, sig: int = 3) -> 
 
 def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, float], asked: str,
               out: Mapping[str, float], *, abs_tol: float | None = None, textbook: float | None = None,
-              trap_reason: str = "") -> Task:
-    """Assemble the task: the reference for the verifier, the scenario and trap flags for `meta`."""
+              trap_reason: str = "", directions: Mapping[str, int] | None = None) -> Task:
+    """Assemble the task: the reference for the verifier, the scenario and trap flags for `meta`. `directions`
+    marks a signed answer whose convention the prompt states: direction words (canonical names, see the
+    verifier's `parse.direction_key`) mapped to the sign they carry in that convention; {} for a signed answer
+    with no direction words (a circuit's current)."""
     unit = FAMILIES[family].outputs[asked]
     value = out[asked]
     if not math.isfinite(value):
@@ -141,6 +154,8 @@ def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, fl
                                             if name != asked and math.isfinite(out[name])}}
     if abs_tol is not None:
         reference["abs_tol"] = abs_tol
+    if directions is not None:
+        reference["directions"] = dict(directions)
     trap = False
     if textbook is not None and value != 0:
         trap = abs(textbook - value) / abs(value) > TRAP_THRESHOLD
@@ -227,7 +242,8 @@ def gen_collision(rng: np.random.Generator, difficulty: int) -> Task:
     asked = _pick(rng, ["v1", "v2"] if difficulty < 3 or e == 1.0 else ["v1", "v2", "kinetic_energy_lost"])
     scale = abs(u1) + abs(u2)
     tol = 1e-3 * scale if asked in ("v1", "v2") else 1e-3 * out["kinetic_energy_before"]
-    return make_task("collision_1d", difficulty, prompt, params, asked, out, abs_tol=tol)
+    return make_task("collision_1d", difficulty, prompt, params, asked, out, abs_tol=tol,
+                     directions=RIGHT_POSITIVE if asked in ("v1", "v2") else None)
 
 
 def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
@@ -242,8 +258,12 @@ def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
     params = {"mass": mass, "k": k, "damping": damping, "x0": x0, "v0": v0, "t": t}
     out = solve("spring", **params)
     start = "released from rest" if v0 == 0 else f"given a velocity of {fmt(v0)} m/s"
-    prompt = (f"A {fmt(mass)} kg mass on a horizontal spring of stiffness {fmt(k)} N/m is displaced "
-              f"{fmt(x0)} m from equilibrium and {start} at t = 0.")
+    prompt = f"A {fmt(mass)} kg mass on a horizontal spring of stiffness {fmt(k)} N/m is "
+    if difficulty == 1:
+        prompt += f"displaced {fmt(x0)} m from equilibrium and {start} at t = 0."
+    else:  # the answer is a signed position or velocity: the prompt fixes the axis
+        prompt += (f"pulled {fmt(x0)} m to the right of equilibrium and {start} at t = 0 (positions and velocities "
+                   "are positive to the right).")
     prompt += (f" A viscous damper exerts a force -c v with c = {fmt(damping)} N·s/m." if damping
                else " There is no friction or damping.")
     if difficulty == 1:
@@ -258,7 +278,7 @@ def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
         textbook = solve("spring", **{**params, "damping": 0.0})[asked]
         reason = "damping: the undamped solution is off"
     return make_task("spring", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
-                     trap_reason=reason)
+                     trap_reason=reason, directions=None if asked == "period" else RIGHT_POSITIVE)
 
 
 def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
@@ -276,17 +296,28 @@ def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
 
 
 PLANETS = (("Earth", 5.972e24, 6.371e6), ("Mars", 6.417e23, 3.39e6), ("the Moon", 7.342e22, 1.737e6))
+#: The closest approach must clear the surface by this fraction of the radius (about 130 km for Earth, above the
+#: dense atmosphere): an orbit whose periapsis is inside the body never completes, so its period is no answer.
+MIN_PERIAPSIS = 1.02
+MAX_REDRAWS = 100
 
 
 def gen_orbit(rng: np.random.Generator, difficulty: int) -> Task:
-    name, mass, radius = PLANETS[int(rng.integers(len(PLANETS)))]
-    r0 = rnd(radius * float(rng.uniform(1.1, 3.0)), 3)
-    mu = GRAVITATIONAL_CONSTANT * mass
-    v_circ = math.sqrt(mu / r0)
-    factor = 1.0 if difficulty == 1 else float(rng.uniform(0.85, 1.25))
-    v0 = rnd(v_circ * factor, 4 if difficulty == 1 else 3)
-    params = {"central_mass": mass, "r0": r0, "v0": v0, "t": 0.0}
-    out = solve("orbit", **params)
+    # A draw whose orbit would hit the body is drawn again from the same stream. Valid draws consume the rng
+    # exactly as before, so every seed that drew a possible orbit still draws the same task.
+    for _ in range(MAX_REDRAWS):
+        name, mass, radius = PLANETS[int(rng.integers(len(PLANETS)))]
+        r0 = rnd(radius * float(rng.uniform(1.1, 3.0)), 3)
+        mu = GRAVITATIONAL_CONSTANT * mass
+        v_circ = math.sqrt(mu / r0)
+        factor = 1.0 if difficulty == 1 else float(rng.uniform(0.85, 1.25))
+        v0 = rnd(v_circ * factor, 4 if difficulty == 1 else 3)
+        params = {"central_mass": mass, "r0": r0, "v0": v0, "t": 0.0}
+        out = solve("orbit", **params)
+        if out["periapsis"] >= MIN_PERIAPSIS * radius:
+            break
+    else:
+        raise RuntimeError(f"orbit: no orbit clearing the surface in {MAX_REDRAWS} draws")
     prompt = (f"A satellite is {fmt(r0 / 1e3)} km from the centre of {name} (mass {fmt(mass)} kg) and moves at "
               f"{fmt(v0)} m/s perpendicular to the line joining it to the centre. Use "
               f"G = {fmt(GRAVITATIONAL_CONSTANT, 6)} N·m²/kg² and ignore every other body.")
@@ -310,15 +341,19 @@ def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
     out = solve("rc_circuit", **params)
     start = "uncharged" if v_init == 0 else f"charged to {fmt(v_init)} V"
     prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(capacitance * 1e6)} µF capacitor, initially {start}, "
-              f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0. Consider the time "
-              f"t = {fmt(t * 1e3)} ms.")
+              f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0.")
     options = {1: ["capacitor_voltage", "time_constant"], 2: ["capacitor_voltage", "current"]}.get(
         difficulty, ["capacitor_voltage", "current", "charge", "energy_stored"])
     asked = _pick(rng, options)
+    if asked != "time_constant":  # at difficulty 1, t is a whole number of time constants: it would give it away
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
+    if v_init:  # a capacitor charged either way round: its voltage, charge and current can come out negative
+        prompt += " " + CIRCUIT_CONVENTION
     scale = {"capacitor_voltage": voltage, "current": voltage / resistance, "charge": capacitance * voltage,
              "energy_stored": 0.5 * capacitance * voltage**2, "time_constant": None}[asked]
+    signed = bool(v_init) and asked in ("capacitor_voltage", "current", "charge")
     return make_task("rc_circuit", difficulty, prompt, params, asked, out,
-                     abs_tol=None if scale is None else 1e-3 * abs(scale))
+                     abs_tol=None if scale is None else 1e-3 * abs(scale), directions={} if signed else None)
 
 
 def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
@@ -330,10 +365,11 @@ def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
     params = {"resistance": resistance, "inductance": inductance, "voltage": voltage, "t": t}
     out = solve("rl_circuit", **params)
     prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(inductance * 1e3)} mH inductor are connected in series "
-              f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before. Consider the time "
-              f"t = {fmt(t * 1e3)} ms.")
+              f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before.")
     asked = _pick(rng, {1: ["time_constant", "current"], 2: ["current", "inductor_voltage"]}.get(
         difficulty, ["current", "inductor_voltage", "energy_stored"]))
+    if asked != "time_constant":  # a time the question does not use could only hint (or equal) the answer
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
     scale = {"current": voltage / resistance, "inductor_voltage": voltage, "time_constant": None,
              "energy_stored": 0.5 * inductance * (voltage / resistance) ** 2}[asked]
     return make_task("rl_circuit", difficulty, prompt, params, asked, out,
@@ -361,7 +397,7 @@ def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
         prompt += " The current oscillates as it settles."
     else:
         asked = _pick(rng, ["capacitor_voltage", "current"])
-        prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
+        prompt += f" Consider the time t = {fmt(t * 1e3)} ms. {CIRCUIT_CONVENTION}"
     if asked == "period" and not math.isfinite(out["period"]):
         raise ValueError("rlc_circuit: difficulty 1 draws only under-damped circuits")
     scale = {"capacitor_voltage": voltage, "current": voltage * math.sqrt(capacitance / inductance),
@@ -370,7 +406,8 @@ def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
     if asked == "period":
         textbook, reason = period0, "damping lengthens the period beyond 2π√(LC)"
     return make_task("rlc_circuit", difficulty, prompt, params, asked, out,
-                     abs_tol=None if scale is None else 1e-3 * abs(scale), textbook=textbook, trap_reason=reason)
+                     abs_tol=None if scale is None else 1e-3 * abs(scale), textbook=textbook, trap_reason=reason,
+                     directions=None if asked == "period" else {})
 
 
 def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
@@ -393,7 +430,8 @@ def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
     textbook = {"equivalent_resistance": r_open, "source_current": voltage / r_open, "bridge_current": 0.0}[asked]
     tol = 1e-3 * voltage / max(r1, r2, r3, r4, r5) if asked == "bridge_current" else None
     return make_task("dc_bridge", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
-                     trap_reason="unbalanced bridge: R5 carries current, so it cannot be left out")
+                     trap_reason="unbalanced bridge: R5 carries current, so it cannot be left out",
+                     directions=C_TO_D_POSITIVE if asked == "bridge_current" else None)
 
 
 GENERATORS: dict[str, Generator] = {

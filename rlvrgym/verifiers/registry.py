@@ -69,8 +69,14 @@ def _resolve(name: str) -> Factory | None:
     return _registry[name]
 
 
-def get_verifier(name: str, **options: Any) -> VerifierLike:
-    """Build the verifier registered as `name`, passing `options` to its constructor."""
+def get_verifier(name: str, *, executor: str = "local", **options: Any) -> VerifierLike:
+    """Build the verifier registered as `name`, passing `options` to its constructor.
+
+    `executor="ray"` wraps it in `rlvrgym.distributed.RayVerifierPool` (needs `rlvrgym[ray]`): its batches then
+    run on the Ray cluster at `$RAY_ADDRESS` (or the Ray already initialised, or a local one), same verdicts.
+    """
+    if executor not in ("local", "ray"):
+        raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
     factory = _resolve(name)
     if factory is None:
         raise KeyError(f"no verifier named {name!r}; known verifiers: {', '.join(list_verifiers()) or 'none'}")
@@ -78,6 +84,10 @@ def get_verifier(name: str, **options: Any) -> VerifierLike:
     if not isinstance(verifier, VerifierLike):
         raise TypeError(f"verifier factory {_describe(factory)} returned {type(verifier).__name__}, "
                         "which has no `name` and `verify(completion, reference)`")
+    if executor == "ray":
+        from rlvrgym.distributed import RayVerifierPool
+
+        return RayVerifierPool(verifier)
     return verifier
 
 

@@ -20,7 +20,7 @@ import pint
 from rlvrgym.sim.units import get_registry
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
-from rlvrgym.verifiers.errors import BadReference
+from rlvrgym.verifiers.extract import find_hedge, hedge_after, strip_thinking
 from rlvrgym.verifiers.physics.dims import (
     MAX_STEPS,
     Chain,
@@ -33,12 +33,16 @@ from rlvrgym.verifiers.physics.dims import (
     tokenize,
 )
 from rlvrgym.verifiers.physics.parse import (
+    _UK_SPEED,
+    Candidate,
+    ParsedQuantity,
     QuantityParseError,
     angle_exponent,
     describe_dimension,
     final_answer_candidates,
     parse_quantity,
     parse_unit,
+    quantities_in,
 )
 from rlvrgym.verifiers.registry import register_verifier
 from rlvrgym.verifiers.verdict import StepVerdict, Verdict, VerdictStatus
@@ -47,6 +51,8 @@ from rlvrgym.verifiers.verdict import StepVerdict, Verdict, VerdictStatus
 DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((0.01, 1.0), (0.05, 0.5))
 #: Absolute tolerance (in the reference unit) used when the reference is exactly 0 and gives no `abs_tol`.
 ZERO_ABS_TOL = 1e-9
+#: Direction words every signed task understands: its convention's positive and negative sides.
+UNIVERSAL_DIRECTIONS = {"positive": 1, "negative": -1}
 
 
 def tier_score(value: float, reference: float, tiers: Sequence[tuple[float, float]], rel_tol: float | None,
@@ -79,6 +85,13 @@ class PhysicsVerifier(Verifier):
         assume_reference_unit: read a unit-less answer as being in the reference unit (off: such an answer is
             `unparseable`, since "3.07" could be in any unit).
         check_steps: compute the process steps (equations and claims).
+        answer_in_think: read the answer inside `<think>...</think>` when none is stated after it (off: an answer
+            stated only while thinking is `unparseable`, as in the math verifiers).
+        allow_sim: accept `\\sim 3 m/s` as the value 3 m/s (on: the tiers judge its precision; off: `\\sim`
+            states an order of magnitude, which is no answer).
+        accept_percent: accept a percentage for a dimensionless reference (`23 %` for 0.23).
+        uk_ms_inverse: read `ms^{-1}` as metres per second where the reference is a speed (UK textbook style)
+            rather than pint's "per millisecond", which would fail the dimension check.
         timeout: seconds per verification. The first job in a fresh worker imports pint and builds its unit
             registry (0.5 s idle, several seconds on an overloaded machine), hence the generous 10 s default; a
             warm verification takes a few milliseconds and every input is size-capped, so the bound is a backstop.
@@ -88,8 +101,9 @@ class PhysicsVerifier(Verifier):
     default_timeout = 10.0
 
     def __init__(self, *, tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS, assume_reference_unit: bool = False,
-                 check_steps: bool = True, timeout: float | None = None, isolation: Isolation = "process",
-                 pool: BoundedPool | None = None) -> None:
+                 check_steps: bool = True, answer_in_think: bool = False, allow_sim: bool = True,
+                 accept_percent: bool = True, uk_ms_inverse: bool = True, timeout: float | None = None,
+                 isolation: Isolation = "process", pool: BoundedPool | None = None) -> None:
         super().__init__(timeout=timeout, isolation=isolation, pool=pool)
         tiers = tuple((float(t), float(s)) for t, s in tiers)
         if not tiers or any(t < 0 or not 0 < s <= 1 for t, s in tiers):
@@ -97,6 +111,10 @@ class PhysicsVerifier(Verifier):
         self.tiers = tiers
         self.assume_reference_unit = assume_reference_unit
         self.check_steps = check_steps
+        self.answer_in_think = answer_in_think
+        self.allow_sim = allow_sim
+        self.accept_percent = accept_percent
+        self.uk_ms_inverse = uk_ms_inverse
 
     # --- the reference ------------------------------------------------------------------------------------------
     def _reference(self, reference: Any, reg: pint.UnitRegistry) -> tuple[float, str, pint.Unit, dict[str, Any]]:
@@ -104,15 +122,15 @@ class PhysicsVerifier(Verifier):
             parsed = parse_quantity(reg, reference)
             reference = {"value": parsed.value, "unit": parsed.unit or ""}
         if not isinstance(reference, Mapping) or "value" not in reference:
-            raise BadReference(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
+            raise ValueError(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
         value = reference["value"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise BadReference(f"the reference value must be a finite number, got {value!r}")
+            raise ValueError(f"the reference value must be a finite number, got {value!r}")
         unit_text = str(reference.get("unit") or "")
         try:  # the reference is trusted text (pint syntax, "^" allowed), not model output
             unit = reg.parse_units(unit_text) if unit_text else reg.dimensionless
         except Exception as exc:  # pint raises many types on odd text
-            raise BadReference(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
+            raise ValueError(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
         return float(value), unit_text, unit, dict(reference)
 
     # --- judgement ----------------------------------------------------------------------------------------------
@@ -137,43 +155,42 @@ class PhysicsVerifier(Verifier):
     def _outcome(self, completion: str, ref_value: float, ref_unit_text: str, ref_unit: pint.Unit,
                  ref: dict[str, Any], reg: pint.UnitRegistry) -> Verdict:
         shown = f"{ref_value:.6g} {ref_unit_text}".strip()
-        candidates = final_answer_candidates(completion)
+        text = strip_thinking(completion)
+        candidates = final_answer_candidates(text) if text is not None else []
+        in_think = False
         if not candidates:
-            return Verdict.unparseable("no final answer found (expected \\boxed{value unit})", format_ok=False)
-        failure: QuantityParseError | None = None
-        for text, form in candidates:
-            try:
-                parsed = parse_quantity(reg, text, strict_end=form == "boxed")
-                break
-            except QuantityParseError as exc:
-                failure = failure or exc
+            thinking = _thinking(completion)
+            inside = final_answer_candidates(thinking) if thinking else []
+            if inside and self.answer_in_think:
+                text, candidates, in_think = thinking, inside, True
+            elif inside:
+                return Verdict.unparseable("the answer is stated only inside <think>; state it after the thinking",
+                                           format_ok=False)
+            elif text is None:
+                return Verdict.unparseable("a <think> block never closes: no final answer was given", format_ok=False)
+            else:
+                return Verdict.unparseable("no final answer found (expected \\boxed{value unit})", format_ok=False)
+        assert text is not None
+        failure: Verdict | None = None
+        for candidate in candidates:
+            read = self._read_candidate(candidate, ref_value, ref_unit_text, ref_unit, ref, reg)
+            if isinstance(read, Verdict):
+                failure = failure or read
+                continue
+            parsed, value, details = read
+            break
         else:
-            text = candidates[0][0]
-            return Verdict.unparseable(f"could not read the answer: {failure}", format_ok=False,
-                                       answer_text=text[:200])
-        needs_unit = not ref_unit.dimensionless or angle_exponent(ref_unit) != 0
-        details: dict[str, Any] = {"answer_text": text[:200], "answer_form": form, "answer_value": parsed.value,
-                                   "answer_unit": parsed.unit, "reference": shown}
-        if parsed.unit is None and needs_unit:
-            if not self.assume_reference_unit:
-                return Verdict.unparseable(f"the answer {parsed.value:g} has no unit; the reference is in "
-                                           f"{ref_unit_text}", format_ok=False, **details)
-            ans_unit, ans_unit_text = ref_unit, ref_unit_text
-        else:
-            ans_unit_text = parsed.unit or ""
-            ans_unit = parse_unit(reg, ans_unit_text) if ans_unit_text else reg.dimensionless
-        details["format_ok"] = form == "boxed" and (parsed.unit is not None or not needs_unit)
-        if ans_unit.dimensionality != ref_unit.dimensionality or angle_exponent(ans_unit) != angle_exponent(ref_unit):
-            return Verdict.wrong(f"wrong dimension: the answer is {describe_dimension(ans_unit)} "
-                                 f"({ans_unit_text or 'no unit'}), the reference is {describe_dimension(ref_unit)} "
-                                 f"({ref_unit_text or 'no unit'})", **details)
-        try:
-            value = float(reg.Quantity(parsed.value, ans_unit).to(ref_unit).magnitude)
-        except (pint.errors.PintError, ArithmeticError, ValueError) as exc:
-            return Verdict.unparseable(f"could not convert {ans_unit_text} to {ref_unit_text}: {exc}", **details)
+            assert failure is not None
+            return failure
+        details.update(reference=shown, in_think=in_think)
+        hedge = self._hedge(text, candidate, parsed, ref_unit_text, ref_unit, ref, reg)
+        if hedge is not None:
+            return Verdict.wrong(f"a hedge: {hedge}", hedge=True, **details)
         score, rel = tier_score(value, ref_value, self.tiers, _opt_float(ref.get("rel_tol")),
                                 _opt_float(ref.get("abs_tol")))
         details.update(converted=value, rel_error=rel if math.isfinite(rel) else None)
+        if in_think:
+            details["format_ok"] = False
         got = f"{value:.6g} {ref_unit_text}".strip()
         if score == 1.0:
             return Verdict(1.0, True, VerdictStatus.CORRECT, f"{got} matches {shown} (relative error {rel:.2g})",
@@ -182,6 +199,146 @@ class PhysicsVerifier(Verifier):
             return Verdict.wrong(f"{got} is close to {shown} (relative error {rel:.2g}): partial credit {score:g}",
                                  score=score, **details)
         return Verdict.wrong(f"{got} is not {shown} (relative error {rel:.2g})", **details)
+
+    def _read_candidate(self, candidate: Candidate, ref_value: float, ref_unit_text: str, ref_unit: pint.Unit,
+                        ref: dict[str, Any], reg: pint.UnitRegistry
+                        ) -> tuple[ParsedQuantity, float, dict[str, Any]] | Verdict:
+        """(quantity, value in the reference unit, details) of one candidate, or the verdict saying why not."""
+        if candidate.form == "sentence":
+            return self._read_sentence(candidate, ref_value, ref_unit_text, ref_unit, ref, reg)
+        try:
+            parsed = parse_quantity(reg, candidate.text, strict_end=candidate.form == "boxed")
+        except QuantityParseError as exc:
+            return Verdict.unparseable(f"could not read the answer: {exc}", format_ok=False,
+                                       answer_text=candidate.text[:200])
+        return self._interpret(parsed, candidate.form, ref_unit_text, ref_unit, ref, reg)
+
+    def _read_sentence(self, candidate: Candidate, ref_value: float, ref_unit_text: str, ref_unit: pint.Unit,
+                       ref: dict[str, Any], reg: pint.UnitRegistry
+                       ) -> tuple[ParsedQuantity, float, dict[str, Any]] | Verdict:
+        """A closing sentence with no box and no cue: its quantities of the asked dimension must agree
+        ("With L = 1 m, the period is 2.0 s" reads 2.0 s; "between 2 s and 3 s" reads nothing)."""
+        readings: list[tuple[ParsedQuantity, float, dict[str, Any]]] = []
+        failure: Verdict | None = None
+        for parsed in quantities_in(reg, candidate.text):
+            read = self._interpret(parsed, "sentence", ref_unit_text, ref_unit, ref, reg)
+            if isinstance(read, Verdict):
+                failure = failure or read
+            else:
+                readings.append(read)
+        if not readings:
+            return failure or Verdict.unparseable("the closing sentence states no quantity", format_ok=False,
+                                                  answer_text=candidate.text[:200])
+        first = readings[0][1]
+        if any(tier_score(v, first, self.tiers, _opt_float(ref.get("rel_tol")), _opt_float(ref.get("abs_tol")))[0]
+               < 1.0 for _, v, _ in readings[1:]):
+            return Verdict.unparseable("the closing sentence states several different values of the asked quantity; "
+                                       "box the answer", format_ok=False, answer_text=candidate.text[:200])
+        return readings[-1]
+
+    def _interpret(self, parsed: ParsedQuantity, form: str, ref_unit_text: str, ref_unit: pint.Unit,
+                   ref: Mapping[str, Any], reg: pint.UnitRegistry
+                   ) -> tuple[ParsedQuantity, float, dict[str, Any]] | Verdict:
+        """The parsed answer in the reference unit, after the unit, angle, percentage, `\\sim` and direction
+        policies; or the verdict that refuses it."""
+        details: dict[str, Any] = {"answer_text": parsed.text[:200], "answer_form": form,
+                                   "answer_value": parsed.value, "answer_unit": parsed.unit}
+        if parsed.relation == "sim" and not self.allow_sim:
+            return Verdict.unparseable("`\\sim` states an order of magnitude, not a value", format_ok=False,
+                                       **details)
+        is_angle = ref_unit.dimensionless and angle_exponent(ref_unit) == 1
+        needs_unit = not ref_unit.dimensionless or angle_exponent(ref_unit) != 0
+        if parsed.unit is None:
+            temperature = ref_unit.dimensionality == reg.kelvin.dimensionality
+            if parsed.value == 0 and not temperature:  # zero is zero in every unit but an offset scale's
+                ans_unit, ans_unit_text = ref_unit, ref_unit_text
+            elif parsed.radians and is_angle:  # "\\pi/6" for an angle: radians by convention
+                ans_unit, ans_unit_text = reg.radian, "rad"
+            elif needs_unit and not self.assume_reference_unit:
+                return Verdict.unparseable(f"the answer {parsed.value:g} has no unit; the reference is in "
+                                           f"{ref_unit_text}", format_ok=False, **details)
+            else:
+                ans_unit, ans_unit_text = ref_unit, ref_unit_text
+            unit_given = parsed.value == 0 or (parsed.radians and is_angle) or not needs_unit
+        else:
+            ans_unit_text = parsed.unit
+            ans_unit = parse_unit(reg, ans_unit_text)
+            unit_given = True
+            ans_unit, ans_unit_text = self._reinterpret_unit(ans_unit, ans_unit_text, ref_unit, reg)
+            if "percent" in ans_unit._units and ref_unit.dimensionless and not self.accept_percent:
+                return Verdict.unparseable("a percentage for a ratio: give the plain number", format_ok=False,
+                                           **details)
+        details["format_ok"] = form == "boxed" and unit_given
+        if ans_unit.dimensionality != ref_unit.dimensionality or angle_exponent(ans_unit) != angle_exponent(ref_unit):
+            return Verdict.wrong(f"wrong dimension: the answer is {describe_dimension(ans_unit)} "
+                                 f"({ans_unit_text or 'no unit'}), the reference is {describe_dimension(ref_unit)} "
+                                 f"({ref_unit_text or 'no unit'})", **details)
+        value = _signed(parsed, ref)
+        if isinstance(value, str):
+            return Verdict.unparseable(value, **{**details, "format_ok": False})
+        if parsed.direction is not None:
+            details["direction"] = parsed.direction
+        try:
+            converted = float(reg.Quantity(value, ans_unit).to(ref_unit).magnitude)
+        except (pint.errors.PintError, ArithmeticError, ValueError) as exc:
+            return Verdict.unparseable(f"could not convert {ans_unit_text} to {ref_unit_text}: {exc}", **details)
+        if not math.isfinite(converted):
+            return Verdict.unparseable("the answer's value is out of range", **{**details, "format_ok": False})
+        return parsed, converted, details
+
+    def _reinterpret_unit(self, unit: pint.Unit, text: str, ref_unit: pint.Unit,
+                          reg: pint.UnitRegistry) -> tuple[pint.Unit, str]:
+        """Readings that differ from pint's literal one only where the literal one cannot be meant: UK `ms^{-1}`
+        for a speed, and `s^{-1}` (the radian being dimensionless) for an angular frequency. Hz and rpm are not
+        reinterpreted: a frequency in cycles is not an angular frequency."""
+        if unit.dimensionality == ref_unit.dimensionality and angle_exponent(unit) == angle_exponent(ref_unit):
+            return unit, text
+        uk = _UK_SPEED.fullmatch(text.replace(" ", ""))
+        if uk and self.uk_ms_inverse:
+            alt_text = f"{uk.group(1)}*s**-{uk.group(2)}"
+            alt = parse_unit(reg, alt_text)
+            if alt.dimensionality == ref_unit.dimensionality:
+                return alt, alt_text
+        time_only = all(reg.Unit(name).dimensionality == reg.second.dimensionality for name in unit._units)
+        if (angle_exponent(ref_unit) == 1 and angle_exponent(unit) == 0 and time_only
+                and unit.dimensionality == ref_unit.dimensionality):
+            return unit * reg.radian, f"rad*({text})"
+        return unit, text
+
+    def _hedge(self, text: str, candidate: Candidate, parsed: ParsedQuantity, ref_unit_text: str,
+               ref_unit: pint.Unit, ref: Mapping[str, Any], reg: pint.UnitRegistry) -> str | None:
+        """The hedge around the answer, by the rule shared with the math verifiers (`verifiers.extract`): boxes
+        stated together with different values, or another value offered after the answer. Two values are the same
+        when they agree within the full-credit tolerance, after units (`\\boxed{2.15 s} (or 2150 ms)` is fine)."""
+        after = text[candidate.end:] if candidate.form.startswith("boxed") else parsed.rest + " " + \
+            text[candidate.end:]
+
+        def same(a: str, b: str) -> bool | None:
+            try:
+                qa = parse_quantity(reg, a, strict_end=False)
+                qb = parse_quantity(reg, b, strict_end=False)
+                # the shared rule hands over the bare number of "(or 30 cm/s)": read its unit where it stands
+                at = after.find(b)
+                if qb.unit is None and at >= 0:
+                    qb = parse_quantity(reg, after[at:at + 80], strict_end=False, split_relation=False)
+            except QuantityParseError:
+                return None
+            if qb.unit is None and qa.unit is not None and qb.value != 0:
+                qb = ParsedQuantity(qb.value, qa.unit, qb.text, qb.radians, qb.direction, qb.vector, qb.relation)
+            ra = self._interpret(qa, "hedge", ref_unit_text, ref_unit, ref, reg)
+            rb = self._interpret(qb, "hedge", ref_unit_text, ref_unit, ref, reg)
+            if isinstance(ra, Verdict) or isinstance(rb, Verdict):
+                return None
+            return tier_score(rb[1], ra[1], self.tiers, _opt_float(ref.get("rel_tol")),
+                              _opt_float(ref.get("abs_tol")))[0] == 1.0
+
+        if candidate.form.startswith("boxed"):
+            return find_hedge(text, same)
+        if not after.strip():
+            return None
+        answer = f"{parsed.value!r} {parsed.unit or ''}".strip()
+        found = hedge_after(after, answer, same)
+        return None if found is None else f"the answer is followed by another possible value ({found!r})"
 
     # --- process steps ------------------------------------------------------------------------------------------
     def steps(self, completion: str, ref: Mapping[str, Any], reg: pint.UnitRegistry) -> list[StepVerdict]:
@@ -258,6 +415,46 @@ class PhysicsVerifier(Verifier):
 
 def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _thinking(completion: str) -> str:
+    """The thinking of a completion: before the last `</think>`, or after an unclosed `<think>`."""
+    if "</think>" in completion:
+        return completion.rsplit("</think>", 1)[0].replace("<think>", " ")
+    if "<think>" in completion:
+        return completion.split("<think>", 1)[1]
+    return ""
+
+
+def _signed(parsed: ParsedQuantity, ref: Mapping[str, Any]) -> float | str:
+    """The answer's value in the task's sign convention, or why it cannot be read.
+
+    `ref["directions"]` (direction name -> +1/-1) marks a signed answer with a stated convention: a direction
+    word gives the sign of a bare magnitude ("3 m/s to the left" is -3 with right positive; "-3 m/s to the left"
+    agrees and stays -3; "-3 m/s to the right" contradicts itself), a unit vector multiplies ("-3 x̂"). A direction
+    the convention does not name is refused, never guessed. `ref["magnitude"]` asks for a magnitude: sign and
+    direction are dropped. Otherwise a direction word is prose and the value is read as written."""
+    value, direction = parsed.value, parsed.direction
+    if ref.get("magnitude"):
+        return abs(value)
+    directions = ref.get("directions")
+    if direction is None:
+        return value
+    if directions is None:
+        return -value if parsed.vector and direction.startswith("-") else value
+    sign = {**UNIVERSAL_DIRECTIONS, **directions}.get(direction)
+    if parsed.vector and sign is None and direction.startswith("-"):
+        flipped = {**UNIVERSAL_DIRECTIONS, **directions}.get("+" + direction[1:])
+        sign = None if flipped is None else -flipped
+    if sign is None:
+        names = ", ".join(sorted({**UNIVERSAL_DIRECTIONS, **directions})) or "none"
+        return (f"the direction {direction!r} is not one the task's sign convention names ({names}); give the "
+                "signed value in that convention")
+    if parsed.vector:
+        return value * sign
+    if value < 0 and sign > 0:
+        return f"the answer's sign and its direction ({direction!r}) disagree"
+    return value if value < 0 else sign * value
 
 
 def _claim_index(claims: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
