@@ -20,6 +20,7 @@ import pint
 from rlvrgym.sim.units import get_registry
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
+from rlvrgym.verifiers.errors import BadReference
 from rlvrgym.verifiers.extract import find_hedge, hedge_after, strip_thinking
 from rlvrgym.verifiers.physics.dims import (
     MAX_STEPS,
@@ -122,15 +123,15 @@ class PhysicsVerifier(Verifier):
             parsed = parse_quantity(reg, reference)
             reference = {"value": parsed.value, "unit": parsed.unit or ""}
         if not isinstance(reference, Mapping) or "value" not in reference:
-            raise ValueError(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
+            raise BadReference(f"a physics reference is {{'value': float, 'unit': str}}, got {reference!r:.80}")
         value = reference["value"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"the reference value must be a finite number, got {value!r}")
+            raise BadReference(f"the reference value must be a finite number, got {value!r}")
         unit_text = str(reference.get("unit") or "")
         try:  # the reference is trusted text (pint syntax, "^" allowed), not model output
             unit = reg.parse_units(unit_text) if unit_text else reg.dimensionless
         except Exception as exc:  # pint raises many types on odd text
-            raise ValueError(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
+            raise BadReference(f"the reference unit {unit_text!r} is not a pint unit ({exc})") from None
         return float(value), unit_text, unit, dict(reference)
 
     # --- judgement ----------------------------------------------------------------------------------------------
