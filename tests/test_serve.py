@@ -158,13 +158,6 @@ def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def sessions_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Sessions expire after 8 s idle: long enough for 200 episodes on a loaded machine, short enough to wait for."""
-    with running_server(tmp_path_factory.mktemp("sessions"), "--session-ttl", "8", token=TOKEN) as s:
-        yield s
-
-
 def post(server: Server, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
     headers = {**server.headers, **kwargs.pop("headers", {})}
     return httpx.post(f"{server.url}{path}", json=body, headers=headers, timeout=120, **kwargs)
@@ -465,11 +458,17 @@ def test_remote_env_plays_like_the_local_env(server: Server) -> None:
     assert remote.session_id is None
 
 
-def test_200_concurrent_sessions_then_idle_ones_expire(sessions_server: Server) -> None:
-    n = 200
-    tight = sessions_server
-    headers = tight.headers
+def _concurrently(server: Server, n: int, episode: Any) -> list[dict[str, Any]]:
+    async def run_all() -> list[dict[str, Any]]:
+        limits = httpx.Limits(max_connections=n)
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=300,
+                                     limits=limits) as client:
+            return await asyncio.gather(*(episode(client, i) for i in range(n)))
 
+    return asyncio.run(run_all())
+
+
+def test_200_concurrent_sessions_play_their_episodes(server: Server) -> None:
     async def episode(client: httpx.AsyncClient, i: int) -> dict[str, Any]:
         created = await client.post("/envs/MathAnswer-v0/sessions", json={"seed": i})
         assert created.status_code == 201, created.text
@@ -478,31 +477,43 @@ def test_200_concurrent_sessions_then_idle_ones_expire(sessions_server: Server) 
         assert reset.status_code == 200, reset.text
         step = await client.post(f"/envs/MathAnswer-v0/sessions/{sid}/step", json={"action": "\\boxed{1}"})
         assert step.status_code == 200, step.text
+        assert (await client.delete(f"/envs/MathAnswer-v0/sessions/{sid}")).status_code == 200
         return {"sid": sid, "obs": reset.json()["observation"], **step.json()}
 
-    async def run_all() -> list[dict[str, Any]]:
-        limits = httpx.Limits(max_connections=n)
-        async with httpx.AsyncClient(base_url=tight.url, headers=headers, timeout=120, limits=limits) as client:
-            return await asyncio.gather(*(episode(client, i) for i in range(n)))
-
-    results = asyncio.run(run_all())
+    n = 200
+    before = server.metrics()
+    results = _concurrently(server, n, episode)
     assert len({r["sid"] for r in results}) == n
     env = gym.make("MathAnswer-v0")
     for i in (0, 57, 199):  # the creation seed seeded each session's first episode
         assert results[i]["obs"] == env.reset(seed=i)[0]
     assert all(r["terminated"] and r["reward"] in (0.0, 1.0) for r in results)
-    m = tight.metrics()
-    assert m['rlvrgym_serve_episode_steps_count{env_id="MathAnswer-v0"}'] >= n
-    finished = sum(v for k, v in m.items() if k.startswith('rlvrgym_serve_episodes_total{env_id="MathAnswer-v0"'))
-    assert finished >= n
-    for _ in range(400):  # TTL 8 s; the reaper runs every 2 s
+    assert any(r["reward"] == 1.0 for r in results) and any(r["reward"] == 0.0 for r in results)
+    m = server.metrics()
+    key = 'rlvrgym_serve_episode_steps_count{env_id="MathAnswer-v0"}'
+    assert m[key] - before.get(key, 0) == n
+    successes = 'rlvrgym_serve_episodes_total{env_id="MathAnswer-v0",result="success"}'
+    assert m[successes] - before.get(successes, 0) == sum(r["reward"] == 1.0 for r in results)
+
+
+def test_idle_sessions_expire_and_are_counted(tight: Server) -> None:
+    async def create(client: httpx.AsyncClient, i: int) -> dict[str, Any]:
+        created = await client.post("/envs/MathAnswer-v0/sessions", json={"seed": i})
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    n = 200
+    created = _concurrently(tight, n, create)
+    assert len({c["session_id"] for c in created}) == n
+    for _ in range(600):  # TTL 1.5 s, the reaper looks every ~0.4 s
         m = tight.metrics()
         if m["rlvrgym_serve_sessions_open"] == 0:
             break
         time.sleep(0.1)
     assert m["rlvrgym_serve_sessions_open"] == 0
     assert m["rlvrgym_serve_sessions_expired_total"] >= n
-    gone = httpx.get(f"{tight.url}/envs/MathAnswer-v0/sessions/{results[0]['sid']}", headers=headers, timeout=30)
+    gone = httpx.get(f"{tight.url}/envs/MathAnswer-v0/sessions/{created[0]['session_id']}", headers=tight.headers,
+                     timeout=30)
     assert gone.status_code == 404 and "expired" in gone.json()["detail"]
 
 

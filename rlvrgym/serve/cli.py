@@ -78,8 +78,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("rlvrgym.serve.access").setLevel(logging.INFO if args.access_log else logging.WARNING)
     app = create_app(config)
     # uvicorn's own access log prints the query string, where a client may have put its token: ours does not.
+    # Keep-alive longer than clients keep idle connections (httpx: 5 s), so a client never reuses a connection the
+    # server is closing at that moment (a ReadError that a non-idempotent step could not retry).
     uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=args.log_level,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, timeout_keep_alive=75)
     return 0
 
 
@@ -100,7 +102,8 @@ def add_serve_command(sub: Any) -> None:
     p.add_argument("--retry-after", type=int, default=1, help="seconds a 503 tells the client to wait")
     p.add_argument("--deadline", type=float, default=600.0, help="longest a request may take (504 past it)")
     p.add_argument("--batch-threads", type=int, default=16, help="verification batches run at once")
-    p.add_argument("--session-threads", type=int, default=32, help="environment calls run at once")
+    p.add_argument("--session-threads", type=int, default=16,
+                   help="environment calls run at once (resets are Python work that competes with the event loop)")
     p.add_argument("--max-sessions", type=int, default=4096, help="open environment sessions at most")
     p.add_argument("--session-ttl", type=float, default=600.0, help="seconds before an idle session expires")
     p.add_argument("--verify-workers", type=int, default=0,

@@ -51,7 +51,7 @@ class ServeConfig:
     retry_after_s: int = 1
     deadline_s: float = 600.0
     batch_threads: int = 16
-    session_threads: int = 32
+    session_threads: int = 16
     max_sessions: int = 4096
     session_ttl_s: float = 600.0
     verifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
