@@ -554,7 +554,7 @@ def test_metric_names_the_readme_lists(server: Server) -> None:
     post(server, "/verify", {"items": [{"verifier": "math", "completion": "\\boxed{1}", "reference": "1"}]})
     text = httpx.get(f"{server.url}/metrics", timeout=30).text
     readme = (ROOT / "README.md").read_text()
-    names = set(re.findall(r"^# TYPE (rlvrgym_serve_\w+)", text, flags=re.M))
+    names = {n for n in re.findall(r"^# TYPE (rlvrgym_serve_\w+)", text, flags=re.M) if not n.endswith("_created")}
     assert len(names) >= 12
     for name in names:
         assert name in readme, f"{name} is not in the README's serve section"
@@ -575,3 +575,13 @@ def test_no_verdict_is_lost_or_duplicated_under_load(server: Server) -> None:
         results = [r for chunk in ex.map(client, range(16)) for r in chunk]
     assert sorted(n for n, _ in results) == list(range(640))
     assert all(ok == (n % 3 != 0) for n, ok in results)
+
+
+def test_readme_client_snippet_runs_against_a_server(server: Server, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"<!-- serve-tested -->\n```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) == 1
+    code = blocks[0].replace('"http://127.0.0.1:8000"', repr(server.url))
+    assert server.url in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})  # our own documentation

@@ -43,6 +43,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return ServeConfig(host=args.host, port=args.port, token=_token(args),
                        max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_batch=args.max_batch,
                        max_queue=args.max_queue, deadline_s=args.deadline, batch_threads=args.batch_threads,
+                       batches_per_verifier=args.batches_per_verifier,
                        session_threads=args.session_threads, max_sessions=args.max_sessions,
                        session_ttl_s=args.session_ttl, retry_after_s=args.retry_after,
                        verifier_options=_named_json(args.verifier_options, "--verifier-options"),
@@ -102,6 +103,8 @@ def add_serve_command(sub: Any) -> None:
     p.add_argument("--retry-after", type=int, default=1, help="seconds a 503 tells the client to wait")
     p.add_argument("--deadline", type=float, default=600.0, help="longest a request may take (504 past it)")
     p.add_argument("--batch-threads", type=int, default=16, help="verification batches run at once")
+    p.add_argument("--batches-per-verifier", type=int, default=2,
+                   help="batches of one verifier run at once; requests arriving meanwhile join its next batch")
     p.add_argument("--session-threads", type=int, default=16,
                    help="environment calls run at once (resets are Python work that competes with the event loop)")
     p.add_argument("--max-sessions", type=int, default=4096, help="open environment sessions at most")

