@@ -585,3 +585,30 @@ def test_readme_client_snippet_runs_against_a_server(server: Server, tmp_path: P
     assert server.url in code
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})  # our own documentation
+
+
+def test_added_routes_sit_behind_the_same_edge() -> None:
+    """A router passed to create_app and one from a serve_routers hook: token, metrics and the queue apply."""
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from rlvrgym.serve.app import create_app
+    from rlvrgym.serve.config import ServeConfig
+
+    extra = APIRouter()
+
+    @extra.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    app = create_app(ServeConfig(token=TOKEN), routers=[extra], router_modules=["tests.test_serve_plugins"])
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(app) as client:
+        assert client.get("/ping").status_code == 401
+        assert client.get("/ping", headers=auth).json() == {"pong": "yes"}
+        assert client.post("/plugin/score", json={"completion": "\\boxed{3}", "reference": "3"}).status_code == 401
+        scored = client.post("/plugin/score", json={"completion": "\\boxed{3}", "reference": "3"}, headers=auth)
+        assert scored.json() == {"status": "correct"}
+        text = client.get("/metrics", headers=auth).text
+    assert 'rlvrgym_serve_requests_total{method="GET",route="/ping",status="200"} 1.0' in text
+    assert 'rlvrgym_serve_verifications_total{status="correct",verifier="math"} 1.0' in text
