@@ -157,7 +157,8 @@ class RemoteVerifier(Verifier):
         super().__init__(timeout=timeout, isolation="inline")  # nothing to bound here: the server bounds its work
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.name = verifier  # type: ignore[misc]  (an instance name: the server-side verifier it stands for)
+        # The server-side verifier it stands for; an instance attribute (Verifier.name is a class attribute).
+        vars(self)["name"] = verifier
         self.options = dict(options or {})
         self.batch_size = batch_size
         self.raise_on_unavailable = raise_on_unavailable
@@ -238,7 +239,8 @@ class RemoteEnv(gym.Env[str, str]):
     so a seeded remote episode draws the same task as a local one.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    # gymnasium.Env declares `metadata` as an instance attribute, so no ClassVar here
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
     def __init__(self, url: str, env_id: str, token: str | None = None, *,
                  env_kwargs: Mapping[str, Any] | None = None, timeout: float = 300.0, retries: int = 5,

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -55,7 +55,7 @@ def token_ok(presented: str | None, expected: str) -> bool:
     return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
 
-async def _json_reply(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] = ()
+async def _json_reply(send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
                       ) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,

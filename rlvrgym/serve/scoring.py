@@ -9,6 +9,7 @@ refused at once (503) instead of queuing without end.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import logging
 import threading
@@ -115,7 +116,7 @@ class LocalExecutor:
     def __init__(self, threads: int) -> None:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rlvrgym-serve")
 
-    def submit(self, fn: Callable[[], list[Scored]]) -> concurrent.futures.Future[list[Scored]]:
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         return self._pool.submit(fn)
 
     def shutdown(self) -> None:
@@ -180,7 +181,8 @@ class Verification:
                 pending = self._pending.get(key)
                 if not pending or self._running.get(key, 0) >= self.config.batches_per_verifier:
                     return
-                taken, size = [], 0
+                taken: list[tuple[Job, concurrent.futures.Future[list[Scored]]]] = []
+                size = 0
                 while pending and (not taken or size + len(pending[0][0].completions) <= self.config.max_batch):
                     job, future = pending.pop(0)
                     size += len(job.completions)
@@ -197,7 +199,7 @@ class Verification:
             if not live:
                 self._ended(key)
                 continue
-            self.executor.submit(lambda live=live: self._run(key, live))
+            self.executor.submit(functools.partial(self._run, key, live))
             return
 
     def _ended(self, key: tuple[int, Any]) -> None:
