@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import statistics
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -83,13 +85,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(log: Path) -> Any:
+def server(log: Path, extra: Sequence[str] = ()) -> Any:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("RLVRGYM_SERVE_TOKEN", None)
     with open(log, "wb") as fh:
         process = subprocess.Popen([sys.executable, "-m", "rlvrgym.cli", "serve", "--port", str(port),
-                                    "--max-queue", "65536", "--log-level", "warning"],
+                                    "--max-queue", "65536", "--log-level", "warning", *extra],
                                    stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -160,7 +162,8 @@ def over_http(clients: Clients, verifier: str, completions: list[str], reference
             "request_items": size}
 
 
-def run(name: str, completions: list[str], references: list[Any], log: Path, rounds: int) -> list[dict[str, Any]]:
+def run(name: str, completions: list[str], references: list[Any], log: Path, rounds: int,
+        server_args: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Each round measures in-process and every concurrency back to back; a mode's row is its best round (the
     machine is shared, so the best round is the one least disturbed by others)."""
     references = json.loads(json.dumps(references))  # what the server sees
@@ -170,7 +173,7 @@ def run(name: str, completions: list[str], references: list[Any], log: Path, rou
     matching: dict[Any, int] = {}
     lost_or_dup: dict[Any, int] = {"-": 0}
     notes: dict[Any, collections.Counter[str]] = {c: collections.Counter() for c in ("-", *CONCURRENCY)}
-    with server(log) as url:
+    with server(log, server_args) as url:
         pools = {c: Clients(url, c) for c in CONCURRENCY}
         verifier.verify_batch(completions, references)  # start the workers / containers, fill caches
         for c in CONCURRENCY:  # the same on the server, and every client opens its connection
@@ -180,6 +183,7 @@ def run(name: str, completions: list[str], references: list[Any], log: Path, rou
             local = verifier.verify_batch(completions, references)
             base_s = time.perf_counter() - t0
             expected = [json.loads(json.dumps(v.to_dict())) for v in local]
+            statuses = collections.Counter(str(v.status) for v in local)
             if "-" not in best or base_s < best["-"]["seconds"]:
                 best["-"] = {"verifier": name, "mode": "in-process verify_batch", "concurrency": "-", "items": n,
                              "requests": 1, "seconds": base_s, "p50_ms": base_s * 1000, "p99_ms": base_s * 1000}
@@ -203,6 +207,7 @@ def run(name: str, completions: list[str], references: list[Any], log: Path, rou
         row["matching"] = matching[row["concurrency"]]
         row["lost_or_duplicated"] = lost_or_dup[row["concurrency"]]
         row["differences"] = dict(notes[row["concurrency"]])
+        row["statuses"] = dict(statuses)
         row["per_s"] = n / row["seconds"]
         row["ratio"] = row["per_s"] / rows[0]["per_s"]
     return rows
@@ -213,13 +218,16 @@ def main() -> int:
     parser.add_argument("--math", type=int, default=1024, help="math items")
     parser.add_argument("--code", type=int, default=128, help="code items (HumanEval)")
     parser.add_argument("--skip-code", action="store_true", help="no Docker here: math only")
+    parser.add_argument("--skip-math", action="store_true", help="code only")
+    parser.add_argument("--server-args", default="", help="more `rlvrgym serve` flags, e.g. '--batch-threads 32'")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each mode reports its best")
     parser.add_argument("--json", help="write the rows here too")
     parser.add_argument("--log", default="/tmp/rlvrgym-serve-bench.log", help="the server's output")
     args = parser.parse_args()
-    rows = run("math", *math_batch(args.math), Path(args.log), args.rounds)
+    extra = shlex.split(args.server_args)
+    rows = [] if args.skip_math else run("math", *math_batch(args.math), Path(args.log), args.rounds, extra)
     if not args.skip_code:
-        rows += run("code", *code_batch(args.code), Path(args.log), args.rounds)
+        rows += run("code", *code_batch(args.code), Path(args.log), args.rounds, extra)
     table = Table("verifier", "mode", "concurrency", "items", "requests", "seconds", "verif/s", "vs in-process",
                   "p50 ms", "p99 ms", "verdicts equal", "lost/dup", title=f"rlvrgym serve vs in-process verify_batch "
                                                                 f"({os.cpu_count()} cores)")
@@ -230,6 +238,11 @@ def main() -> int:
     Console(width=160).print(table)
     failed = False
     for r in rows:
+        if r["concurrency"] == "-":
+            print(f"{r['verifier']} verdicts: {r['statuses']}")
+            if r["statuses"].get("error"):
+                failed = True
+                print(f"{r['verifier']}: in-process verdicts are errors, the numbers above measure nothing")
         if r["concurrency"] == 16:
             goal = GOALS[r["verifier"]]
             ok = r["ratio"] >= goal
