@@ -112,6 +112,24 @@ def server(log: Path, extra: Sequence[str] = ()) -> Any:
             process.wait()
 
 
+@contextlib.contextmanager
+def private_image() -> Any:
+    """The sandbox image under a tag of this run's own: on a machine shared with other work, a clean-up of
+    `rlvrgym-sandbox:*` tags in the middle of a run would turn the rest of the run into error verdicts."""
+    from rlvrgym.sandbox.docker_backend import docker_client
+    from rlvrgym.sandbox.image import image_tag
+
+    client = docker_client()
+    tag = image_tag()
+    private = f"rlvrgym-serve-bench:{tag.rsplit(':', 1)[-1]}-{os.getpid()}"
+    client.images.get(tag).tag(private)
+    try:
+        yield private
+    finally:
+        with contextlib.suppress(Exception):
+            client.images.remove(private)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -163,11 +181,13 @@ def over_http(clients: Clients, verifier: str, completions: list[str], reference
 
 
 def run(name: str, completions: list[str], references: list[Any], log: Path, rounds: int,
-        server_args: Sequence[str] = ()) -> list[dict[str, Any]]:
+        server_args: Sequence[str] = (), options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each round measures in-process and every concurrency back to back; a mode's row is its best round (the
     machine is shared, so the best round is the one least disturbed by others)."""
     references = json.loads(json.dumps(references))  # what the server sees
-    verifier = get_verifier(name)
+    verifier = get_verifier(name, **(options or {}))
+    if options:  # the server builds the same verifier, as its operator
+        server_args = [*server_args, "--verifier-options", f"{name}={json.dumps(options)}"]
     n = len(completions)
     best: dict[Any, dict[str, Any]] = {}
     matching: dict[Any, int] = {}
@@ -227,7 +247,9 @@ def main() -> int:
     extra = shlex.split(args.server_args)
     rows = [] if args.skip_math else run("math", *math_batch(args.math), Path(args.log), args.rounds, extra)
     if not args.skip_code:
-        rows += run("code", *code_batch(args.code), Path(args.log), args.rounds, extra)
+        with private_image() as image:
+            rows += run("code", *code_batch(args.code), Path(args.log), args.rounds, extra,
+                        {"sandbox_options": {"image": image}})
     table = Table("verifier", "mode", "concurrency", "items", "requests", "seconds", "verif/s", "vs in-process",
                   "p50 ms", "p99 ms", "verdicts equal", "lost/dup", title=f"rlvrgym serve vs in-process verify_batch "
                                                                 f"({os.cpu_count()} cores)")
