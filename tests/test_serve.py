@@ -204,6 +204,32 @@ def test_verdicts_over_http_equal_in_process(server: Server, verifier: str, env_
     assert [roundtrip(v.to_dict()) for v in remote] == [roundtrip(v.to_dict()) for v in local]
 
 
+def test_reward_breakdown_is_score_batch_with_the_task_context(server: Server) -> None:
+    """MathProof's efficiency term reads the task's min_steps: over HTTP it is the same score_batch result."""
+    from rlvrgym.rewards import score_batch
+
+    env = gym.make("MathProof-v0").unwrapped
+    completions, references, contexts = [], [], []
+    for seed in range(4):
+        env.reset(seed=seed)
+        for completion in (env.oracle_completion() or "", "x = 1"):
+            completions.append(completion)
+            references.append(roundtrip(env.task.reference))
+            contexts.append(env.reward_context(env.task))
+    assert any(contexts), "the proof tasks must carry min_steps"
+    spec = RewardSpec(process_weight=0.5, efficiency_weight=0.25)
+    local = score_batch(completions, references, get_verifier("math-proof"), spec, contexts=contexts)
+    reply = post(server, "/verify", {"items": [{"verifier": "math-proof", "completion": c, "reference": r,
+                                                "context": ctx}
+                                               for c, r, ctx in zip(completions, references, contexts, strict=True)],
+                                     "reward": {"process_weight": 0.5, "efficiency_weight": 0.25}})
+    assert reply.status_code == 200, reply.text
+    results = reply.json()["results"]
+    assert [r["reward"] for r in results] == [s.breakdown.to_dict() for s in local]
+    assert [r["verdict"] for r in results] == [roundtrip(s.verdict.to_dict()) for s in local]
+    assert any(r["reward"]["efficiency"] > 0 for r in results)
+
+
 def test_remote_verifier_in_an_environment(server: Server) -> None:
     local = gym.make("MathAnswer-v0")
     remote = gym.make("MathAnswer-v0", verifier=RemoteVerifier(server.url))
@@ -312,6 +338,8 @@ BAD = [
     ("operator-only option", {"items": [{"verifier": "code", "completion": "a", "reference": {},
                                          "options": {"backend": "local", "allow_unsafe": True}}]}, 403,
      "allow_unsafe"),
+    ("unknown context key", {"items": [{"verifier": "math", "completion": "a", "reference": "1",
+                                         "context": {"min_stepz": 2}}]}, 422, "min_stepz"),
     ("timeout over the deadline", {"items": [{"verifier": "math", "completion": "a", "reference": "1",
                                               "options": {"timeout": 1e9}}]}, 422, "timeout"),
 ]

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from rlvrgym._version import __version__
-from rlvrgym.rewards import RewardSpec
+from rlvrgym.rewards import CONTEXT_KEYS, RewardSpec
 from rlvrgym.serve.auth import EdgeMiddleware
 from rlvrgym.serve.config import PolicyError, ServeConfig, client_env_kwargs
 from rlvrgym.serve.metrics import Metrics
@@ -64,6 +64,7 @@ class VerifyItem(BaseModel):
     completion: StrictStr
     reference: Any = Field(description="the reference, as the environment's task holds it (JSON)")
     options: dict[str, Any] = Field(default_factory=dict, description="verifier constructor options")
+    context: dict[str, Any] | None = Field(default=None, description="task facts the reward reads, e.g. min_steps")
 
 
 class VerifyRequest(BaseModel):
@@ -104,11 +105,21 @@ class ServeState:
         return min(asked, self.config.deadline_s) if asked is not None else self.config.deadline_s
 
     async def score(self, items: Sequence[tuple[str, dict[str, Any], str, Any]], spec: RewardSpec | None = None,
-                    deadline_s: float | None = None) -> list[Scored]:
-        """Verify `(verifier, options, completion, reference)` items: one batch per verifier, off the event loop,
-        in order. Raises ApiError: 413 (batch too large), 422 (unknown verifier, bad option), 403 (option only the
-        operator may set), 503 (queue full, with Retry-After), 504 (deadline passed)."""
+                    deadline_s: float | None = None, contexts: Sequence[dict[str, Any] | None] | None = None
+                    ) -> list[Scored]:
+        """Verify `(verifier, options, completion, reference)` items through `rewards.score_batch`: one batch per
+        verifier, off the event loop, in order; `contexts` are the reward's task facts per item (`CONTEXT_KEYS`).
+        Raises ApiError: 413 (batch too large), 422 (unknown verifier, bad option or context), 403 (option only
+        the operator may set), 503 (queue full, with Retry-After), 504 (deadline passed)."""
         cfg = self.config
+        if contexts is not None:
+            if len(contexts) != len(items):
+                raise ApiError(422, "invalid request", f"{len(items)} items but {len(contexts)} contexts")
+            for i, ctx in enumerate(contexts):
+                unknown = sorted(set(ctx or {}) - set(CONTEXT_KEYS))
+                if unknown:
+                    raise ApiError(422, "invalid request", f"items[{i}].context: unknown keys {unknown}; known: "
+                                                           f"{', '.join(CONTEXT_KEYS)}")
         if len(items) > cfg.max_batch:
             raise ApiError(413, "batch too large", f"{len(items)} items, over the limit of {cfg.max_batch} per "
                                                    "request: split the batch")
@@ -134,7 +145,8 @@ class ServeState:
         except Overloaded as exc:
             raise ApiError(503, "overloaded", str(exc), {"Retry-After": str(cfg.retry_after_s)}) from None
         futures = [self.verification.submit(Job(verifiers[key], key[0], [items[i][2] for i in idx],
-                                                [items[i][3] for i in idx], spec))
+                                                [items[i][3] for i in idx], spec,
+                                                None if contexts is None else [contexts[i] for i in idx]))
                    for key, idx in groups.items()]
         deadline = self.deadline(deadline_s)
         try:
@@ -254,7 +266,9 @@ def _core_router(state: ServeState) -> APIRouter:
     @router.post("/verify")
     async def verify(body: VerifyRequest) -> JSONOut:
         items = [(it.verifier, it.options, it.completion, it.reference) for it in body.items]
-        scored = await state.score(items, body.reward, body.deadline_s)
+        contexts = [it.context for it in body.items]
+        scored = await state.score(items, body.reward, body.deadline_s,
+                                   contexts if any(c is not None for c in contexts) else None)
         results = []
         for verdict, breakdown in scored:
             result: dict[str, Any] = {"verdict": verdict.to_dict()}

@@ -15,11 +15,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlvrgym.rewards import RewardBreakdown, RewardSpec
+from rlvrgym.rewards import RewardBreakdown, RewardSpec, score_batch
 from rlvrgym.serve.config import ServeConfig, client_verifier_options
 from rlvrgym.serve.metrics import Metrics
 from rlvrgym.verifiers.base import VerifierLike
@@ -32,17 +32,34 @@ Scored = tuple[Verdict, RewardBreakdown | None]
 
 
 def score_items(verifier: VerifierLike, completions: Sequence[str], references: Sequence[Any],
-                spec: RewardSpec | None) -> list[Scored]:
-    """The one place the server turns completions into verdicts and reward breakdowns.
+                spec: RewardSpec | None, contexts: Sequence[Mapping[str, Any] | None] | None = None
+                ) -> list[Scored]:
+    """The one place the server turns completions into verdicts and reward breakdowns: the project's scoring
+    function, `rlvrgym.rewards.score_batch`, as the environments and the GRPO reward functions call it.
 
-    The breakdown is `RewardSpec.compute` on the verdict, as the environments do (until the shared
-    `rewards.score_batch` lands, this is the only call site to switch). A verifier whose batch call crashes is
-    asked item by item, so a crash costs only the item that caused it (an `error` verdict), never the batch.
+    The verifier is handed over behind `_ItemByItemOnCrash`: a verifier whose batch call crashes as a whole is asked
+    item by item, so a crash costs only the item that caused it (an `error` verdict), never the batch.
     """
-    verdicts = _verify_batch(verifier, completions, references)
-    if spec is None:
-        return [(v, None) for v in verdicts]
-    return [(v, spec.compute(v, c)) for v, c in zip(verdicts, completions, strict=True)]
+    scored = score_batch(completions, references, _ItemByItemOnCrash(verifier), spec or RewardSpec(),
+                         contexts=contexts)
+    return [(s.verdict, s.breakdown if spec is not None else None) for s in scored]
+
+
+class _ItemByItemOnCrash:
+    """A verifier as `score_batch` sees it, with `verify_batch` that never raises for what the verifier does."""
+
+    def __init__(self, verifier: VerifierLike) -> None:
+        self.verifier = verifier
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.verifier, "name", "") or type(self.verifier).__name__)
+
+    def verify(self, completion: str, reference: Any) -> Verdict:
+        return _verify_batch(self.verifier, [completion], [reference])[0]
+
+    def verify_batch(self, completions: Sequence[str], references: Sequence[Any]) -> list[Verdict]:
+        return _verify_batch(self.verifier, completions, references)
 
 
 def _verify_batch(verifier: VerifierLike, completions: Sequence[str], references: Sequence[Any]) -> list[Verdict]:
@@ -102,6 +119,7 @@ class Job:
     completions: list[str]
     references: list[Any]
     spec: RewardSpec | None
+    contexts: list[Mapping[str, Any] | None] | None = None
 
 
 class Overloaded(RuntimeError):
@@ -215,8 +233,10 @@ class Verification:
         first = live[0][0]
         try:
             t0 = time.perf_counter()
+            contexts = [c for job, _ in live for c in (job.contexts or [None] * len(job.completions))]
             scored = score_items(first.verifier, [c for job, _ in live for c in job.completions],
-                                 [r for job, _ in live for r in job.references], first.spec)
+                                 [r for job, _ in live for r in job.references], first.spec,
+                                 contexts if any(c is not None for c in contexts) else None)
             metrics.verify_seconds.labels(first.name).observe(time.perf_counter() - t0)
             for verdict, _ in scored:
                 metrics.verifications.labels(first.name, str(verdict.status)).inc()
