@@ -92,14 +92,18 @@ def server_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "RLVRGYM_VERIFY_WORKERS": "2"}
 
 
-def start_server(*args: str, token: str | None, tmp: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+def start_server(*args: str, token: str | None, tmp: Path, token_via_env: bool = False
+                 ) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     log = tmp / "serve.log"
     cmd = [sys.executable, "-m", "rlvrgym.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    if token:
+    env = server_env()
+    if token and token_via_env:
+        env["RLVRGYM_SERVE_TOKEN"] = token
+    elif token:
         cmd += ["--token", token]
     with open(log, "wb") as fh:
-        process = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=server_env(), cwd=ROOT)
+        process = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     return process, f"http://127.0.0.1:{port}", log
 
 
@@ -124,8 +128,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_server(tmp: Path, *args: str, token: str | None = None) -> Iterator[Server]:
-    process, url, log = start_server(*args, token=token, tmp=tmp)
+def running_server(tmp: Path, *args: str, token: str | None = None, token_via_env: bool = False
+                   ) -> Iterator[Server]:
+    process, url, log = start_server(*args, token=token, tmp=tmp, token_via_env=token_via_env)
     try:
         for _ in range(600):  # up to 60 s: imports are slow on a loaded machine
             if process.poll() is not None:
@@ -151,10 +156,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with a token, small limits, one verification thread and short-lived sessions."""
+    """A server with a token (from RLVRGYM_SERVE_TOKEN), small limits, one verification thread and short-lived
+    sessions."""
     with running_server(tmp_path_factory.mktemp("tight"), "--import", "tests.test_serve_plugins",
                         "--max-batch", "4", "--max-queue", "4", "--batch-threads", "1", "--max-body-mb", "0.01",
-                        "--session-ttl", "1.5", "--access-log", token=TOKEN) as s:
+                        "--session-ttl", "1.5", "--access-log", token=TOKEN, token_via_env=True) as s:
         yield s
 
 
