@@ -180,23 +180,31 @@ class RemoteVerifier(Verifier):
     def verify_batch(self, completions: Sequence[str], references: Sequence[Any]) -> list[Verdict]:
         return [v for v, _ in self._scored(completions, references, None)]
 
-    def verify_scored(self, completions: Sequence[str], references: Sequence[Any], reward: RewardSpec
+    def verify_scored(self, completions: Sequence[str], references: Sequence[Any], reward: RewardSpec,
+                      contexts: Sequence[Mapping[str, Any] | None] | None = None
                       ) -> list[tuple[Verdict, RewardBreakdown]]:
-        """Verdicts and the server's reward breakdowns under `reward` (computed by the server's scoring)."""
-        return [(v, b if b is not None else reward.compute(v, c if isinstance(c, str) else ""))
-                for (v, b), c in zip(self._scored(completions, references, reward), completions, strict=True)]
+        """Verdicts and the server's reward breakdowns under `reward` (`rewards.score_batch` on the server);
+        `contexts` are the task facts some terms read, e.g. `{"min_steps": 3}` (see `rewards.CONTEXT_KEYS`)."""
+        ctxs = list(contexts) if contexts is not None else [None] * len(completions)
+        return [(v, b if b is not None else reward.breakdown(v, c if isinstance(c, str) else "", ctx))
+                for (v, b), c, ctx in zip(self._scored(completions, references, reward, contexts), completions, ctxs,
+                                          strict=True)]
 
-    def _scored(self, completions: Sequence[Any], references: Sequence[Any], reward: RewardSpec | None
+    def _scored(self, completions: Sequence[Any], references: Sequence[Any], reward: RewardSpec | None,
+                contexts: Sequence[Mapping[str, Any] | None] | None = None
                 ) -> list[tuple[Verdict, RewardBreakdown | None]]:
         if len(completions) != len(references):
             raise ValueError(f"got {len(completions)} completions but {len(references)} references")
+        if contexts is not None and len(contexts) != len(completions):
+            raise ValueError(f"got {len(completions)} completions but {len(contexts)} contexts")
         out: list[tuple[Verdict, RewardBreakdown | None]] = [
             (Verdict.unparseable(f"completion must be text, got {type(c).__name__}"), None) for c in completions]
         todo = [i for i, c in enumerate(completions) if isinstance(c, str)]  # as judge_safely does in-process
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start:start + self.batch_size]
             body: dict[str, Any] = {"items": [{"verifier": self.name, "completion": completions[i],
-                                               "reference": references[i], "options": self.options}
+                                               "reference": references[i], "options": self.options,
+                                               **({"context": dict(contexts[i] or {})} if contexts else {})}
                                               for i in chunk]}
             if reward is not None:
                 body["reward"] = _spec_dict(reward)

@@ -234,6 +234,8 @@ def test_reward_breakdown_is_score_batch_with_the_task_context(server: Server) -
     assert [r["reward"] for r in results] == [s.breakdown.to_dict() for s in local]
     assert [r["verdict"] for r in results] == [roundtrip(s.verdict.to_dict()) for s in local]
     assert any(r["reward"]["efficiency"] > 0 for r in results)
+    client = RemoteVerifier(server.url, verifier="math-proof").verify_scored(completions, references, spec, contexts)
+    assert [b.to_dict() for _, b in client] == [s.breakdown.to_dict() for s in local]
 
 
 def test_remote_verifier_in_an_environment(server: Server) -> None:
@@ -420,7 +422,8 @@ def test_overload_gets_503_with_retry_after(tight: Server) -> None:
         assert reply.json()["error"] == "overloaded"
         # the client, refused the same way while the queue is still full, waits Retry-After and is served
         rejected = tight.metrics()['rlvrgym_serve_rejected_total{reason="queue_full"}']
-        assert RemoteVerifier(tight.url, token=TOKEN, backoff=0.05, retries=20).verify("\\boxed{1}", "1").correct is True
+        patient = RemoteVerifier(tight.url, token=TOKEN, backoff=0.05, retries=20)
+        assert patient.verify("\\boxed{1}", "1").correct is True
     finally:
         thread.join(timeout=60)
     assert first["reply"].status_code == 200
