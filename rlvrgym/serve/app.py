@@ -29,7 +29,7 @@ from rlvrgym.rewards import CONTEXT_KEYS, RewardSpec
 from rlvrgym.serve.auth import EdgeMiddleware
 from rlvrgym.serve.config import PolicyError, ServeConfig, client_env_kwargs
 from rlvrgym.serve.metrics import Metrics
-from rlvrgym.serve.scoring import Job, Overloaded, Scored, Verification
+from rlvrgym.serve.scoring import Job, Overloaded, Scored, Verification, on_ray
 from rlvrgym.serve.sessions import SessionLimit, SessionNotFound, SessionStore, jsonable, space_info
 from rlvrgym.verifiers.registry import BUILTIN_MODULES, list_verifiers
 
@@ -199,7 +199,8 @@ def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter
     config = config or ServeConfig()
     metrics = Metrics()
     verification = Verification(config, metrics, executor)
-    sessions = SessionStore(metrics, config.max_sessions, config.session_ttl_s, config.session_threads)
+    wrap = (lambda v: on_ray(v, config)) if config.executor == "ray" else None
+    sessions = SessionStore(metrics, config.max_sessions, config.session_ttl_s, config.session_threads, wrap)
     state = ServeState(config, metrics, verification, sessions)
 
     @asynccontextmanager
@@ -207,11 +208,19 @@ def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter
         # Import the built-in verifiers (sympy, docker) now, not on the event loop of the first request.
         await asyncio.to_thread(lambda: [importlib.import_module(m) for m in BUILTIN_MODULES.values()])
         sessions.start_reaper()
+        if config.executor == "ray":  # join the cluster now: a first request must not wait for it, nor fail late
+            from rlvrgym.distributed import connect
+
+            await asyncio.to_thread(connect, config.ray_address)
         try:
             yield
         finally:
             await sessions.close()
             verification.shutdown()
+            if config.executor == "ray":
+                from rlvrgym.distributed import shutdown
+
+                await asyncio.to_thread(shutdown)
 
     app = FastAPI(title="rlvrgym serve", version=__version__, lifespan=lifespan, default_response_class=JSONOut,
                   docs_url=None, redoc_url=None)
@@ -254,7 +263,7 @@ def _core_router(state: ServeState) -> APIRouter:
     @router.get("/info")
     async def info() -> dict[str, Any]:
         return {"version": __version__, "verifiers": list_verifiers(), "environments": _known_envs(config),
-                "executor": state.verification.executor.name,
+                "executor": config.executor,
                 "limits": {"max_batch": config.max_batch, "max_body_bytes": config.max_body_bytes,
                            "max_queue": config.max_queue, "deadline_s": config.deadline_s,
                            "max_sessions": config.max_sessions, "session_ttl_s": config.session_ttl_s}}

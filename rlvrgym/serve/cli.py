@@ -47,7 +47,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                        session_threads=args.session_threads, max_sessions=args.max_sessions,
                        session_ttl_s=args.session_ttl, retry_after_s=args.retry_after,
                        verifier_options=_named_json(args.verifier_options, "--verifier-options"),
-                       env_defaults=_named_json(args.env_defaults, "--env-defaults"))
+                       env_defaults=_named_json(args.env_defaults, "--env-defaults"),
+                       executor="local" if args.ray is None else "ray", ray_address=args.ray or None)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -77,6 +78,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         os.environ["RLVRGYM_VERIFY_WORKERS"] = str(args.verify_workers)  # read when the worker pool starts
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("rlvrgym.serve.access").setLevel(logging.INFO if args.access_log else logging.WARNING)
+    if config.executor == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            print("rlvrgym serve --ray needs Ray: pip install 'rlvrgym[ray]'", file=sys.stderr)
+            return 2
     app = create_app(config)
     # uvicorn's own access log prints the query string, where a client may have put its token: ours does not.
     # Keep-alive longer than clients keep idle connections (httpx: 5 s), so a client never reuses a connection the
@@ -116,6 +123,9 @@ def add_serve_command(sub: Any) -> None:
     p.add_argument("--env-defaults", action="append", metavar="ENV_ID=JSON",
                    help="operator arguments for an environment, e.g. task files: "
                         "CodeUnitTest-v0='{\"tasks\": \"/data/tasks.jsonl\"}'")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run verification on the Ray executor (rlvrgym[ray]): the cluster at ADDRESS, else "
+                        "$RAY_ADDRESS, else a local Ray instance on 127.0.0.1")
     p.add_argument("--import", dest="imports", action="append", metavar="MODULE",
                    help="import a module first, e.g. one whose verifiers register with @register_verifier")
     p.add_argument("--access-log", action="store_true", help="log every request (method, path, status, time)")

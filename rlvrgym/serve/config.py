@@ -42,7 +42,9 @@ class ServeConfig:
         session_ttl_s: an environment session unused this long is closed and counted as expired.
         verifier_options: operator defaults per verifier name, merged under the client's options.
         env_defaults: operator defaults per environment id, merged under the client's arguments.
-        executor: "local" (threads over the worker pools and the Docker pool) or "ray" (the Ray executor).
+        executor: "local" (threads over the worker pools and the Docker pool) or "ray" (every verifier wrapped in
+            `rlvrgym.distributed.RayVerifierPool`: batches run on the Ray cluster's nodes).
+        ray_address: the Ray cluster to join (default `$RAY_ADDRESS`, else a local Ray instance on 127.0.0.1).
     """
 
     host: str = "127.0.0.1"
@@ -61,6 +63,7 @@ class ServeConfig:
     verifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     env_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     executor: str = "local"
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():

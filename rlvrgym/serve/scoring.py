@@ -105,11 +105,22 @@ class VerifierCache:
                 self._items.move_to_end(key)
                 return self._items[key]
         verifier = get_verifier(name, **merged)
+        if self.config.executor == "ray":
+            verifier = on_ray(verifier, self.config)
         with self._lock:
             self._items[key] = verifier
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return verifier
+
+
+def on_ray(verifier: VerifierLike, config: ServeConfig) -> VerifierLike:
+    """The verifier with its batches on the Ray cluster (`rlvrgym.distributed`), the same verdicts."""
+    from rlvrgym.distributed import RayVerifierPool
+
+    if isinstance(verifier, RayVerifierPool):
+        return verifier
+    return RayVerifierPool(verifier, address=config.ray_address)
 
 
 @dataclass

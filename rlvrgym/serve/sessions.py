@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,8 +80,10 @@ def episode_result(info: dict[str, Any]) -> str:
 
 
 class SessionStore:
-    def __init__(self, metrics: Metrics, max_sessions: int, ttl_s: float, threads: int) -> None:
+    def __init__(self, metrics: Metrics, max_sessions: int, ttl_s: float, threads: int,
+                 wrap_verifier: Callable[[Any], Any] | None = None) -> None:
         self.metrics = metrics
+        self.wrap_verifier = wrap_verifier
         self.max_sessions = max_sessions
         self.ttl_s = ttl_s
         self.sessions: dict[str, Session] = {}
@@ -112,6 +115,9 @@ class SessionStore:
             env = await self.run(gym.make, env_id, **kwargs)
         finally:
             self._reserved -= 1
+        base = env.unwrapped
+        if self.wrap_verifier is not None and hasattr(base, "verifier"):
+            base.verifier = self.wrap_verifier(base.verifier)  # e.g. the Ray executor: steps verify on the cluster
         session = Session(secrets.token_urlsafe(16), env_id, env, seed)
         self.sessions[session.id] = session
         self.metrics.sessions_created.labels(env_id).inc()
