@@ -12,7 +12,8 @@ from collections.abc import Sequence
 PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
                  "rlvrgym.bench.cli": "add_bench_commands",
                  "rlvrgym.train.cli": "add_train_commands",
-                 "rlvrgym.tasks.proof_export": "add_export_steps_command"}
+                 "rlvrgym.tasks.proof_export": "add_export_steps_command",
+                 "rlvrgym.serve.cli": "add_serve_command"}
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ ensure_python_env() {
     # torch is pinned to the CPU build first, so trl/transformers do not pull a multi-GB CUDA build.
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
     # ray: the distributed executor's extra (tests/test_distributed.py runs a simulated multi-node cluster)
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev,reasoning-gym,ray]"
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev,reasoning-gym,ray,serve]"
 }
 
 engine_up() { "$VENV/bin/python" -c "import docker; docker.from_env(timeout=5).ping()" >/dev/null 2>&1; }
