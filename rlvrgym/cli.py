@@ -13,7 +13,8 @@ PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
                  "rlvrgym.bench.cli": "add_bench_commands",
                  "rlvrgym.train.cli": "add_train_commands",
                  "rlvrgym.tasks.proof_export": "add_export_steps_command",
-                 "rlvrgym.serve.cli": "add_serve_command"}
+                 "rlvrgym.serve.cli": "add_serve_command",
+                 "rlvrgym.integrations.verl": "add_export_commands"}
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

@@ -1,0 +1,9 @@
+"""Adapters between the trainers people use and rlvrgym's rewards (verl, OpenRLHF, TRL environment_factory,
+PrimeIntellect verifiers).
+
+Each adapter is thin and sits above the environments: it translates a trainer's protocol (field names, where the
+prompt ends, what a non-2xx reply does) at the edge and hands every completion to the one scoring road in
+`rlvrgym.integrations._scoring`; none of them decides a reward itself. Trainer packages are optional: each module
+imports its trainer only where it has to (install them with `pip install "rlvrgym[integrations]"`, see
+docs/integrations.md).
+"""

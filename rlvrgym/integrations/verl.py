@@ -1,0 +1,189 @@
+"""verl (0.9.x): a custom reward function over rlvrgym's verifiers, and the RL parquet rows verl's `RLHFDataset`
+loads.
+
+verl config (the `reward.` prefix matters: verl 0.9's entry point ignores the old top-level
+`custom_reward_function` key and silently falls back to its own scorer)::
+
+    reward.custom_reward_function.path=pkg://rlvrgym.integrations.verl
+    reward.custom_reward_function.name=compute_score        # or compute_score_async
+
+Rows name their environment in `data_source` as `rlvrgym/<env id>` (e.g. `rlvrgym/MathAnswer-v0`); the reference
+is `reward_model.ground_truth` (text, or JSON for structured references, as `extra_info.reference_format` says).
+`compute_score` judges in this process, on the environment's verifier worker pool (each check bounded by a killed
+worker process, so verl's reward thread never runs model-dependent work itself); `compute_score_async` is awaited
+by verl directly and sends the check to `rlvrgym serve` when `RLVRGYM_URL` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rlvrgym.integrations._scoring import (
+    DATA_SOURCE_PREFIX,
+    Scored,
+    decode_reference,
+    encode_reference,
+    env_id_of,
+    env_scorer,
+)
+
+#: The keys of every result dict, in this order (verl takes the key set from the first sample and fails on another).
+RESULT_KEYS: tuple[str, ...] = ("score", "acc", "judged", "outcome", "process", "format", "length")
+
+#: verl's `ability` column per environment (verl passes it through; some of its tools group metrics by it).
+ABILITY = {"MathAnswer-v0": "math", "MathProof-v0": "math", "CodeUnitTest-v0": "code", "PhysicsSim-v0": "physics"}
+
+
+def data_source(env_id: str) -> str:
+    """The `data_source` value that routes a row to `env_id`."""
+    return DATA_SOURCE_PREFIX + env_id_of(env_id)
+
+
+def _plain(value: Any) -> Any:
+    """OmegaConf containers (verl passes `reward_kwargs` as DictConfig) as plain dicts and lists."""
+    if isinstance(value, Mapping) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple) or type(value).__name__ == "ListConfig":
+        return [_plain(v) for v in value]
+    return value
+
+
+def result_dict(scored: Scored) -> dict[str, float]:
+    """The dict verl receives: `score` (the reward) and the breakdown, numbers only, same keys for every sample.
+    `acc` is 1 only for a verdict of correct; `judged` is 0 where the verifier could not decide."""
+    v, b = scored.verdict, scored.breakdown
+    return {"score": float(b.total), "acc": 1.0 if v.correct else 0.0, "judged": 0.0 if v.correct is None else 1.0,
+            "outcome": float(b.outcome), "process": float(b.process), "format": float(b.format),
+            "length": float(b.length)}
+
+
+def _scorer(data_source: str, env_kwargs: Mapping[str, Any] | None) -> Any:
+    """The scorer for a row; `env_kwargs` maps an environment id to the arguments its environment is built with
+    (`gym.make(env_id, **kwargs)`), e.g. `{"CodeUnitTest-v0": {"sandbox": "docker"}}`."""
+    env_id = env_id_of(data_source)
+    table = _plain(env_kwargs) if env_kwargs else {}
+    if not isinstance(table, dict):
+        raise TypeError(f"env_kwargs must map environment ids to their arguments, got {env_kwargs!r}")
+    kwargs = table.get(env_id, table.get(DATA_SOURCE_PREFIX + env_id))
+    return env_scorer(env_id, kwargs)
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None,
+                  *, env_kwargs: Mapping[str, Any] | None = None, **_: Any) -> dict[str, float]:
+    """verl's custom reward function: judge the response `solution_str` (the response alone, as verl decodes it)
+    with the verifier and `RewardSpec` of the environment `data_source` names. `env_kwargs` (from
+    `reward.custom_reward_function.reward_kwargs.env_kwargs`) maps an environment id to its `gym.make` arguments,
+    e.g. the code sandbox's options. Keywords verl adds (`reward_router_address`, ...) are accepted and unused.
+
+    A malformed answer is a score of 0 in the result, never an exception; a `data_source` that is not an rlvrgym
+    environment, or a broken reference in the data, raises (that is a configuration error, not model output).
+    """
+    scorer = _scorer(data_source, env_kwargs)
+    reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
+    return result_dict(scorer.score([solution_str], [reference])[0])
+
+
+async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any,
+                              extra_info: Mapping[str, Any] | None = None, *,
+                              env_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, float]:
+    """The coroutine form verl awaits directly (`inspect.iscoroutinefunction`). With `RLVRGYM_URL` set the check
+    runs on that `rlvrgym serve`; otherwise in this process, off the event loop."""
+    url = os.environ.get("RLVRGYM_URL")
+    if url:
+        return await _remote_score(url, data_source, solution_str, ground_truth, extra_info, env_kwargs)
+    return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth, extra_info,
+                                   env_kwargs=env_kwargs, **kwargs)
+
+
+async def _remote_score(url: str, data_source: str, solution_str: str, ground_truth: Any,
+                        extra_info: Mapping[str, Any] | None, env_kwargs: Mapping[str, Any] | None) -> dict[str, float]:
+    try:
+        from rlvrgym.client import RemoteVerifier  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise RuntimeError("RLVRGYM_URL is set but this rlvrgym has no remote client (rlvrgym.client); unset "
+                           "RLVRGYM_URL to score in-process") from exc
+    scorer = _scorer(data_source, env_kwargs)
+    reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
+    remote = RemoteVerifier(url, scorer.verifier.name)
+    from rlvrgym.integrations._scoring import score_batch
+
+    scored = await asyncio.to_thread(score_batch, [solution_str], [reference], remote, scorer.spec,
+                                     max_chars=scorer.max_chars)
+    return result_dict(scored[0])
+
+
+# -- data preparation ----------------------------------------------------------------------------------------------
+
+def export_rows(env_id: str, n: int, *, split: str | None = "train", seed: int = 0,
+                env_kwargs: Mapping[str, Any] | None = None, system_prompt: str | None = None) -> list[dict[str, Any]]:
+    """`n` distinct tasks of `env_id` as verl RL rows: `data_source`, `prompt` (chat messages), `ability`,
+    `reward_model: {style: "rule", ground_truth}` and `extra_info` (index, split, task id, seed, reference format).
+    The tasks are the ones `env.reset(seed=seed), env.reset(seed=seed+1), ...` give, so a row can be replayed."""
+    from rlvrgym.train.trl_adapter import as_messages, draw_tasks, make_env
+
+    env_id = env_id_of(env_id)
+    env = make_env(env_id, env_kwargs, split=split)  # type: ignore[arg-type]
+    rows = []
+    for index, task in enumerate(draw_tasks(env, n, seed)):
+        truth, fmt = encode_reference(task.reference)
+        rows.append({"data_source": DATA_SOURCE_PREFIX + env_id,
+                     "prompt": as_messages(task.prompt, system_prompt),
+                     "ability": ABILITY.get(env_id, task.kind or "reasoning"),
+                     "reward_model": {"style": "rule", "ground_truth": truth},
+                     "extra_info": {"index": index, "split": str(split), "task_id": task.id,
+                                    "reference_format": fmt, "env_id": env_id}})
+    return rows
+
+
+def write_parquet(rows: list[dict[str, Any]], out: str | Path) -> Path:
+    """Write rows as verl reads them (`datasets.load_dataset("parquet", ...)` inside `RLHFDataset`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not rows:
+        raise ValueError("no rows to write")
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def _cmd_export_verl(args: argparse.Namespace) -> int:
+    try:
+        env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
+    except json.JSONDecodeError as exc:
+        print(f"--env-kwargs is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    if env_kwargs is not None and not isinstance(env_kwargs, dict):
+        print("--env-kwargs must be a JSON object", file=sys.stderr)
+        return 2
+    split = None if args.split == "all" else args.split
+    rows = export_rows(args.env, args.n, split=split, seed=args.seed, env_kwargs=env_kwargs,
+                       system_prompt=args.system_prompt)
+    path = write_parquet(rows, args.out)
+    print(f"wrote {len(rows)} rows of {DATA_SOURCE_PREFIX}{env_id_of(args.env)} ({args.split}) to {path}")
+    return 0
+
+
+def add_export_commands(subparsers: Any) -> None:
+    """`rlvrgym export verl ...` (other trainers' data formats can join `export` later)."""
+    export = subparsers.add_parser("export", help="write environment tasks in a trainer's dataset format")
+    sub = export.add_subparsers(dest="format", required=True)
+    p = sub.add_parser("verl", help="verl RL parquet (data_source, prompt, ability, reward_model, extra_info)",
+                       description="Rows load with verl's RLHFDataset; score them with "
+                       "reward.custom_reward_function.path=pkg://rlvrgym.integrations.verl")
+    p.add_argument("--env", required=True, help="environment id, e.g. MathAnswer-v0")
+    p.add_argument("--split", default="train", choices=["train", "test", "all"])
+    p.add_argument("--n", type=int, required=True, help="number of distinct tasks")
+    p.add_argument("--seed", type=int, default=0, help="first reset seed (rows are resets seed, seed+1, ...)")
+    p.add_argument("--env-kwargs", help='environment arguments as JSON, e.g. \'{"difficulty": [1, 2]}\'')
+    p.add_argument("--system-prompt", help="a system message put before each prompt")
+    p.add_argument("--out", required=True, help="output .parquet path")
+    p.set_defaults(func=_cmd_export_verl)
