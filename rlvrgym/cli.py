@@ -14,7 +14,7 @@ PART_COMMANDS = {"rlvrgym.sandbox.cli": "add_sandbox_commands",
                  "rlvrgym.train.cli": "add_train_commands",
                  "rlvrgym.tasks.proof_export": "add_export_steps_command",
                  "rlvrgym.serve.cli": "add_serve_command",
-                 "rlvrgym.integrations.verl": "add_export_commands"}
+                 "rlvrgym.integrations.export": "add_export_commands"}
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:

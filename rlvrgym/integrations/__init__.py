@@ -7,3 +7,13 @@ prompt ends, what a non-2xx reply does) at the edge and hands every completion t
 imports its trainer only where it has to (install them with `pip install "rlvrgym[integrations]"`, see
 docs/integrations.md).
 """
+
+from typing import Any
+
+
+def serve_routers(state: Any) -> list[Any]:
+    """Routes `rlvrgym serve` adds for trainers (it looks this hook up on this package): OpenRLHF's
+    `POST /get_reward`."""
+    from rlvrgym.integrations.openrlhf import serve_routers as openrlhf_routers
+
+    return openrlhf_routers(state)

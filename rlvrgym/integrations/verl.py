@@ -16,11 +16,8 @@ by verl directly and sends the check to `rlvrgym serve` when `RLVRGYM_URL` is se
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -153,37 +150,3 @@ def write_parquet(rows: list[dict[str, Any]], out: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
     return path
-
-
-def _cmd_export_verl(args: argparse.Namespace) -> int:
-    try:
-        env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
-    except json.JSONDecodeError as exc:
-        print(f"--env-kwargs is not valid JSON: {exc}", file=sys.stderr)
-        return 2
-    if env_kwargs is not None and not isinstance(env_kwargs, dict):
-        print("--env-kwargs must be a JSON object", file=sys.stderr)
-        return 2
-    split = None if args.split == "all" else args.split
-    rows = export_rows(args.env, args.n, split=split, seed=args.seed, env_kwargs=env_kwargs,
-                       system_prompt=args.system_prompt)
-    path = write_parquet(rows, args.out)
-    print(f"wrote {len(rows)} rows of {DATA_SOURCE_PREFIX}{env_id_of(args.env)} ({args.split}) to {path}")
-    return 0
-
-
-def add_export_commands(subparsers: Any) -> None:
-    """`rlvrgym export verl ...` (other trainers' data formats can join `export` later)."""
-    export = subparsers.add_parser("export", help="write environment tasks in a trainer's dataset format")
-    sub = export.add_subparsers(dest="format", required=True)
-    p = sub.add_parser("verl", help="verl RL parquet (data_source, prompt, ability, reward_model, extra_info)",
-                       description="Rows load with verl's RLHFDataset; score them with "
-                       "reward.custom_reward_function.path=pkg://rlvrgym.integrations.verl")
-    p.add_argument("--env", required=True, help="environment id, e.g. MathAnswer-v0")
-    p.add_argument("--split", default="train", choices=["train", "test", "all"])
-    p.add_argument("--n", type=int, required=True, help="number of distinct tasks")
-    p.add_argument("--seed", type=int, default=0, help="first reset seed (rows are resets seed, seed+1, ...)")
-    p.add_argument("--env-kwargs", help='environment arguments as JSON, e.g. \'{"difficulty": [1, 2]}\'')
-    p.add_argument("--system-prompt", help="a system message put before each prompt")
-    p.add_argument("--out", required=True, help="output .parquet path")
-    p.set_defaults(func=_cmd_export_verl)
