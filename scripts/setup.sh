@@ -16,7 +16,9 @@ ensure_python_env() {
     # torch is pinned to the CPU build first, so trl/transformers do not pull a multi-GB CUDA build.
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
     # ray: the distributed executor's extra (tests/test_distributed.py runs a simulated multi-node cluster)
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev,reasoning-gym,ray,serve]"
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[train,dev,reasoning-gym,ray,serve,integrations]"
+    # The trainers' own code for tests/test_integrations_*.py, without their GPU stacks (see pyproject's extra).
+    "$VENV/bin/python" -m pip install -q --no-deps verl==0.9.1 tensordict==0.10.0 openrlhf==0.11.2
 }
 
 engine_up() { "$VENV/bin/python" -c "import docker; docker.from_env(timeout=5).ping()" >/dev/null 2>&1; }

@@ -212,3 +212,29 @@ def test_compute_score_contract() -> None:
     assert bad["score"] == 0.0 and tuple(bad) == tuple(ok) == rv.RESULT_KEYS
     with pytest.raises(ValueError, match="names no rlvrgym environment"):
         rv.compute_score(data_source="openai/gsm8k", solution_str="1", ground_truth="1")
+
+
+def test_example_script_overrides_are_verl_config_keys(tmp_path: Path) -> None:
+    """Every override in examples/verl/run_grpo_rlvrgym.sh names a key of verl 0.9's config (struct mode refuses
+    unknown keys), and the reward lines load our function through verl's own loader."""
+    import re
+    from importlib.resources import files
+
+    from omegaconf import OmegaConf
+    from verl.trainer.ppo.reward import get_custom_reward_fn
+
+    script = (Path(__file__).resolve().parents[1] / "examples" / "verl" / "run_grpo_rlvrgym.sh").read_text()
+    command = script[script.index("python3 -m verl.trainer.main_ppo"):]
+    overrides = [m.replace('"', "") for m in re.findall(r"^\s+([a-z_.]+=\S+)", command, re.M)]
+    assert any(o.startswith("reward.custom_reward_function.path=") for o in overrides)
+    overrides = [o.replace("$DATA", str(tmp_path)).replace("$MODEL", "m") for o in overrides]
+    base = OmegaConf.load(str(files("verl.trainer.config").joinpath("_generated_ppo_trainer.yaml")))
+    OmegaConf.set_struct(base, True)
+    config = OmegaConf.merge(base, OmegaConf.from_dotlist(overrides))
+    fn = get_custom_reward_fn(config)
+    assert fn is not None
+    result = fn(data_source="rlvrgym/MathAnswer-v0", solution_str="\\boxed{4}", ground_truth="4", extra_info={})
+    assert result["score"] == 1.0
+    # the pre-0.9 top-level key is silently ignored by verl's loader (it would fall back to its own scorer)
+    old = [o.replace("reward.custom_reward_function.", "custom_reward_function.") for o in overrides]
+    assert get_custom_reward_fn(OmegaConf.merge(base, OmegaConf.from_dotlist(old))) is None
