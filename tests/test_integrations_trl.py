@@ -149,3 +149,9 @@ def test_grpo_trainer_two_steps_through_environment_factory(tool_model: Path, tm
         assert r[f"rewards/{cls.__name__}/mean"] == pytest.approx(0.5)
         assert r["reward_std"] > 0
     assert calls.count("submit") == 8 and calls.count("final") == 8
+
+
+def test_a_row_of_another_environment_is_refused() -> None:
+    row = make_dataset("PhysicsSim-v0", 1, seed=0)[0]
+    with pytest.raises(ValueError, match="plays MathAnswer-v0"):
+        environment_factory("MathAnswer-v0")().reset(**row)

@@ -82,23 +82,25 @@ def strip_prompt(query: str, prompt: str) -> str | None:
     return _TRAILING_SPECIALS.sub("", query[len(prompt):])
 
 
-def structured_references(env_id: str) -> bool:
+def structured_references(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> bool:
     """Whether `env_id`'s references are records (code tests, simulated quantities) rather than answer text, so a
-    string label is their JSON."""
-    if env_id not in _structured:
+    string label is their JSON. Read off one task of the environment, built as the scorer builds it."""
+    key = f"{env_id}|{json.dumps(dict(env_kwargs or {}), sort_keys=True, default=repr)}"
+    if key not in _structured:
         from rlvrgym.train.trl_adapter import make_env
 
-        env = make_env(env_id, None, split=None)
+        env = make_env(env_id, env_kwargs, split=None)
         env.reset(seed=0)
         assert env.task is not None
-        _structured[env_id] = not isinstance(env.task.reference, str)
-    return _structured[env_id]
+        _structured[key] = not isinstance(env.task.reference, str)
+    return _structured[key]
 
 
 _structured: dict[str, bool] = {}
 
 
-def decode_label(label: Any, default_env: str) -> tuple[str, Any, str | None]:
+def decode_label(label: Any, default_env: str, structured: Callable[[str], bool] = structured_references
+                 ) -> tuple[str, Any, str | None]:
     """(environment, reference, problem) from a raw label: an envelope `{"env", "reference"}` (object or its
     JSON), a number (its text), text (a math answer, or the JSON of a structured reference)."""
     if isinstance(label, str) and label.lstrip().startswith("{"):
@@ -113,14 +115,14 @@ def decode_label(label: Any, default_env: str) -> tuple[str, Any, str | None]:
             env_id = env_id_of(str(label["env"]))
         except ValueError as exc:
             return default_env, None, str(exc)
-        return decode_label(label["reference"], env_id)
+        return decode_label(label["reference"], env_id, structured)
     if label is None or (isinstance(label, str) and not label.strip()):
         return default_env, None, "empty label"
     if isinstance(label, bool):
         return default_env, None, f"label {label!r} is not a reference"
     if isinstance(label, int | float):
         return default_env, str(label), None
-    if isinstance(label, str) and structured_references(default_env):
+    if isinstance(label, str) and structured(default_env):
         try:
             return default_env, json.loads(label), None
         except json.JSONDecodeError:
@@ -128,10 +130,13 @@ def decode_label(label: Any, default_env: str) -> tuple[str, Any, str | None]:
     return default_env, label, None
 
 
-def translate(query: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], default_env: str) -> list[Item]:
+def translate(query: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], default_env: str,
+              env_kwargs: Mapping[str, Mapping[str, Any]] | None = None) -> list[Item]:
+    table = dict(env_kwargs or {})
     items = []
     for q, p, label in zip(query, prompts, labels, strict=True):
-        env_id, reference, problem = decode_label(label, default_env)
+        env_id, reference, problem = decode_label(label, default_env,
+                                                  lambda e: structured_references(e, table.get(e)))
         response = strip_prompt(q, p)
         if problem is None and response is None:
             problem = "the query does not start with its prompt"
@@ -181,7 +186,7 @@ def get_reward(body: Any, default_env: str = DEFAULT_ENV,
     except ValueError as exc:
         raise RequestError(str(exc)) from None
     query, prompts, labels = parse_request(body)
-    items = translate(query, prompts, labels, env_id)
+    items = translate(query, prompts, labels, env_id, env_kwargs)
     table = dict(env_kwargs or {})
     return response_body(score_items(items, lambda e: env_scorer(e, table.get(e))))
 

@@ -58,6 +58,9 @@ class RlvrgymEnvironment:
         task is drawn from the environment's own split and its prompt is returned too."""
         self._rewards, self._infos = [], []
         self._done = False
+        if row.get("env_id") not in (None, self.env_id):
+            raise ValueError(f"this environment plays {self.env_id}, but the row is a {row['env_id']} task; give each "
+                             "environment its own factory (a dict environment_factory and an `environment` column)")
         task_id = row.get("task_id")
         if task_id is not None:
             self._env.reset(options={"task_id": str(task_id)})
