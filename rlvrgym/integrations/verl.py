@@ -17,6 +17,7 @@ by verl directly and sends the check to `rlvrgym serve` when `RLVRGYM_URL` is se
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from rlvrgym.integrations._scoring import (
     encode_reference,
     env_id_of,
     env_scorer,
+    score_batch,
 )
 
 #: The keys of every result dict, in this order (verl takes the key set from the first sample and fails on another).
@@ -89,31 +91,50 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
 
 async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any,
                               extra_info: Mapping[str, Any] | None = None, *,
-                              env_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, float]:
-    """The coroutine form verl awaits directly (`inspect.iscoroutinefunction`). With `RLVRGYM_URL` set the check
-    runs on that `rlvrgym serve`; otherwise in this process, off the event loop."""
+                              env_kwargs: Mapping[str, Any] | None = None,
+                              remote_verifiers: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, float]:
+    """The coroutine form verl awaits directly (`inspect.iscoroutinefunction`). With `RLVRGYM_URL` set the verdict
+    comes from that `rlvrgym serve` (token in `RLVRGYM_TOKEN`), judged by the verifier the environment uses
+    (`REMOTE_VERIFIERS`, or `remote_verifiers: {env id: {"verifier": name, "options": {...}}}` when `env_kwargs`
+    change it); the reward is weighed here with the environment's `RewardSpec`. Otherwise it scores in this process,
+    off the event loop."""
     url = os.environ.get("RLVRGYM_URL")
     if url:
-        return await _remote_score(url, data_source, solution_str, ground_truth, extra_info, env_kwargs)
+        scorer = _scorer(data_source, env_kwargs)
+        reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
+        remote = _remote_verifier(url, scorer.env_id, remote_verifiers)
+        scored = await asyncio.to_thread(score_batch, [solution_str], [reference], remote, scorer.spec,
+                                         max_chars=scorer.max_chars)
+        return result_dict(scored[0])
     return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth, extra_info,
                                    env_kwargs=env_kwargs, **kwargs)
 
 
-async def _remote_score(url: str, data_source: str, solution_str: str, ground_truth: Any,
-                        extra_info: Mapping[str, Any] | None, env_kwargs: Mapping[str, Any] | None) -> dict[str, float]:
+#: The verifier (name, constructor options) each environment judges with by default, for a remote check.
+REMOTE_VERIFIERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "MathAnswer-v0": ("math", {"require_evaluated": True}), "MathProof-v0": ("math-proof", {}),
+    "PhysicsSim-v0": ("physics", {}), "CodeUnitTest-v0": ("code", {}), "ReasoningGym-v0": ("reasoning-gym", {})}
+
+_remotes: dict[str, Any] = {}
+
+
+def _remote_verifier(url: str, env_id: str, overrides: Mapping[str, Any] | None) -> Any:
     try:
-        from rlvrgym.client import RemoteVerifier  # type: ignore[import-not-found]
+        from rlvrgym.client import RemoteVerifier
     except ImportError as exc:
         raise RuntimeError("RLVRGYM_URL is set but this rlvrgym has no remote client (rlvrgym.client); unset "
                            "RLVRGYM_URL to score in-process") from exc
-    scorer = _scorer(data_source, env_kwargs)
-    reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
-    remote = RemoteVerifier(url, scorer.verifier.name)
-    from rlvrgym.integrations._scoring import score_batch
-
-    scored = await asyncio.to_thread(score_batch, [solution_str], [reference], remote, scorer.spec,
-                                     max_chars=scorer.max_chars)
-    return result_dict(scored[0])
+    table = _plain(overrides) if overrides else {}
+    if env_id in table:
+        name, options = str(table[env_id]["verifier"]), dict(table[env_id].get("options") or {})
+    elif env_id in REMOTE_VERIFIERS:
+        name, options = REMOTE_VERIFIERS[env_id]
+    else:
+        raise ValueError(f"no remote verifier known for {env_id}; give remote_verifiers.{env_id}.verifier")
+    key = json.dumps([url, name, options], sort_keys=True)
+    if key not in _remotes:  # one client (and its connection pool) per process and verifier
+        _remotes[key] = RemoteVerifier(url, os.environ.get("RLVRGYM_TOKEN"), verifier=name, options=options)
+    return _remotes[key]
 
 
 # -- data preparation ----------------------------------------------------------------------------------------------
