@@ -212,6 +212,10 @@ def test_compute_score_contract() -> None:
     assert bad["score"] == 0.0 and tuple(bad) == tuple(ok) == rv.RESULT_KEYS
     with pytest.raises(ValueError, match="names no rlvrgym environment"):
         rv.compute_score(data_source="openai/gsm8k", solution_str="1", ground_truth="1")
+    import numpy as np  # a user's parquet with a numeric answer column
+
+    assert rv.compute_score(data_source="rlvrgym/MathAnswer-v0", solution_str="\\boxed{12}",
+                            ground_truth=np.int64(12))["acc"] == 1.0
 
 
 def test_example_script_overrides_are_verl_config_keys(tmp_path: Path) -> None:

@@ -104,7 +104,12 @@ def encode_reference(reference: Any) -> tuple[str, str]:
 
 
 def decode_reference(value: Any, fmt: str | None) -> Any:
-    """Inverse of `encode_reference`; a non-text value (a number from a user's dataset) is used as it is."""
+    """Inverse of `encode_reference`. A bare number (a user's dataset column of answers; numpy's, from parquet)
+    becomes its text, as references of answer-text environments are; other values are used as they are."""
     if fmt == "json" and isinstance(value, str):
         return json.loads(value)
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
+        value = value.item()  # a numpy scalar
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
