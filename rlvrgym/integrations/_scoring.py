@@ -54,6 +54,11 @@ def score_batch(completions: Sequence[str], references: Sequence[Any], verifier:
     return [Scored(v, spec.compute(v, t)) for v, t in zip(verdicts, texts, strict=True) if v is not None]
 
 
+def weigh(verdict: Verdict, spec: RewardSpec, completion: str = "") -> Scored:
+    """A verdict reached without the verifier (a request item that cannot be judged) weighed by the same spec."""
+    return Scored(verdict, spec.compute(verdict, completion))
+
+
 @dataclass(frozen=True)
 class EnvScorer:
     """What one environment judges with: its verifier, reward spec and completion limit (the env's own)."""

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlvrgym.integrations._scoring import EnvScorer, Scored, env_id_of, env_scorer
+from rlvrgym.integrations._scoring import EnvScorer, Scored, env_id_of, env_scorer, weigh
 from rlvrgym.verifiers.verdict import Verdict
 
 logger = logging.getLogger("rlvrgym.integrations.openrlhf")
@@ -153,7 +153,7 @@ def score_items(items: Sequence[Item], scorer_of: Callable[[str], EnvScorer]) ->
         if it.problem is not None:
             scorer = scorer_of(it.env_id)
             verdict = Verdict.unparseable(it.problem)
-            out[i] = (Scored(verdict, scorer.spec.compute(verdict, "")), True)
+            out[i] = (weigh(verdict, scorer.spec), True)
             logger.warning("get_reward item %d scored 0: %s", i, it.problem)
         else:
             groups.setdefault(it.env_id, []).append(i)
