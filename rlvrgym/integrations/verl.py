@@ -25,6 +25,7 @@ from typing import Any
 
 from rlvrgym.integrations._scoring import (
     DATA_SOURCE_PREFIX,
+    EnvScorer,
     Scored,
     decode_reference,
     encode_reference,
@@ -63,7 +64,7 @@ def result_dict(scored: Scored) -> dict[str, float]:
             "length": float(b.length)}
 
 
-def _scorer(data_source: str, env_kwargs: Mapping[str, Any] | None) -> Any:
+def _scorer(data_source: str, env_kwargs: Mapping[str, Any] | None) -> EnvScorer:
     """The scorer for a row; `env_kwargs` maps an environment id to the arguments its environment is built with
     (`gym.make(env_id, **kwargs)`), e.g. `{"CodeUnitTest-v0": {"sandbox": "docker"}}`."""
     env_id = env_id_of(data_source)
