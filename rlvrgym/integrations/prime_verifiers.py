@@ -27,9 +27,6 @@ from verifiers.v1.harnesses.null.harness import NullHarness
 
 from rlvrgym.integrations._scoring import Scored, env_id_of, env_scorer
 
-#: Metric names recorded next to the reward (the `RewardSpec` components and the verdict).
-METRICS: tuple[str, ...] = ("outcome", "process", "format", "length", "correct", "judged")
-
 
 class RlvrgymData(vf.TaskData):
     """One task: which environment and which task of it. The reference stays in the environment (replayed from
@@ -48,12 +45,17 @@ class RlvrgymTask(vf.Task[RlvrgymData]):
         super().__init__(data, config)
         self._judged: dict[str, asyncio.Future[Scored]] = {}
 
-    async def _judge(self, trace: vf.Trace) -> Scored:
+    async def _judge(self, trace: vf.Trace, *, last_use: bool = False) -> Scored:
+        """One judgement per completion, shared by the metric (scored first) and the reward, which releases it
+        (the task object lives as long as the run)."""
         messages = trace.assistant_messages
         completion = vf.types.content_text(messages[-1].content) if messages else ""
         if completion not in self._judged:
             self._judged[completion] = asyncio.ensure_future(asyncio.to_thread(self._score, completion))
-        return await self._judged[completion]
+        future = self._judged[completion]
+        if last_use:
+            self._judged.pop(completion, None)
+        return await future
 
     def _score(self, completion: str) -> Scored:
         data = self.data
@@ -71,7 +73,7 @@ class RlvrgymTask(vf.Task[RlvrgymData]):
     @vf.reward(weight=1.0)
     async def reward(self, trace: vf.Trace) -> float:
         """The environment's reward for the final answer (its `RewardSpec` total)."""
-        return float((await self._judge(trace)).breakdown.total)
+        return float((await self._judge(trace, last_use=True)).breakdown.total)
 
 
 _references: dict[tuple[str, str, str], Any] = {}
