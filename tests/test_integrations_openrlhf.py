@@ -43,6 +43,10 @@ def test_strip_prompt_judges_the_response_alone() -> None:
     prompt = "<|im_start|>user\nExample: 1+1 = \\boxed{2}. Now compute 2+2.<|im_end|>\n<|im_start|>assistant\n"
     assert orl.strip_prompt(prompt + "It is \\boxed{4}.<|im_end|>", prompt) == "It is \\boxed{4}."
     assert orl.strip_prompt("something else" + prompt, prompt) is None
+    # a decode that adds a BOS and moves whitespace still finds the prompt; a changed character does not
+    loose = "<s> " + prompt.replace("\nExample", " \n Example") + "\\boxed{4}</s>"
+    assert orl.strip_prompt(loose, prompt) == "\\boxed{4}"
+    assert orl.strip_prompt(prompt.replace("2+2", "2+3") + "\\boxed{4}", prompt) is None
     # the few-shot \boxed{2} in the prompt must never pay for a response that answers nothing
     reply = orl.get_reward({"query": [prompt + "I am not sure.<|im_end|>"], "prompts": [prompt], "labels": ["2"]})
     assert reply["rewards"] == [0.0]

@@ -74,12 +74,48 @@ def parse_request(body: Any) -> tuple[list[str], list[str], list[Any]]:
     return query, prompts, labels
 
 
+_LEADING_SPECIAL = re.compile(r"^\s*(?:<\|[A-Za-z0-9_]{1,40}\|>|<s>|<bos>)")
+
+
 def strip_prompt(query: str, prompt: str) -> str | None:
     """The response alone: `query` without its leading `prompt` and trailing special tokens; None when the query
-    does not start with the prompt (then nothing is judged: the prompt may hold a worked example's answer)."""
-    if not query.startswith(prompt):
+    does not start with the prompt (then nothing is judged: the prompt may hold a worked example's answer).
+
+    A tokenizer's decode may not give the prompt back byte for byte (a BOS token added in front, spaces around
+    special tokens), so when the exact prefix is not there the prompt is matched character by character ignoring
+    whitespace, after a leading BOS; every other character must match, in order, from the start."""
+    if query.startswith(prompt):
+        return _TRAILING_SPECIALS.sub("", query[len(prompt):])
+    cut, skipped = _loose_prefix_end(query, prompt), 0
+    for _ in range(2):  # a BOS (or two) the tokenizer put in front of the prompt
+        if cut is not None:
+            break
+        token = _LEADING_SPECIAL.match(query[skipped:])
+        if token is None:
+            break
+        skipped += token.end()
+        cut = _loose_prefix_end(query[skipped:], prompt)
+        cut = None if cut is None else cut + skipped
+    if cut is None:
         return None
-    return _TRAILING_SPECIALS.sub("", query[len(prompt):])
+    tail = prompt[len(prompt.rstrip()):]  # the whitespace the prompt ends with (after "assistant" in ChatML)
+    if tail and query.startswith(tail, cut):
+        cut += len(tail)
+    return _TRAILING_SPECIALS.sub("", query[cut:])
+
+
+def _loose_prefix_end(text: str, prefix: str) -> int | None:
+    """Where `prefix` ends in `text` when whitespace is ignored on both sides; None if it is not a prefix."""
+    i = 0
+    for ch in prefix:
+        if ch.isspace():
+            continue
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text) or text[i] != ch:
+            return None
+        i += 1
+    return i
 
 
 def structured_references(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> bool:
