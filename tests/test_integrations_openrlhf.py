@@ -188,3 +188,27 @@ def test_http_errors_only_for_malformed_requests(server: str) -> None:
     assert bad.status_code in (400, 422)
     unauthorized = requests.post(f"{server}/get_reward", json={"query": [], "prompts": [], "labels": []}, timeout=60)
     assert unauthorized.status_code == 401
+
+
+@pytest.mark.parametrize("env_id", ["MathAnswer-v0", "MathProof-v0", "PhysicsSim-v0"])
+def test_get_reward_pays_what_env_step_pays(env_id: str) -> None:
+    """Exported labels (reference and reward context) through the route's translation give env.step's reward and
+    terms for the same answers."""
+    from rlvrgym.integrations.export import openrlhf_rows
+    from rlvrgym.rewards import TERMS
+
+    rows = openrlhf_rows(env_id, 3, seed=5)
+    env = make_env(env_id, split=None)
+    query, prompts, labels, steps = [], [], [], []
+    for row in rows:
+        env.reset(options={"task_id": row["task_id"]})
+        for text in (env.oracle_completion() or "", "The answer is \\boxed{17}.", "no answer"):
+            env.reset(options={"task_id": row["task_id"]})
+            steps.append(env.step(text)[4]["reward_breakdown"])
+            query.append("PROMPT " + text)
+            prompts.append("PROMPT ")
+            labels.append(row["label"])
+    reply = orl.get_reward({"query": query, "prompts": prompts, "labels": labels}, default_env="MathAnswer-v0")
+    assert reply["rewards"] == pytest.approx([b["total"] for b in steps])
+    for term in TERMS:
+        assert reply["extra_logs"][term] == pytest.approx([b[term] for b in steps]), term

@@ -242,3 +242,23 @@ def test_example_script_overrides_are_verl_config_keys(tmp_path: Path) -> None:
     # the pre-0.9 top-level key is silently ignored by verl's loader (it would fall back to its own scorer)
     old = [o.replace("reward.custom_reward_function.", "custom_reward_function.") for o in overrides]
     assert get_custom_reward_fn(OmegaConf.merge(base, OmegaConf.from_dotlist(old))) is None
+
+
+@pytest.mark.parametrize("env_id", ["MathAnswer-v0", "MathProof-v0", "PhysicsSim-v0"])
+def test_compute_score_pays_what_env_step_pays(env_id: str) -> None:
+    """Exported rows scored by compute_score give env.step's reward and breakdown for the same answer (the row
+    carries the reward context, e.g. a derivation's minimal number of steps)."""
+    rows = rv.export_rows(env_id, 3, split="train", seed=7)
+    env = make_env(env_id, split=None)
+    for row in rows:
+        env.reset(options={"task_id": row["extra_info"]["task_id"]})
+        answers = [env.oracle_completion() or "", "The answer is \\boxed{17}.", "no answer"]
+        for text in answers:
+            env.reset(options={"task_id": row["extra_info"]["task_id"]})
+            _, reward, _, _, info = env.step(text)
+            got = rv.compute_score(data_source=row["data_source"], solution_str=text,
+                                   ground_truth=row["reward_model"]["ground_truth"], extra_info=row["extra_info"])
+            assert got["score"] == pytest.approx(reward)
+            for term, value in info["reward_breakdown"].items():
+                if term != "total":
+                    assert got[term] == pytest.approx(value), term

@@ -1,9 +1,9 @@
-"""The one road from completions to rewards, shared by every trainer adapter, and the environment each adapter
-judges with.
+"""What every trainer adapter judges with: an environment's verifier, `RewardSpec`, reward context and completion
+limit, fed to the one scoring road `rlvrgym.rewards.score_batch` (the road `env.step` and the GRPO reward functions
+take), so an adapter pays exactly what `env.step` pays for the same answer.
 
-`score_batch` has the signature of `rlvrgym.rewards.score_batch` (issue 14) and is used in its place until that
-lands; adapters call only this function, so switching is one import here. `EnvScorer` holds what an environment
-judges with (its verifier, its `RewardSpec`, its completion limit), built once per process and environment.
+`EnvScorer` is built once per process and environment (verl calls its reward function once per sample from many
+threads; the verifier's worker pool must be built once).
 """
 
 from __future__ import annotations
@@ -11,65 +11,62 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from rlvrgym.rewards import RewardBreakdown, RewardSpec
+from rlvrgym.envs.text import TextEnv
+from rlvrgym.rewards import RewardSpec, Scored, score_batch
+from rlvrgym.tasks.base import Task
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.verdict import Verdict
+
+__all__ = ["DATA_SOURCE_PREFIX", "EnvScorer", "Scored", "decode_reference", "encode_reference", "env_id_of",
+           "env_scorer", "score_batch", "weigh"]
 
 #: Prefix of a verl `data_source` / OpenRLHF label / verifiers env id that names an rlvrgym environment.
 DATA_SOURCE_PREFIX = "rlvrgym/"
 
 
-@dataclass(frozen=True)
-class Scored:
-    """A completion's verdict and the reward breakdown its `RewardSpec` made of it (`breakdown.total` is paid)."""
-
-    verdict: Verdict
-    breakdown: RewardBreakdown
-
-
-def score_batch(completions: Sequence[str], references: Sequence[Any], verifier: VerifierLike, spec: RewardSpec,
-                *, contexts: Sequence[Any] | None = None, max_chars: int | None = None) -> list[Scored]:
-    """Judge each completion against its reference (batched over the verifier's worker pool) and weigh the verdict
-    with `spec`. A completion over `max_chars` is unparseable without being judged, as `env.step` does."""
-    if len(completions) != len(references):
-        raise ValueError(f"got {len(completions)} completions but {len(references)} references")
-    del contexts  # the single-turn verifiers judge the completion alone
-    texts = [c if isinstance(c, str) else "" for c in completions]
-    verdicts: list[Verdict | None] = [None] * len(texts)
-    for i, (c, t) in enumerate(zip(completions, texts, strict=True)):
-        if not isinstance(c, str):
-            verdicts[i] = Verdict.unparseable(f"completion must be text, got {type(c).__name__}")
-        elif max_chars is not None and len(t) > max_chars:
-            verdicts[i] = Verdict.unparseable(f"completion has {len(t)} characters, over the limit of {max_chars}")
-    todo = [i for i, v in enumerate(verdicts) if v is None]
-    if todo:
-        batch = getattr(verifier, "verify_batch", None)
-        pairs = ([texts[i] for i in todo], [references[i] for i in todo])
-        judged = batch(*pairs) if batch is not None else [verifier.verify(c, r) for c, r in zip(*pairs, strict=True)]
-        for i, v in zip(todo, judged, strict=True):
-            verdicts[i] = v
-    return [Scored(v, spec.compute(v, t)) for v, t in zip(verdicts, texts, strict=True) if v is not None]
-
-
 def weigh(verdict: Verdict, spec: RewardSpec, completion: str = "") -> Scored:
     """A verdict reached without the verifier (a request item that cannot be judged) weighed by the same spec."""
-    return Scored(verdict, spec.compute(verdict, completion))
+    return Scored(verdict, spec.breakdown(verdict, completion))
 
 
-@dataclass(frozen=True)
+@dataclass
 class EnvScorer:
-    """What one environment judges with: its verifier, reward spec and completion limit (the env's own)."""
+    """One environment as the adapters use it: its verifier, spec, reward context and limit, never its episode
+    state (so one instance serves many threads)."""
 
     env_id: str
-    verifier: VerifierLike
-    spec: RewardSpec
-    max_chars: int
+    env: TextEnv
+    _tasks: dict[str, Task] = field(default_factory=dict)
 
-    def score(self, completions: Sequence[str], references: Sequence[Any]) -> list[Scored]:
-        return score_batch(completions, references, self.verifier, self.spec, max_chars=self.max_chars)
+    @property
+    def verifier(self) -> VerifierLike:
+        return self.env.verifier
+
+    @property
+    def spec(self) -> RewardSpec:
+        return self.env.reward_spec
+
+    @property
+    def max_chars(self) -> int | None:
+        return self.env.judged_chars()
+
+    def task(self, task_id: str) -> Task:
+        """The task the environment replays for `task_id` (its reference and facts), cached."""
+        if task_id not in self._tasks:
+            self._tasks[task_id] = self.env.tasks.get(task_id)
+        return self._tasks[task_id]
+
+    def context(self, task: Task) -> dict[str, Any]:
+        """The task facts a reward term reads (`env.reward_context`), as `env.step` passes them."""
+        return self.env.reward_context(task)
+
+    def score(self, completions: Sequence[str], references: Sequence[Any],
+              contexts: Sequence[Mapping[str, Any] | None] | None = None) -> list[Scored]:
+        return score_batch(completions, references, self.verifier, self.spec, contexts=contexts,
+                           max_chars=self.max_chars)
 
 
 _scorers: dict[str, EnvScorer] = {}
@@ -77,15 +74,13 @@ _lock = threading.Lock()
 
 
 def env_scorer(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvScorer:
-    """The scorer of `env_id` built with `env_kwargs` (as `gym.make` takes them), cached per process: verl calls the
-    reward function once per sample from many threads, and the verifier's worker pool must be built once."""
+    """The scorer of `env_id` built with `env_kwargs` (as `gym.make` takes them), cached per process."""
     key = f"{env_id}|{json.dumps(dict(env_kwargs or {}), sort_keys=True, default=repr)}"
     with _lock:
         if key not in _scorers:
             from rlvrgym.train.trl_adapter import make_env
 
-            env = make_env(env_id, env_kwargs, split=None)
-            _scorers[key] = EnvScorer(env_id, env.verifier, env.reward_spec, env.action_space.max_length)
+            _scorers[key] = EnvScorer(env_id, make_env(env_id, env_kwargs, split=None))
         return _scorers[key]
 
 
@@ -118,3 +113,13 @@ def decode_reference(value: Any, fmt: str | None) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+def decode_context(value: Any) -> dict[str, Any] | None:
+    """The reward context a dataset row carries (JSON text, as the exports write it), or None."""
+    if isinstance(value, str) and value:
+        parsed = json.loads(value)
+        return parsed if isinstance(parsed, dict) and parsed else None
+    if isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if v is not None} or None
+    return None

@@ -17,15 +17,17 @@ from typing import Any
 
 def openrlhf_rows(env_id: str, n: int, *, split: str | None = "train", seed: int = 0,
                   env_kwargs: dict[str, Any] | None = None, system_prompt: str | None = None) -> list[dict[str, Any]]:
-    """Rows whose `label` is the envelope `/get_reward` reads: `{"env": env_id, "reference": ...}` as JSON text (a
-    JSON string column, so every row has one type), and the task id for traceability."""
+    """Rows whose `label` is the envelope `/get_reward` reads: `{"env", "reference", "context"}` as JSON text (a
+    string column, so every row has one type; `context` is the reward context `env.step` would pass), and the task
+    id for traceability."""
     from rlvrgym.integrations._scoring import env_id_of
     from rlvrgym.train.trl_adapter import as_messages, draw_tasks, make_env
 
     env_id = env_id_of(env_id)
     env = make_env(env_id, env_kwargs, split=split)  # type: ignore[arg-type]
     return [{"prompt": as_messages(t.prompt, system_prompt),
-             "label": json.dumps({"env": env_id, "reference": t.reference}, sort_keys=True), "task_id": t.id}
+             "label": json.dumps({"env": env_id, "reference": t.reference, "context": env.reward_context(t)},
+                                 sort_keys=True), "task_id": t.id}
             for t in draw_tasks(env, n, seed)]
 
 

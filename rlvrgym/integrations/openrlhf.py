@@ -26,14 +26,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlvrgym.integrations._scoring import EnvScorer, Scored, env_id_of, env_scorer, weigh
+from rlvrgym.integrations._scoring import EnvScorer, Scored, decode_context, env_id_of, env_scorer, weigh
+from rlvrgym.rewards import TERMS
 from rlvrgym.verifiers.verdict import Verdict
 
 logger = logging.getLogger("rlvrgym.integrations.openrlhf")
 
 DEFAULT_ENV = "MathAnswer-v0"
 #: `extra_logs` keys, every one a list of numbers (OpenRLHF makes each a tensor).
-LOG_KEYS: tuple[str, ...] = ("outcome", "process", "format", "length", "correct", "judged", "bad_item")
+LOG_KEYS: tuple[str, ...] = (*TERMS, "correct", "judged", "bad_item")
 #: Special tokens a decoded query may end with after the response (EOS / end of turn of common chat templates).
 _TRAILING_SPECIALS = re.compile(r"(?:\s*(?:<\|[A-Za-z0-9_]{1,40}\|>|</s>|<eos>|<end_of_turn>))+\s*$")
 
@@ -51,6 +52,7 @@ class Item:
     completion: str
     reference: Any
     problem: str | None = None
+    context: dict[str, Any] | None = None
 
 
 def parse_request(body: Any) -> tuple[list[str], list[str], list[Any]]:
@@ -135,35 +137,46 @@ def structured_references(env_id: str, env_kwargs: Mapping[str, Any] | None = No
 _structured: dict[str, bool] = {}
 
 
+ENVELOPE = frozenset({"env", "reference"})
+
+
+def _envelope(value: Any) -> bool:
+    return isinstance(value, Mapping) and ENVELOPE <= set(value) <= ENVELOPE | {"context"}
+
+
 def decode_label(label: Any, default_env: str, structured: Callable[[str], bool] = structured_references
-                 ) -> tuple[str, Any, str | None]:
-    """(environment, reference, problem) from a raw label: an envelope `{"env", "reference"}` (object or its
-    JSON), a number (its text), text (a math answer, or the JSON of a structured reference)."""
+                 ) -> tuple[str, Any, str | None, dict[str, Any] | None]:
+    """(environment, reference, problem, reward context) from a raw label: an envelope `{"env", "reference"}`
+    (optionally with the task's reward `context`; an object or its JSON), a number (its text), text (a math answer,
+    or the JSON of a structured reference)."""
     if isinstance(label, str) and label.lstrip().startswith("{"):
         try:
             parsed = json.loads(label)
         except json.JSONDecodeError:
             parsed = None
-        if isinstance(parsed, dict) and set(parsed) == {"env", "reference"}:
+        if _envelope(parsed):
             label = parsed
-    if isinstance(label, Mapping) and set(label) == {"env", "reference"}:
+    if _envelope(label):
         try:
             env_id = env_id_of(str(label["env"]))
         except ValueError as exc:
-            return default_env, None, str(exc)
-        return decode_label(label["reference"], env_id, structured)
+            return default_env, None, str(exc), None
+        context = decode_context(label.get("context"))
+        if label["reference"] is None:
+            return env_id, None, "empty reference", None
+        return env_id, label["reference"], None, context
     if label is None or (isinstance(label, str) and not label.strip()):
-        return default_env, None, "empty label"
+        return default_env, None, "empty label", None
     if isinstance(label, bool):
-        return default_env, None, f"label {label!r} is not a reference"
+        return default_env, None, f"label {label!r} is not a reference", None
     if isinstance(label, int | float):
-        return default_env, str(label), None
+        return default_env, str(label), None, None
     if isinstance(label, str) and structured(default_env):
         try:
-            return default_env, json.loads(label), None
+            return default_env, json.loads(label), None, None
         except json.JSONDecodeError:
-            return default_env, None, f"{default_env} needs a JSON reference in the label, got {label[:80]!r}"
-    return default_env, label, None
+            return default_env, None, f"{default_env} needs a JSON reference in the label, got {label[:80]!r}", None
+    return default_env, label, None, None
 
 
 def translate(query: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], default_env: str,
@@ -171,12 +184,12 @@ def translate(query: Sequence[str], prompts: Sequence[str], labels: Sequence[Any
     table = dict(env_kwargs or {})
     items = []
     for q, p, label in zip(query, prompts, labels, strict=True):
-        env_id, reference, problem = decode_label(label, default_env,
-                                                  lambda e: structured_references(e, table.get(e)))
+        env_id, reference, problem, context = decode_label(label, default_env,
+                                                           lambda e: structured_references(e, table.get(e)))
         response = strip_prompt(q, p)
         if problem is None and response is None:
             problem = "the query does not start with its prompt"
-        items.append(Item(env_id, response or "", reference, problem))
+        items.append(Item(env_id, response or "", reference, problem, context))
     return items
 
 
@@ -194,7 +207,8 @@ def score_items(items: Sequence[Item], scorer_of: Callable[[str], EnvScorer]) ->
         else:
             groups.setdefault(it.env_id, []).append(i)
     for env_id, idx in groups.items():
-        scored = scorer_of(env_id).score([items[i].completion for i in idx], [items[i].reference for i in idx])
+        scored = scorer_of(env_id).score([items[i].completion for i in idx], [items[i].reference for i in idx],
+                                         [items[i].context for i in idx])
         for i, s in zip(idx, scored, strict=True):
             out[i] = (s, False)
     return [o for o in out if o is not None]
@@ -205,11 +219,11 @@ def response_body(results: Sequence[tuple[Scored, bool]]) -> dict[str, Any]:
     (what OpenRLHF's dynamic filtering reads), extra_logs numbers only."""
     logs: dict[str, list[float]] = {k: [] for k in LOG_KEYS}
     for s, bad in results:
-        b, v = s.breakdown, s.verdict
-        for key, value in (("outcome", b.outcome), ("process", b.process), ("format", b.format),
-                           ("length", b.length), ("correct", 1.0 if v.correct else 0.0),
-                           ("judged", 0.0 if v.correct is None else 1.0), ("bad_item", 1.0 if bad else 0.0)):
-            logs[key].append(float(value))
+        terms, v = s.breakdown.to_dict(), s.verdict
+        values = {**{t: terms[t] for t in TERMS}, "correct": 1.0 if v.correct else 0.0,
+                  "judged": 0.0 if v.correct is None else 1.0, "bad_item": 1.0 if bad else 0.0}
+        for key in LOG_KEYS:
+            logs[key].append(float(values[key]))
     return {"rewards": [float(s.breakdown.total) for s, _ in results],
             "scores": [float(s.breakdown.outcome) for s, _ in results], "extra_logs": logs}
 

@@ -26,6 +26,7 @@ from pydantic import Field
 from verifiers.v1.harnesses.null.harness import NullHarness
 
 from rlvrgym.integrations._scoring import Scored, env_id_of, env_scorer
+from rlvrgym.rewards import TERMS
 
 
 class RlvrgymData(vf.TaskData):
@@ -60,35 +61,21 @@ class RlvrgymTask(vf.Task[RlvrgymData]):
     def _score(self, completion: str) -> Scored:
         data = self.data
         scorer = env_scorer(data.env_id, data.env_kwargs or None)
-        return scorer.score([completion], [_reference(data.env_id, data.env_kwargs, data.task_id)])[0]
+        task = scorer.task(data.task_id)
+        return scorer.score([completion], [task.reference], [scorer.context(task)])[0]
 
     @vf.metric
     async def breakdown(self, trace: vf.Trace) -> dict[str, float]:
         """The reward's components before weighting, whether the verdict was correct, and whether it decided."""
         s = await self._judge(trace)
-        return {"outcome": s.breakdown.outcome, "process": s.breakdown.process, "format": s.breakdown.format,
-                "length": s.breakdown.length, "correct": 1.0 if s.verdict.correct else 0.0,
+        terms = s.breakdown.to_dict()
+        return {**{t: terms[t] for t in TERMS}, "correct": 1.0 if s.verdict.correct else 0.0,
                 "judged": 0.0 if s.verdict.correct is None else 1.0}
 
     @vf.reward(weight=1.0)
     async def reward(self, trace: vf.Trace) -> float:
         """The environment's reward for the final answer (its `RewardSpec` total)."""
         return float((await self._judge(trace, last_use=True)).breakdown.total)
-
-
-_references: dict[tuple[str, str, str], Any] = {}
-
-
-def _reference(env_id: str, env_kwargs: dict[str, Any], task_id: str) -> Any:
-    import json
-
-    from rlvrgym.train.trl_adapter import make_env
-
-    key = (env_id, json.dumps(env_kwargs, sort_keys=True, default=repr), task_id)
-    if key not in _references:
-        env = make_env(env_id, env_kwargs or None, split=None)
-        _references[key] = env.tasks.get(task_id).reference
-    return _references[key]
 
 
 class RlvrgymTasksetConfig(vf.TasksetConfig):
@@ -118,7 +105,7 @@ class RlvrgymTaskset(vf.Taskset[RlvrgymTask, RlvrgymTasksetConfig]):
         env_id = env_id_of(c.env)
         if c.split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {c.split!r}")
-        env = make_env(env_id, c.env_kwargs or None, split=c.split)  # type: ignore[arg-type]
+        env = make_env(env_id, c.env_kwargs or None, split=c.split)
         tasks = draw_tasks(env, c.num_tasks, c.seed)
         return [RlvrgymTask(RlvrgymData(id=t.id, name=t.id, prompt=c.instruction + t.prompt, env_id=env_id,
                                         task_id=t.id, env_kwargs=dict(c.env_kwargs)), self.config.task)

@@ -17,6 +17,7 @@ by verl directly and sends the check to `rlvrgym serve` when `RLVRGYM_URL` is se
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Mapping
@@ -27,15 +28,17 @@ from rlvrgym.integrations._scoring import (
     DATA_SOURCE_PREFIX,
     EnvScorer,
     Scored,
+    decode_context,
     decode_reference,
     encode_reference,
     env_id_of,
     env_scorer,
     score_batch,
 )
+from rlvrgym.rewards import TERMS
 
 #: The keys of every result dict, in this order (verl takes the key set from the first sample and fails on another).
-RESULT_KEYS: tuple[str, ...] = ("score", "acc", "judged", "outcome", "process", "format", "length")
+RESULT_KEYS: tuple[str, ...] = ("score", "acc", "judged", *TERMS)
 
 #: verl's `ability` column per environment (verl passes it through; some of its tools group metrics by it).
 ABILITY = {"MathAnswer-v0": "math", "MathProof-v0": "math", "CodeUnitTest-v0": "code", "PhysicsSim-v0": "physics"}
@@ -58,10 +61,9 @@ def _plain(value: Any) -> Any:
 def result_dict(scored: Scored) -> dict[str, float]:
     """The dict verl receives: `score` (the reward) and the breakdown, numbers only, same keys for every sample.
     `acc` is 1 only for a verdict of correct; `judged` is 0 where the verifier could not decide."""
-    v, b = scored.verdict, scored.breakdown
-    return {"score": float(b.total), "acc": 1.0 if v.correct else 0.0, "judged": 0.0 if v.correct is None else 1.0,
-            "outcome": float(b.outcome), "process": float(b.process), "format": float(b.format),
-            "length": float(b.length)}
+    v, b = scored.verdict, scored.breakdown.to_dict()
+    return {"score": b["total"], "acc": 1.0 if v.correct else 0.0, "judged": 0.0 if v.correct is None else 1.0,
+            **{term: b[term] for term in TERMS}}
 
 
 def _scorer(data_source: str, env_kwargs: Mapping[str, Any] | None) -> EnvScorer:
@@ -86,8 +88,9 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
     environment, or a broken reference in the data, raises (that is a configuration error, not model output).
     """
     scorer = _scorer(data_source, env_kwargs)
-    reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
-    return result_dict(scorer.score([solution_str], [reference])[0])
+    info = extra_info or {}
+    reference = decode_reference(ground_truth, info.get("reference_format"))
+    return result_dict(scorer.score([solution_str], [reference], [decode_context(info.get("reward_context"))])[0])
 
 
 async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any,
@@ -102,9 +105,11 @@ async def compute_score_async(data_source: str, solution_str: str, ground_truth:
     url = os.environ.get("RLVRGYM_URL")
     if url:
         scorer = _scorer(data_source, env_kwargs)
-        reference = decode_reference(ground_truth, (extra_info or {}).get("reference_format"))
+        info = extra_info or {}
+        reference = decode_reference(ground_truth, info.get("reference_format"))
         remote = _remote_verifier(url, scorer.env_id, remote_verifiers)
         scored = await asyncio.to_thread(score_batch, [solution_str], [reference], remote, scorer.spec,
+                                         contexts=[decode_context(info.get("reward_context"))],
                                          max_chars=scorer.max_chars)
         return result_dict(scored[0])
     return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth, extra_info,
@@ -120,8 +125,8 @@ _remotes: dict[str, Any] = {}
 
 
 def _remote_verifier(url: str, env_id: str, overrides: Mapping[str, Any] | None) -> Any:
-    try:
-        from rlvrgym.client import RemoteVerifier
+    try:  # imported by name: the client is an optional part (`rlvrgym serve`'s)
+        RemoteVerifier = importlib.import_module("rlvrgym.client").RemoteVerifier
     except ImportError as exc:
         raise RuntimeError("RLVRGYM_URL is set but this rlvrgym has no remote client (rlvrgym.client); unset "
                            "RLVRGYM_URL to score in-process") from exc
@@ -143,7 +148,8 @@ def _remote_verifier(url: str, env_id: str, overrides: Mapping[str, Any] | None)
 def export_rows(env_id: str, n: int, *, split: str | None = "train", seed: int = 0,
                 env_kwargs: Mapping[str, Any] | None = None, system_prompt: str | None = None) -> list[dict[str, Any]]:
     """`n` distinct tasks of `env_id` as verl RL rows: `data_source`, `prompt` (chat messages), `ability`,
-    `reward_model: {style: "rule", ground_truth}` and `extra_info` (index, split, task id, seed, reference format).
+    `reward_model: {style: "rule", ground_truth}` and `extra_info` (index, split, task id, reference format, and the
+    reward context `env.step` would pass, e.g. a derivation's minimal number of steps, as JSON).
     The tasks are the ones `env.reset(seed=seed), env.reset(seed=seed+1), ...` give, so a row can be replayed."""
     from rlvrgym.train.trl_adapter import as_messages, draw_tasks, make_env
 
@@ -157,7 +163,8 @@ def export_rows(env_id: str, n: int, *, split: str | None = "train", seed: int =
                      "ability": ABILITY.get(env_id, task.kind or "reasoning"),
                      "reward_model": {"style": "rule", "ground_truth": truth},
                      "extra_info": {"index": index, "split": str(split), "task_id": task.id,
-                                    "reference_format": fmt, "env_id": env_id}})
+                                    "reference_format": fmt, "env_id": env_id,
+                                    "reward_context": json.dumps(env.reward_context(task), sort_keys=True)}})
     return rows
 
 
