@@ -90,26 +90,12 @@ def _free_port() -> int:
 
 
 def _app(env_kwargs: dict[str, dict[str, Any]]) -> Any:
-    """`rlvrgym serve`'s app with its operator defaults, when the serve part is installed; otherwise the router in a
-    bare FastAPI app guarded by the same `?token=` check OpenRLHF users put in the URL."""
-    try:
-        from rlvrgym.serve.app import create_app
-        from rlvrgym.serve.config import ServeConfig
-    except ImportError:
-        from fastapi import FastAPI, Request
-        from fastapi.responses import JSONResponse
+    """The app `rlvrgym serve` runs (its token check, its operator defaults per environment); our route comes in
+    through the serve app's `serve_routers` hook on `rlvrgym.integrations`."""
+    from rlvrgym.serve.app import create_app
+    from rlvrgym.serve.config import ServeConfig
 
-        app = FastAPI()
-        app.include_router(orl.router(env_kwargs))
-
-        @app.middleware("http")
-        async def token(request: Request, call_next: Any) -> Any:
-            if request.query_params.get("token") != TOKEN:
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            return await call_next(request)
-
-        return app
-    return create_app(ServeConfig(token=TOKEN, env_defaults=env_kwargs))  # type: ignore[call-arg]
+    return create_app(ServeConfig(token=TOKEN, env_defaults=env_kwargs))
 
 
 @pytest.fixture(scope="module")
