@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from rlvrgym.rewards import AGGREGATIONS
+
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
@@ -71,7 +73,7 @@ def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
     train.add_argument("--format-weight", type=float)
     train.add_argument("--length-weight", type=float)
     train.add_argument("--efficiency-weight", type=float, help="weight of min(1, min_steps / steps) (MathProof-v0)")
-    train.add_argument("--aggregation", help="step aggregation: min, mean, product, first_error, discounted")
+    train.add_argument("--aggregation", help="step aggregation: " + ", ".join(AGGREGATIONS))
     train.add_argument("--max-turns", type=int, help="play multi-turn episodes of up to this many model turns "
                        "(MathProof-v0 with mode=steps, CodeUnitTest-v0 with max_attempts > 1)")
     train.add_argument("--max-turn-tokens", type=int, default=256, help="tokens per model turn (multi-turn)")
