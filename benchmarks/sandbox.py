@@ -2,9 +2,14 @@
 `docker run` per job (the naive way), in the same run on the same machine.
 
     .venv/bin/python benchmarks/sandbox.py [--one-shot-jobs 40] [--rounds 2] [--json out.json] [--hostile-only]
+                                           [--profile]
 
-Prints a table: jobs, seconds, verifications per second, p50 / p99 latency per job, and the speed ratio against
-the one-shot baseline. A second table times six hostile programs (sleep, busy loop, fork bomb, memory bomb, output
+Prints a table: jobs, seconds, verifications per second, p50 / p99 latency per job, and the speed ratios against
+the one-shot baseline and against a bare fork+exec of each problem (the floor: no harness, no container, measured
+in the same run; the pool rounds, the local-process rounds and the bare rounds alternate). `--profile` adds, for
+the Docker runner and the local-process runner, where one HumanEval job's time goes (the runner's and the trusted
+driver's own phase timings, one job at a time on one runner).
+A second table times six hostile programs (sleep, busy loop, fork bomb, memory bomb, output
 flood, daemon) on a warm pool of two: each job's latency against its own limit (the overhead is what the sandbox
 adds: kill, cleanup, checks, container replacement), and the whole batch of six against the sum of limits / 2.
 Goals (issue 4): at least 25 jobs/s on 2 cores and at least 6x the one-shot way.
@@ -18,6 +23,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,9 +34,12 @@ from rich.console import Console
 from rich.table import Table
 
 from rlvrgym.sandbox import ExecResult, Job, Sandbox
+from rlvrgym.sandbox.base import PooledSandbox, frame
 from rlvrgym.sandbox.docker_backend import DockerConfig, DockerSandbox, docker_client
 from rlvrgym.sandbox.image import image_tag
+from rlvrgym.sandbox.local import LocalProcessSandbox
 from rlvrgym.verifiers.code import CodeVerifier
+from rlvrgym.verifiers.code.formats import plan
 
 
 class Timed(Sandbox):
@@ -97,6 +107,84 @@ def one_shot_round(problems: dict[str, Any], n: int, workers: int) -> dict[str, 
             "latencies": [lat for _, lat in results]}
 
 
+def bare_round(problems: dict[str, Any], workers: int) -> dict[str, Any]:
+    """The floor: one fork+exec of `python3 -I -S -c prompt + solution + test + check` per problem, on this machine
+    with this interpreter, no harness at all. Only HumanEval's own canonical solutions run here (the benchmark's
+    trusted data), never model or adversarial code; it decides by exit code, as HumanEval's harness does."""
+    ids = sorted(problems)
+
+    def one(task_id: str) -> tuple[bool, float]:
+        p = problems[task_id]
+        program = p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + f"\ncheck({p['entry_point']})\n"
+        t0 = time.perf_counter()
+        code = subprocess.run([sys.executable, "-I", "-S", "-c", program], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60).returncode
+        return code == 0, time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        results = list(ex.map(one, ids))
+    elapsed = time.perf_counter() - t0
+    return {"jobs": len(ids), "seconds": elapsed, "correct": sum(ok for ok, _ in results),
+            "latencies": [lat for _, lat in results]}
+
+
+def profile(sandbox: PooledSandbox, problems: dict[str, Any], rounds: int = 1) -> dict[str, float]:
+    """Where a HumanEval job's time goes: every canonical solution sent straight to one runner (no pool, one job at
+    a time), the runner's and the trusted driver's own phase timings summed, and the host's round trip around them.
+    Returns milliseconds per job by phase."""
+    verifier = CodeVerifier(sandbox=sandbox)
+    channel = sandbox._start_runner()
+    sums: dict[str, float] = {}
+    n = 0
+    try:
+        for _ in range(rounds):
+            for task_id in sorted(problems):
+                p = problems[task_id]
+                ref = {k: p[k] for k in ("prompt", "test", "entry_point")}
+                t0 = time.perf_counter()
+                job = plan(p["canonical_solution"], ref, verifier.limits, verifier.job_timeout).job
+                wire = frame(job.to_wire(f"profile-{n}"))
+                t1 = time.perf_counter()
+                channel.send(wire)
+                msg = channel.recv(time.monotonic() + 60, 1 << 24)
+                t2 = time.perf_counter()
+                if msg.get("status") != "ok" or msg.get("dirty"):
+                    raise RuntimeError(f"{task_id}: {msg.get('status')} {msg.get('dirty')} {msg.get('error')}")
+                runner = msg.get("timings") or {}
+                driver = (msg.get("done") or {}).get("timings") or {}
+                phases = {"host: plan + framing": t1 - t0, "host <-> runner round trip": t2 - t1 - runner["total"],
+                          "runner: prepare files": runner["prepare"],
+                          "runner: driver fork + candidate spawn + load": driver["ready"],
+                          "driver: test set-up (prompt)": driver["setup"],
+                          "driver: calls (round trips + fork per test)": driver.get("calls", 0.0),
+                          "driver: end of test (wait for the fork)": driver.get("end", 0.0),
+                          "driver: test code itself": driver["units"] - driver.get("calls", 0.0)
+                          - driver.get("end", 0.0),
+                          "runner: stop candidate and driver": runner["stop"],
+                          "runner: relay rest": runner["job"] - runner["stop"] - driver["ready"] - driver["setup"]
+                          - driver["units"],
+                          "runner: clean": runner["clean"], "runner: proof of a clean container": runner["proof"],
+                          "total (host view)": t2 - t0}
+                for k, v in phases.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                n += 1
+    finally:
+        channel.kill()
+    return {k: v / n * 1000 for k, v in sums.items()}
+
+
+def print_profile(name: str, phases: dict[str, float]) -> None:
+    table = Table(title=f"where a HumanEval job's time goes, {name}, one runner, ms per job (mean of 164)")
+    table.add_column("phase")
+    table.add_column("ms", justify="right")
+    table.add_column("share", justify="right")
+    total = phases["total (host view)"]
+    for k, v in phases.items():
+        table.add_row(k, f"{v:.2f}", f"{v / total:.0%}")
+    Console(width=130).print(table)
+
+
 HOSTILE_TIMEOUT = 2.0
 #: name -> (program, the bound it should hit: "timeout" = the job's wall clock, "" = it ends by itself)
 HOSTILE: dict[str, tuple[str, str]] = {
@@ -158,6 +246,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the numbers here")
     parser.add_argument("--hostile-only", action="store_true", help="only the hostile-programs table")
     parser.add_argument("--no-hostile", action="store_true", help="skip the hostile-programs table")
+    parser.add_argument("--profile", action="store_true", help="also show where one HumanEval job's time goes")
     args = parser.parse_args()
     out: dict[str, Any] = {}
     if not args.no_hostile:
@@ -172,22 +261,42 @@ def main() -> None:
     inner = DockerSandbox(DockerConfig(pool_size=size), warm=True)
     timed = Timed(inner)
     verifier = CodeVerifier(sandbox=timed)
+    # the same harness on the local-process backend: only HumanEval's own canonical solutions (trusted data) run there
+    local = LocalProcessSandbox(allow_unsafe=True, pool_size=size)
+    local_timed = Timed(local)
+    local_verifier = CodeVerifier(sandbox=local_timed)
     pool_round(verifier, timed, dict(list(problems.items())[:8]))  # warm every container once
-    pool_runs = [pool_round(verifier, timed, problems) for _ in range(args.rounds)]
-    best = min(pool_runs, key=lambda r: r["seconds"])
+    pool_round(local_verifier, local_timed, dict(list(problems.items())[:8]))
+    pool_runs, local_runs, bare_runs = [], [], []
+    for _ in range(args.rounds):  # alternated, so a neighbour's load falls on all three alike
+        pool_runs.append(pool_round(verifier, timed, problems))
+        local_runs.append(pool_round(local_verifier, local_timed, problems))
+        bare_runs.append(bare_round(problems, size))
+    if args.profile:
+        for name, sandbox in (("Docker runner", inner), ("local-process runner", local)):
+            phases = profile(sandbox, problems)
+            print_profile(name, phases)
+            out[f"profile {name}"] = phases
     inner.close()
+    local.close()
     shot = one_shot_round(problems, args.one_shot_jobs, size)
-    rows = [("warm pool (runner per container)", best), ("docker run per job", shot)]
+    best = {name: min(runs, key=lambda r: r["seconds"]) for name, runs in
+            (("pool", pool_runs), ("local", local_runs), ("bare", bare_runs))}
+    rows = [("warm pool (runner per container)", best["pool"]), ("same harness, local-process backend", best["local"]),
+            ("bare fork+exec per problem, no harness", best["bare"]), ("docker run per job", shot)]
     base_rate = shot["jobs"] / shot["seconds"]
-    table = Table(title=f"HumanEval canonical solutions, {os.cpu_count()} cores, pool of {size}")
-    for col in ("method", "jobs", "all tests pass", "seconds", "jobs/s", "p50 ms", "p99 ms", "vs one-shot"):
+    bare_rate = best["bare"]["jobs"] / best["bare"]["seconds"]
+    table = Table(title=f"HumanEval canonical solutions, {os.cpu_count()} cores, pool of {size} "
+                        f"(best of {args.rounds} alternated rounds)")
+    for col in ("method", "jobs", "all tests pass", "seconds", "jobs/s", "p50 ms", "p99 ms", "vs one-shot",
+                "vs bare"):
         table.add_column(col, justify="right" if col != "method" else "left")
     for name, r in rows:
         rate = r["jobs"] / r["seconds"]
         lat = r["latencies"]
         table.add_row(name, str(r["jobs"]), str(r["correct"]), f"{r['seconds']:.2f}", f"{rate:.1f}",
                       f"{statistics.median(lat) * 1000:.0f}", f"{percentile(lat, 0.99) * 1000:.0f}",
-                      f"{rate / base_rate:.1f}x")
+                      f"{rate / base_rate:.1f}x", f"{rate / bare_rate:.2f}")
         out[name] = {"jobs": r["jobs"], "correct": r["correct"], "seconds": r["seconds"], "jobs_per_s": rate,
                      "p50_ms": statistics.median(lat) * 1000, "p99_ms": percentile(lat, 0.99) * 1000}
     Console(width=130).print(table)

@@ -1195,6 +1195,7 @@ class Driver:
         self.shown = reprlib.Repr()
         self.shown.maxstring, self.shown.maxother, self.shown.maxlist = 60, 60, 8
         self.shown.maxtuple, self.shown.maxdict = 8, 6
+        self.spent: dict[str, float] = collections.defaultdict(float)  # seconds per phase, for the profile
 
     # -- the pipes ------------------------------------------------------------------------------------------------
     def out(self, obj: dict[str, Any]) -> None:
@@ -1293,12 +1294,19 @@ class Driver:
         return value
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        import builtins
-
         if not self.alive:
             raise CandidateDied("crashed", "the candidate process is not running")
         self.seq += 1
         seq = self.seq
+        t0 = time.monotonic()
+        try:
+            return self._exchange(name, args, kwargs, seq)
+        finally:
+            self.spent["calls"] += time.monotonic() - t0
+
+    def _exchange(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], seq: int) -> Any:
+        import builtins
+
         try:
             payload = {"op": "call", "seq": seq, "name": name, "args": encode(list(args)),
                        "kwargs": encode(dict(kwargs))}
@@ -1412,7 +1420,9 @@ class Driver:
         if record["status"] != "passed" and self.calls:
             record["calls"] = self.shown_calls()
         if began:
+            t0 = time.monotonic()
             self.end_unit(record["status"])
+            self.spent["end"] += time.monotonic() - t0
         return record
 
     def end_unit(self, status: str) -> None:
@@ -1433,8 +1443,12 @@ class Driver:
             self.restart(status)
 
     def run(self) -> None:
+        t0 = time.monotonic()
         self.wait_ready(time.monotonic() + self.test_timeout + 5)
+        t1 = time.monotonic()
         ns, setup_error = self.namespace()
+        t2 = time.monotonic()
+        self.spent.update(ready=t1 - t0, setup=t2 - t1)
         earlier = None  # (status, why) once a statement that is not a test has raised: check() would stop there
         for index, unit in enumerate(self.spec["units"]):
             is_test = bool(unit.get("test"))
@@ -1453,7 +1467,8 @@ class Driver:
                     earlier = (record["status"] if uses else "error", why)
             if is_test:
                 self.out({"record": record, "secret": self.secret})
-        self.out({"done": True, "flags": sorted(self.flags), "secret": self.secret})
+        self.spent["units"] = time.monotonic() - t2
+        self.out({"done": True, "flags": sorted(self.flags), "secret": self.secret, "timings": self.spent})
 
 
 def driver_main(job: dict[str, Any], rfd: int, wfd: int) -> None:
@@ -1719,13 +1734,15 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
                     events.append("driver exited without finishing")
                     break
     finally:
+        t_stop = time.monotonic()
         stop_candidate(None)
         kill_uids({DRIVER_UID})
         wait_child(dpid)
         _reaped.clear()
         os.close(d_in_w)
         os.close(d_out_r)
-    return {"status": status, "records": records, "done": done, "events": events[:20],
+        t_end = time.monotonic()
+    return {"stop_time": t_end - t_stop, "status": status, "records": records, "done": done, "events": events[:20],
             "wall_time": time.monotonic() - t0, "cpu_time": cpu, "peak_memory_bytes": maxrss * 1024,
             "exit_code": 0, **output.report()}
 
@@ -1785,13 +1802,16 @@ def main() -> None:
             result = run(job, wake_r)
         except BaseException as exc:  # a runner fault is an infrastructure error, never a pass
             result = {"status": "sandbox_error", "error": format_exc_short(exc)}
+        t2 = time.monotonic()
         problems = clean()
         _reaped.clear()
         units = len((job.get("calls") or {}).get("units") or []) + len(job.get("cases") or [])
-        left = leftovers(problems, pid_start, PID_BUDGET + 2 * units)
         t3 = time.monotonic()
-        result.update(id=job.get("id"), dirty=left, timings={"total": t3 - t0, "prepare": t1 - t0,
-                                                             "job": result.get("wall_time")})
+        left = leftovers(problems, pid_start, PID_BUDGET + 2 * units)
+        t4 = time.monotonic()
+        result.update(id=job.get("id"), dirty=left, timings={
+            "total": t4 - t0, "prepare": t1 - t0, "job": t2 - t1, "stop": result.pop("stop_time", 0.0),
+            "clean": t3 - t2, "proof": t4 - t3})
         send_host(fit(result, int(job.get("answer_bytes") or 1 << 22)))
 
 
