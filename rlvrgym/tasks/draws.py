@@ -10,8 +10,8 @@ same task as before (tests/test_task_snapshot.py pins it).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import TypeVar
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +23,9 @@ T = TypeVar("T")
 MAX_REDRAWS = 200
 
 RawGenerator = Callable[[np.random.Generator, int], Task]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CACHES: list[Any] = []
 
 
 class Redraw(Exception):
@@ -63,6 +66,23 @@ def round_sig(x: float, sig: int = 3) -> float:
 def uniform(rng: np.random.Generator, low: float, high: float, sig: int = 3) -> float:
     """A uniform real in [low, high), rounded to `sig` significant figures."""
     return round_sig(float(rng.uniform(low, high)), sig)
+
+
+def cached(fn: F) -> F:
+    """Memoise a pure computation of a generator (a LaTeX rendering, an antiderivative, a factorisation).
+
+    The draws' ranges are small, so the same expressions recur across seeds; a cached result is the value the
+    computation returns, so no task changes. Bounded (least recently used go first); `clear_caches` empties all.
+    """
+    wrapped = lru_cache(maxsize=4096)(fn)
+    _CACHES.append(wrapped)
+    return wrapped  # type: ignore[return-value]
+
+
+def clear_caches() -> None:
+    """Empty every `cached` computation (benchmarks start cold with it)."""
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 def check_difficulty(difficulty: object) -> int:

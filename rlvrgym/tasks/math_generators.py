@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ import sympy as sp
 from sympy.ntheory.modular import crt
 
 from rlvrgym.tasks.base import Generator, GeneratorSource, Task
-from rlvrgym.tasks.draws import Redraw, generator, integer, nonzero, pick, signed
+from rlvrgym.tasks.draws import Redraw, cached, generator, integer, nonzero, pick, signed
 
 INSTRUCTION = "Put your final answer in \\boxed{}."
 MAX_LEVEL = 5
@@ -50,6 +51,12 @@ __all__ = ["INSTRUCTION", "MATH_GENERATORS", "MAX_LEVEL", "Redraw", "math_genera
 
 def tex(expr: Any) -> str:
     """LaTeX of a sympy object, with `\\ln` for the natural logarithm (`\\log` is base 10 to many readers)."""
+    return _tex(type(expr), expr)
+
+
+@cached
+def _tex(kind: type, expr: Any) -> str:
+    """`tex`, memoised on the expression and its type (sympy's `Integer(2) == 2`, yet a type may print apart)."""
     return sp.latex(sp.sympify(expr), ln_notation=True)
 
 
@@ -285,7 +292,7 @@ def linear_equation(rng: np.random.Generator, level: int) -> Task:
         p, q = x + nonzero(rng, -12, 12), x + nonzero(rng, -12, 12)
         lhs, rhs = p / b - q / d, sp.Integer(integer(rng, -10, 10))
         shown = f"\\frac{{{tex(p)}}}{{{b}}} - \\frac{{{tex(q)}}}{{{d}}} = {tex(rhs)}"
-    solutions = sp.solve(sp.Eq(lhs, rhs), x)
+    solutions = sp.solve(sp.Eq(lhs, rhs, evaluate=False), x)
     if len(solutions) != 1:
         raise Redraw
     sol = solutions[0]
@@ -344,7 +351,7 @@ def linear_system(rng: np.random.Generator, level: int) -> Task:
     unknowns = [x, y, z] if level == 5 else [x, y]
     if level == 1:
         a, b = integer(rng, -10, 10), integer(rng, -10, 10)
-        equations = [sp.Eq(x + y, a + b), sp.Eq(x - y, a - b)]
+        equations = [sp.Eq(x + y, a + b, evaluate=False), sp.Eq(x - y, a - b, evaluate=False)]
     else:
         size = len(unknowns)
         top = {2: 5, 3: 12, 4: 9, 5: 6}[level]
@@ -357,7 +364,8 @@ def linear_system(rng: np.random.Generator, level: int) -> Task:
         else:
             truth = sp.Matrix(size, 1, lambda i, j: integer(rng, -10, 10))
             rhs = coeffs * truth
-        equations = [sp.Eq(sum(coeffs[i, j] * unknowns[j] for j in range(size)), rhs[i]) for i in range(size)]
+        equations = [sp.Eq(sum(coeffs[i, j] * unknowns[j] for j in range(size)), rhs[i], evaluate=False)
+                     for i in range(size)]
     solution = sp.linsolve(equations, unknowns)
     if len(solution) != 1:
         raise Redraw
@@ -425,10 +433,15 @@ def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
     return _task("polynomial_expand", question, reference, "tuple", steps, expanded=tex(expanded))
 
 
+@cached
+def _factor_list(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> tuple[Any, list[tuple[sp.Expr, int]]]:
+    return sp.factor_list(expr, *gens)
+
+
 def _integer_linear_factors(expr: sp.Expr, gens: Sequence[sp.Symbol]) -> list[tuple[int, ...]] | None:
     """The integer coefficients of the linear factors of a primitive polynomial, leading coefficient positive,
     sorted; None when sympy's factorisation has a content or a nonlinear factor (the problem would be ambiguous)."""
-    content, factors = sp.factor_list(expr, *gens)
+    content, factors = _factor_list(expr, tuple(gens))
     if content not in (1, -1):
         return None
     out: list[tuple[int, ...]] = []
@@ -502,6 +515,16 @@ def _simplest(expr: sp.Expr) -> sp.Expr:
     return min(candidates, key=lambda e: (sp.count_ops(e), len(str(e))))
 
 
+@cached
+def _simplest_derivative(f: sp.Expr) -> sp.Expr:
+    return _simplest(sp.diff(f, x))
+
+
+@cached
+def _derivative_at(f: sp.Expr, point: int) -> sp.Expr:
+    return sp.radsimp(sp.diff(f, x).subs(x, point))
+
+
 @_family("derivative")
 def derivative(rng: np.random.Generator, level: int) -> Task:
     a, b = signed(rng, 1, 6), signed(rng, 1, 6)
@@ -524,9 +547,9 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
                         x**2 * sp.exp(b * (x - point))))
     if x not in f.free_symbols:
         raise Redraw
-    fprime = sp.diff(f, x) if level <= 2 else _simplest(sp.diff(f, x))
+    fprime = sp.diff(f, x) if level <= 2 else _simplest_derivative(f)
     if level == 5:
-        value = sp.radsimp(sp.diff(f, x).subs(x, point))
+        value = _derivative_at(f, point)
         if not value.is_Rational:
             raise Redraw
         steps = [f"Differentiate: $f'(x) = {tex(fprime)}$.", f"Substitute $x = {point}$: $f'({point}) = {tex(value)}$."]
@@ -536,6 +559,19 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
              4: "the product, quotient and chain rules"}
     steps = [f"Apply {rules[level]} to $f(x) = {tex(f)}$.", f"$f'(x) = {tex(fprime)}$."]
     return _task("derivative", f"Find the derivative $f'(x)$ of $f(x) = {tex(f)}$.", fprime, "expression", steps)
+
+
+@cached
+def _integrate(f: sp.Expr) -> sp.Expr:
+    return sp.integrate(f, x)
+
+
+@cached
+def _definite(f: sp.Expr, lo: Any, hi: Any) -> tuple[sp.Expr, sp.Expr]:
+    """An antiderivative of `f` and the integral over [lo, hi] (f is continuous there)."""
+    antiderivative = _integrate(f)
+    value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)
+    return antiderivative, value if value.is_Rational else sp.simplify(value)
 
 
 @_family("integral")
@@ -549,7 +585,7 @@ def integral(rng: np.random.Generator, level: int) -> Task:
                             a * x * sp.exp(x**2)))
         if f == 0:
             raise Redraw
-        antiderivative = sp.integrate(f, x)
+        antiderivative = _integrate(f)
         big_f = sp.expand(antiderivative - antiderivative.subs(x, 0))
         steps = [f"An antiderivative of $f(x) = {tex(f)}$ is ${tex(antiderivative)}$.",
                  f"Subtract its value at $0$ so that $F(0) = 0$: $F(x) = {tex(big_f)}$."]
@@ -571,15 +607,35 @@ def integral(rng: np.random.Generator, level: int) -> Task:
                                 (x * sp.cos(c * x), 0, sp.pi / (2 * c)), (sp.log(x), 1, integer(rng, 2, 5)),
                                 (x**2 * sp.exp(x), 0, top), (x * (x**2 + c) ** 2, 0, top)))
         f = a * f
-    antiderivative = sp.integrate(f, x)
-    value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)  # f is continuous on [lo, hi]
-    value = value if value.is_Rational else sp.simplify(value)
+    antiderivative, value = _definite(f, lo, hi)
     if value == 0 or not value.is_finite or value.has(sp.Integral):
         raise Redraw
     steps = [f"An antiderivative of ${tex(f)}$ is ${tex(antiderivative)}$.",
              f"Evaluate it between ${tex(lo)}$ and ${tex(hi)}$: the integral is ${tex(value)}$."]
     question = f"Compute the exact value of $\\displaystyle\\int_{{{tex(lo)}}}^{{{tex(hi)}}} {_operand(f)} \\, dx$."
     return _task("integral", question, value, _number_type(value), steps)
+
+
+def _rational(value: Fraction) -> sp.Rational:
+    """The sympy number of an exact fraction (an Integer when it is whole, as sympy's own arithmetic gives)."""
+    return sp.Rational(value.numerator, value.denominator)
+
+
+def _fraction(value: Any) -> Fraction:
+    """An int or a sympy Rational as an exact fraction."""
+    return Fraction(int(value.p), int(value.q)) if isinstance(value, sp.Rational) else Fraction(int(value))
+
+
+def _geometric_sum(a1: int, r: Any, n: int) -> sp.Rational:
+    """`sum(a1 r^(k-1), k=1..n)` in exact integer arithmetic: the value `sp.summation` gives, at a fraction of
+    its cost."""
+    ratio = _fraction(r)
+    return _rational(sum((a1 * ratio ** (i - 1) for i in range(1, n + 1)), Fraction(0)))
+
+
+def _arithmetic_sum(a1: int, d: int, n: int) -> sp.Integer:
+    """`sum(a1 + (k-1) d, k=1..n)`, an integer."""
+    return sp.Integer(sum(a1 + (i - 1) * d for i in range(1, n + 1)))
 
 
 def _ordinal(n: int) -> str:
@@ -613,7 +669,7 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
                 raise Redraw
             r = sp.Rational(num, den) * pick(rng, (1, -1))
             a1 = nonzero(rng, -12, 12)
-            total = sp.summation(a1 * r ** (k - 1), (k, 1, sp.oo))
+            total = _rational(a1 / (1 - _fraction(r)))  # |r| < 1: the series converges to a1 / (1 - r)
             question = f"Find the sum of the infinite geometric series ${_terms([a1 * r**i for i in range(3)])}$."
             steps = [f"The first term is ${a1}$ and the ratio is ${tex(r)}$, with $|r| < 1$.",
                      f"The sum is $\\frac{{a_1}}{{1 - r}} = {tex(total)}$."]
@@ -631,7 +687,7 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
         a1, d = integer(rng, -20, 20), nonzero(rng, -7, 7)
         i, j, n = integer(rng, 2, 5), integer(rng, 8, 15), integer(rng, 20, 40)
         term = a1 + (k - 1) * d
-        total = sp.summation(term, (k, 1, n))
+        total = _arithmetic_sum(a1, d, n)
         question = (f"In an arithmetic sequence, $a_{{{i}}} = {tex(term.subs(k, i))}$ and "
                     f"$a_{{{j}}} = {tex(term.subs(k, j))}$. Find the sum of the first ${n}$ terms.")
         steps = [f"The common difference is $\\frac{{a_{{{j}}} - a_{{{i}}}}}{{{j} - {i}}} = {d}$ and $a_1 = {a1}$.",
@@ -645,7 +701,7 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
         steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
                  f"$a_{{{n}}} = {tex(value)}$."]
     else:
-        value = sp.summation(term, (k, 1, n))
+        value = _arithmetic_sum(a1, d, n) if level == 3 else _geometric_sum(a1, r, n)
         question = f"Find the sum of the first ${n}$ terms of the sequence ${_terms(first)}$"
         kind = "arithmetic" if level == 3 else "geometric"
         steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
@@ -657,24 +713,34 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
 LETTERS = "ABCDEFGHKLMNPRST"
 
 
+def _bounded_compositions(parts: int, total: int, cap: int) -> int:
+    """The coefficient of t^total in (1 + t + ... + t^cap)^parts: solutions of x_1 + ... + x_parts = total with
+    0 <= x_i <= cap, counted by multiplying the polynomial out in integers."""
+    coeffs = [1]
+    for _ in range(parts):
+        coeffs = [sum(coeffs[m - i] for i in range(cap + 1) if 0 <= m - i < len(coeffs))
+                  for m in range(len(coeffs) + cap)]
+    return coeffs[total] if total < len(coeffs) else 0
+
+
 @_family("combinatorics")
 def combinatorics(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
         n = integer(rng, 5, 16)
         r = integer(rng, 2, n - 2)
-        value = sp.binomial(n, r)
+        value = math.comb(n, r)
         question = f"Compute $\\binom{{{n}}}{{{r}}}$."
         steps = [f"$\\binom{{{n}}}{{{r}}} = \\frac{{{n}!}}{{{r}! \\, {n - r}!}} = {value}$."]
     elif level == 2:
         n = integer(rng, 5, 20)
         r = integer(rng, 2, min(5, n - 1))
         if rng.random() < 0.5:
-            value = sp.ff(n, r)
+            value = math.perm(n, r)
             question = (f"In a race of ${n}$ runners with no ties, in how many different ways can the top ${r}$ "
                         "finishing positions be filled (the order matters)?")
             steps = [f"Ordered selections: $\\frac{{{n}!}}{{{n - r}!}} = {value}$."]
         else:
-            value = sp.binomial(n, r)
+            value = math.comb(n, r)
             question = f"In how many ways can a committee of ${r}$ be chosen from ${n}$ people?"
             steps = [f"Unordered selections: $\\binom{{{n}}}{{{r}}} = {value}$."]
     elif level == 3:
@@ -683,7 +749,7 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
         word = "".join(str(letter) * c for letter, c in zip(letters, counts, strict=True))
         if len(word) < 4 or max(counts) == 1:
             raise Redraw
-        value = sp.factorial(len(word)) / sp.Mul(*[sp.factorial(c) for c in counts])
+        value = math.factorial(len(word)) // math.prod(math.factorial(c) for c in counts)
         question = f"How many distinct strings can be made by rearranging all the letters of {word}?"
         steps = [f"There are ${len(word)}$ letters with repetitions {counts}.",
                  f"$\\frac{{{len(word)}!}}{{{' '.join(f'{c}!' for c in counts)}}} = {value}$."]
@@ -692,8 +758,7 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
         least = integer(rng, 1, 2)
         if size > men + women or least > min(women, size):
             raise Redraw
-        j = sp.Symbol("j", integer=True)
-        value = sp.summation(sp.binomial(women, j) * sp.binomial(men, size - j), (j, least, min(women, size)))
+        value = sum(math.comb(women, j) * math.comb(men, size - j) for j in range(least, min(women, size) + 1))
         question = (f"A club has ${men}$ men and ${women}$ women. In how many ways can a committee of ${size}$ "
                     f"members be chosen that includes at least ${least}$ {'woman' if least == 1 else 'women'}?")
         steps = [f"Sum over the number $j \\ge {least}$ of women: $\\sum_j \\binom{{{women}}}{{j}}"
@@ -701,8 +766,7 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
     else:
         if rng.random() < 0.5:
             parts, total, cap = integer(rng, 3, 4), integer(rng, 6, 14), integer(rng, 3, 6)
-            t = sp.Symbol("t")
-            value = sp.Poly(sum(t**i for i in range(cap + 1)) ** parts, t).coeff_monomial(t**total)
+            value = _bounded_compositions(parts, total, cap)
             if value == 0:
                 raise Redraw
             names = ", ".join(f"x_{i}" for i in range(1, parts + 1))
