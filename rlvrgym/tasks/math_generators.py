@@ -292,14 +292,16 @@ def linear_equation(rng: np.random.Generator, level: int) -> Task:
         p, q = x + nonzero(rng, -12, 12), x + nonzero(rng, -12, 12)
         lhs, rhs = p / b - q / d, sp.Integer(integer(rng, -10, 10))
         shown = f"\\frac{{{tex(p)}}}{{{b}}} - \\frac{{{tex(q)}}}{{{d}}} = {tex(rhs)}"
-    solutions = sp.solve(sp.Eq(lhs, rhs, evaluate=False), x)
-    if len(solutions) != 1:
+    # A linear equation: its one solution read off the coefficients (what `sp.solve` returned, without the solver).
+    moved = sp.expand(lhs - rhs)  # as the step shows it (unevaluated products can leave a nested sum)
+    collected = sp.Poly(sp.expand(moved.doit()), x)
+    if collected.degree() != 1:
         raise Redraw
-    sol = solutions[0]
+    sol = -collected.coeff_monomial(1) / collected.coeff_monomial(x)
     if level < 5:
         shown = _eq(lhs, rhs)
     steps = [f"Start from ${shown}$.",
-             f"Collect the $x$ terms on one side: ${tex(sp.expand(lhs - rhs))} = 0$.",
+             f"Collect the $x$ terms on one side: ${tex(moved)} = 0$.",
              f"Solve for $x$: $x = {tex(sol)}$."]
     return _task("linear_equation", f"Solve for $x$: ${shown}$.", sol, _number_type(sol), steps)
 
