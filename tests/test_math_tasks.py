@@ -24,7 +24,14 @@ from sympy.calculus.util import continuous_domain, function_range, maximum
 
 from rlvrgym.tasks.base import GeneratorSource, Task, split_of
 from rlvrgym.tasks.math_answer_tasks import CATEGORIES, curated_math_records, curated_math_tasks
-from rlvrgym.tasks.math_generators import INSTRUCTION, MATH_GENERATORS, math_generator_source
+from rlvrgym.tasks.math_generators import (
+    INSTRUCTION,
+    MATH_GENERATORS,
+    _arithmetic_sum,
+    _bounded_compositions,
+    _geometric_sum,
+    math_generator_source,
+)
 from rlvrgym.verifiers import get_verifier
 
 FAMILIES = sorted(MATH_GENERATORS)
@@ -139,6 +146,29 @@ def test_difficulty_beyond_five_is_the_hardest_level_and_zero_is_refused() -> No
     assert task.prompt == MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 5).prompt
     with pytest.raises(ValueError):
         MATH_GENERATORS["arithmetic"](np.random.default_rng(5), 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-12, 12).filter(bool), st.sampled_from([2, 3, -2, -3, sp.Rational(1, 2), sp.Rational(-1, 3)]),
+       st.integers(1, 12), st.integers(-20, 30), st.integers(-9, 12))
+def test_exact_sums_are_sympys_sums(a1: int, r: sp.Rational, n: int, first: int, d: int) -> None:
+    """The generators' integer/fraction sums give the very objects sympy's `summation` gave (same type, value)."""
+    k = sp.Symbol("k", integer=True, positive=True)
+    geometric = _geometric_sum(a1, r, n)
+    assert geometric == sp.summation(a1 * r ** (k - 1), (k, 1, n)) and type(geometric) is type(
+        sp.summation(a1 * r ** (k - 1), (k, 1, n)))
+    assert _arithmetic_sum(first, d, n) == sp.summation(first + (k - 1) * d, (k, 1, n))
+    assert type(_arithmetic_sum(first, d, n)) is type(sp.summation(first + (k - 1) * d, (k, 1, n)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 25), st.integers(0, 7))
+def test_bounded_compositions_are_the_generating_function_coefficient(parts: int, total: int, cap: int) -> None:
+    t = sp.Symbol("t")
+    expected = sp.Poly(sum(t**i for i in range(cap + 1)) ** parts, t).coeff_monomial(t**total)
+    assert _bounded_compositions(parts, total, cap) == expected
+    brute = sum(1 for xs in itertools.product(range(cap + 1), repeat=parts) if sum(xs) == total)
+    assert _bounded_compositions(parts, total, cap) == brute
 
 
 def test_splits_are_disjoint_by_prompt() -> None:

@@ -28,54 +28,35 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, TypeVar
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import sympy as sp
 from sympy.ntheory.modular import crt
 
 from rlvrgym.tasks.base import Generator, GeneratorSource, Task
+from rlvrgym.tasks.draws import Redraw, cached, generator, integer, nonzero, pick, signed
 
 INSTRUCTION = "Put your final answer in \\boxed{}."
 MAX_LEVEL = 5
-MAX_REDRAWS = 200
 
 x, y, z = sp.symbols("x y z")
-T = TypeVar("T")
 
 
-class Redraw(Exception):
-    """A draw was degenerate (zero divisor, repeated root, a result too large): draw again from the same rng."""
+__all__ = ["INSTRUCTION", "MATH_GENERATORS", "MAX_LEVEL", "Redraw", "math_generator_source", "tex"]
 
 
 # ---------------------------------------------------------------------------------------------------------- helpers
 
-def _int(rng: np.random.Generator, lo: int, hi: int) -> int:
-    """A uniform integer in [lo, hi], both ends included."""
-    return int(rng.integers(lo, hi + 1))
-
-
-def _nonzero(rng: np.random.Generator, lo: int, hi: int) -> int:
-    """A uniform nonzero integer in [lo, hi]."""
-    while True:
-        v = _int(rng, lo, hi)
-        if v:
-            return v
-
-
-def _signed(rng: np.random.Generator, lo: int, hi: int) -> int:
-    """A magnitude in [lo, hi] with a random sign."""
-    return _int(rng, lo, hi) * (1 if rng.random() < 0.5 else -1)
-
-
-def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
-    """One of `options`, uniformly (numpy's `choice` would turn sympy objects into arrays)."""
-    return options[int(rng.integers(len(options)))]
-
-
 def tex(expr: Any) -> str:
     """LaTeX of a sympy object, with `\\ln` for the natural logarithm (`\\log` is base 10 to many readers)."""
+    return _tex(type(expr), expr)
+
+
+@cached
+def _tex(kind: type, expr: Any) -> str:
+    """`tex`, memoised on the expression and its type (sympy's `Integer(2) == 2`, yet a type may print apart)."""
     return sp.latex(sp.sympify(expr), ln_notation=True)
 
 
@@ -106,28 +87,8 @@ def _number_type(value: sp.Expr) -> str:
 
 
 def _family(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]], Generator]:
-    """Wrap a raw generator: clamp the difficulty, redraw degenerate or leaking draws, stamp the difficulty."""
-
-    def decorate(raw: Callable[[np.random.Generator, int], Task]) -> Generator:
-        @wraps(raw)
-        def generate(rng: np.random.Generator, difficulty: int) -> Task:
-            if isinstance(difficulty, bool) or not isinstance(difficulty, (int, np.integer)) or difficulty < 1:
-                raise ValueError(f"difficulty must be a positive int, got {difficulty!r}")
-            difficulty = int(difficulty)
-            level = min(difficulty, MAX_LEVEL)
-            for _ in range(MAX_REDRAWS):
-                try:
-                    task = raw(rng, level)
-                except Redraw:
-                    continue
-                if not _leaks(task.reference, task.prompt):
-                    return Task(task.id, task.prompt, task.reference, name, difficulty, task.meta)
-            raise RuntimeError(f"generator {name!r} found no valid draw at difficulty {difficulty}")
-
-        generate.__name__ = name
-        return generate
-
-    return decorate
+    """A math family: levels 1 to 5, degenerate draws and references that leak into the prompt drawn again."""
+    return generator(name, MAX_LEVEL, reject=lambda task: _leaks(task.reference, task.prompt))
 
 
 # ------------------------------------------------------------------------------------ arithmetic expression trees
@@ -205,18 +166,18 @@ def _tree(rng: np.random.Generator, leaves: int, ops: Sequence[str], leaf: Calla
     left operand (or falling back to multiplication when it has none)."""
     if leaves == 1:
         return leaf()
-    left_count = _int(rng, 1, leaves - 1)
+    left_count = integer(rng, 1, leaves - 1)
     left = _tree(rng, left_count, ops, leaf, exact_division, negative_divisors)
     right = _tree(rng, leaves - left_count, ops, leaf, exact_division, negative_divisors)
-    op = _pick(rng, ops)
+    op = pick(rng, ops)
     if op == "/" and exact_division and leaves - left_count > 1:
-        op = _pick(rng, [o for o in ops if o != "/"])  # only a single number is replaced by a divisor below
+        op = pick(rng, [o for o in ops if o != "/"])  # only a single number is replaced by a divisor below
     if op == "/" and exact_division:
         divisors = [d for d in sp.divisors(abs(int(left.value))) if 2 <= d <= 12] if left.value != 0 else []
         if not divisors:
             op = "*"
         else:
-            right = _leaf(sp.Integer(_pick(rng, divisors) * _pick(rng, (1, -1) if negative_divisors else (1,))))
+            right = _leaf(sp.Integer(pick(rng, divisors) * pick(rng, (1, -1) if negative_divisors else (1,))))
     return _combine(op, left, right)
 
 
@@ -238,9 +199,9 @@ def arithmetic(rng: np.random.Generator, level: int) -> Task:
 
     def leaf() -> Node:
         if p_power and rng.random() < p_power:
-            base = _int(rng, 2, 9) * (-1 if allow_negative and rng.random() < 0.3 else 1)
-            return _power(base, _int(rng, 2, 3))
-        value = _int(rng, 1, top)
+            base = integer(rng, 2, 9) * (-1 if allow_negative and rng.random() < 0.3 else 1)
+            return _power(base, integer(rng, 2, 3))
+        value = integer(rng, 1, top)
         if allow_negative and rng.random() < 0.25:
             value = -value
         return _leaf(sp.Integer(value))
@@ -281,16 +242,16 @@ def fractions(rng: np.random.Generator, level: int) -> Task:
     count, top, ops, negatives = FRACTION_LEVELS[level]
 
     def leaf() -> Node:
-        q = _int(rng, 2, top)
-        p = _int(rng, 1, 2 * q)
+        q = integer(rng, 2, top)
+        p = integer(rng, 1, 2 * q)
         value = sp.Rational(p, q)
         if value.q == 1:
             value = sp.Rational(p, q + 1) if sp.Rational(p, q + 1).q != 1 else sp.Rational(1, q)
         return _leaf(-value if negatives and rng.random() < 0.3 else value)
 
     if level == 5:  # a complex fraction: (a op b) / (c op d)
-        num = _combine(_pick(rng, ("+", "-", "*")), leaf(), leaf())
-        den = _combine(_pick(rng, ("+", "-")), leaf(), leaf())
+        num = _combine(pick(rng, ("+", "-", "*")), leaf(), leaf())
+        den = _combine(pick(rng, ("+", "-")), leaf(), leaf())
         node = _combine("over", num, den)
     else:
         node = _tree(rng, count, ops, leaf, exact_division=False)
@@ -304,41 +265,43 @@ def fractions(rng: np.random.Generator, level: int) -> Task:
 @_family("linear_equation")
 def linear_equation(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        sol = _int(rng, -12, 12)
-        lhs = _pick(rng, (x + _nonzero(rng, -15, 15), _signed(rng, 2, 9) * x))
+        sol = integer(rng, -12, 12)
+        lhs = pick(rng, (x + nonzero(rng, -15, 15), signed(rng, 2, 9) * x))
         rhs = lhs.subs(x, sol)
     elif level == 2:
-        sol = _int(rng, -12, 12)
-        lhs = _signed(rng, 2, 9) * x + _nonzero(rng, -20, 20)
+        sol = integer(rng, -12, 12)
+        lhs = signed(rng, 2, 9) * x + nonzero(rng, -20, 20)
         rhs = lhs.subs(x, sol)
     elif level == 3:
-        sol = _int(rng, -15, 15)
-        a, c = _signed(rng, 2, 12), _signed(rng, 1, 12)
+        sol = integer(rng, -15, 15)
+        a, c = signed(rng, 2, 12), signed(rng, 1, 12)
         if a == c:
             raise Redraw
-        b = _nonzero(rng, -30, 30)
+        b = nonzero(rng, -30, 30)
         lhs, rhs = a * x + b, c * x + (a - c) * sol + b
     elif level == 4:
-        a, c = _signed(rng, 2, 9), _signed(rng, 2, 9)
+        a, c = signed(rng, 2, 9), signed(rng, 2, 9)
         if a == c:
             raise Redraw
-        lhs = sp.Mul(a, x + _nonzero(rng, -12, 12), evaluate=False)
-        rhs = sp.Add(sp.Mul(c, x + _nonzero(rng, -12, 12), evaluate=False), _nonzero(rng, -20, 20), evaluate=False)
+        lhs = sp.Mul(a, x + nonzero(rng, -12, 12), evaluate=False)
+        rhs = sp.Add(sp.Mul(c, x + nonzero(rng, -12, 12), evaluate=False), nonzero(rng, -20, 20), evaluate=False)
     else:
-        b, d = _int(rng, 2, 9), _int(rng, 2, 9)
+        b, d = integer(rng, 2, 9), integer(rng, 2, 9)
         if b == d:
             raise Redraw
-        p, q = x + _nonzero(rng, -12, 12), x + _nonzero(rng, -12, 12)
-        lhs, rhs = p / b - q / d, sp.Integer(_int(rng, -10, 10))
+        p, q = x + nonzero(rng, -12, 12), x + nonzero(rng, -12, 12)
+        lhs, rhs = p / b - q / d, sp.Integer(integer(rng, -10, 10))
         shown = f"\\frac{{{tex(p)}}}{{{b}}} - \\frac{{{tex(q)}}}{{{d}}} = {tex(rhs)}"
-    solutions = sp.solve(sp.Eq(lhs, rhs), x)
-    if len(solutions) != 1:
+    # A linear equation: its one solution read off the coefficients (what `sp.solve` returned, without the solver).
+    moved = sp.expand(lhs - rhs)  # as the step shows it (unevaluated products can leave a nested sum)
+    collected = sp.Poly(sp.expand(moved.doit()), x)
+    if collected.degree() != 1:
         raise Redraw
-    sol = solutions[0]
+    sol = -collected.coeff_monomial(1) / collected.coeff_monomial(x)
     if level < 5:
         shown = _eq(lhs, rhs)
     steps = [f"Start from ${shown}$.",
-             f"Collect the $x$ terms on one side: ${tex(sp.expand(lhs - rhs))} = 0$.",
+             f"Collect the $x$ terms on one side: ${tex(moved)} = 0$.",
              f"Solve for $x$: $x = {tex(sol)}$."]
     return _task("linear_equation", f"Solve for $x$: ${shown}$.", sol, _number_type(sol), steps)
 
@@ -350,23 +313,23 @@ def _roots_text(roots: Sequence[sp.Expr]) -> str:
 @_family("quadratic_equation")
 def quadratic_equation(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        r1, r2 = _int(rng, -9, 9), _int(rng, -9, 9)
+        r1, r2 = integer(rng, -9, 9), integer(rng, -9, 9)
         lhs, rhs = sp.expand((x - r1) * (x - r2)), sp.Integer(0)
     elif level == 2:
-        r1, r2 = _int(rng, -10, 10), _int(rng, -10, 10)
-        poly = sp.expand(_signed(rng, 2, 5) * (x - r1) * (x - r2))
-        shift = _nonzero(rng, -20, 20)
+        r1, r2 = integer(rng, -10, 10), integer(rng, -10, 10)
+        poly = sp.expand(signed(rng, 2, 5) * (x - r1) * (x - r2))
+        shift = nonzero(rng, -20, 20)
         lhs, rhs = poly + shift, sp.Integer(shift)
     elif level == 3:
-        p, r = _int(rng, 1, 6), _int(rng, 1, 6)
+        p, r = integer(rng, 1, 6), integer(rng, 1, 6)
         if p == r == 1:
             raise Redraw
-        lhs, rhs = sp.expand((p * x - _nonzero(rng, -9, 9)) * (r * x - _nonzero(rng, -9, 9))), sp.Integer(0)
+        lhs, rhs = sp.expand((p * x - nonzero(rng, -9, 9)) * (r * x - nonzero(rng, -9, 9))), sp.Integer(0)
     elif level == 4:
-        lhs, rhs = x**2 + _int(rng, -12, 12) * x + _int(rng, -30, 30), sp.Integer(0)
+        lhs, rhs = x**2 + integer(rng, -12, 12) * x + integer(rng, -30, 30), sp.Integer(0)
     else:
-        lhs = _signed(rng, 2, 7) * x**2 + _int(rng, -15, 15) * x + _int(rng, -20, 20)
-        rhs = _int(rng, -9, 9) * x + _int(rng, -20, 20)
+        lhs = signed(rng, 2, 7) * x**2 + integer(rng, -15, 15) * x + integer(rng, -20, 20)
+        rhs = integer(rng, -9, 9) * x + integer(rng, -20, 20)
     disc = sp.discriminant(sp.expand(lhs - rhs), x)
     if disc <= 0 or (level >= 4 and sp.sqrt(disc).is_Rational):
         raise Redraw  # real, distinct roots; irrational ones from level 4 on
@@ -389,21 +352,22 @@ def _tuple_text(values: Sequence[sp.Expr]) -> str:
 def linear_system(rng: np.random.Generator, level: int) -> Task:
     unknowns = [x, y, z] if level == 5 else [x, y]
     if level == 1:
-        a, b = _int(rng, -10, 10), _int(rng, -10, 10)
-        equations = [sp.Eq(x + y, a + b), sp.Eq(x - y, a - b)]
+        a, b = integer(rng, -10, 10), integer(rng, -10, 10)
+        equations = [sp.Eq(x + y, a + b, evaluate=False), sp.Eq(x - y, a - b, evaluate=False)]
     else:
         size = len(unknowns)
         top = {2: 5, 3: 12, 4: 9, 5: 6}[level]
-        draw = _nonzero if level <= 3 else _int  # zero coefficients only in the harder systems
+        draw = nonzero if level <= 3 else integer  # zero coefficients only in the harder systems
         coeffs = sp.Matrix(size, size, lambda i, j: draw(rng, -top, top))
         if coeffs.det() == 0 or any(all(c == 0 for c in coeffs.row(i)) for i in range(size)):
             raise Redraw
         if level == 4:
-            rhs = sp.Matrix(size, 1, lambda i, j: _int(rng, -20, 20))
+            rhs = sp.Matrix(size, 1, lambda i, j: integer(rng, -20, 20))
         else:
-            truth = sp.Matrix(size, 1, lambda i, j: _int(rng, -10, 10))
+            truth = sp.Matrix(size, 1, lambda i, j: integer(rng, -10, 10))
             rhs = coeffs * truth
-        equations = [sp.Eq(sum(coeffs[i, j] * unknowns[j] for j in range(size)), rhs[i]) for i in range(size)]
+        equations = [sp.Eq(sum(coeffs[i, j] * unknowns[j] for j in range(size)), rhs[i], evaluate=False)
+                     for i in range(size)]
     solution = sp.linsolve(equations, unknowns)
     if len(solution) != 1:
         raise Redraw
@@ -431,25 +395,25 @@ def _operand(expr: sp.Expr) -> str:
 @_family("polynomial_expand")
 def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        factor = _signed(rng, 2, 9)
-        inner = _signed(rng, 1, 9) * x + _nonzero(rng, -12, 12)
+        factor = signed(rng, 2, 9)
+        inner = signed(rng, 1, 9) * x + nonzero(rng, -12, 12)
         shown, product = f"{factor} {_paren(inner)}" if factor > 0 else f"-{-factor} {_paren(inner)}", factor * inner
     elif level in (2, 3):
         top = 1 if level == 2 else 7
-        f1 = _signed(rng, 1, top) * x + _nonzero(rng, -12, 12)
-        f2 = _signed(rng, 1, top) * x + _nonzero(rng, -12, 12)
+        f1 = signed(rng, 1, top) * x + nonzero(rng, -12, 12)
+        f2 = signed(rng, 1, top) * x + nonzero(rng, -12, 12)
         shown, product = f"{_paren(f1)} {_paren(f2)}", f1 * f2
     elif level == 4:
         if rng.random() < 0.5:
-            f1, n = _signed(rng, 1, 4) * x + _nonzero(rng, -5, 5), 3
+            f1, n = signed(rng, 1, 4) * x + nonzero(rng, -5, 5), 3
             shown, product = f"{_paren(f1)}^{{{n}}}", f1**n
         else:
-            f1 = x + _nonzero(rng, -9, 9)
-            f2 = x**2 + _int(rng, -9, 9) * x + _nonzero(rng, -9, 9)
+            f1 = x + nonzero(rng, -9, 9)
+            f2 = x**2 + integer(rng, -9, 9) * x + nonzero(rng, -9, 9)
             shown, product = f"{_paren(f1)} {_paren(f2)}", f1 * f2
     else:
-        f1 = _signed(rng, 1, 3) * x + _nonzero(rng, -5, 5) * y
-        f2 = _signed(rng, 1, 4) * x + _nonzero(rng, -6, 6) * y
+        f1 = signed(rng, 1, 3) * x + nonzero(rng, -5, 5) * y
+        f2 = signed(rng, 1, 4) * x + nonzero(rng, -6, 6) * y
         shown, product = f"{_paren(f1)}^{{2}} {_paren(f2)}", f1**2 * f2
     expanded = sp.expand(product)
     if len(sp.Add.make_args(expanded)) < 2:
@@ -471,10 +435,15 @@ def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
     return _task("polynomial_expand", question, reference, "tuple", steps, expanded=tex(expanded))
 
 
+@cached
+def _factor_list(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> tuple[Any, list[tuple[sp.Expr, int]]]:
+    return sp.factor_list(expr, *gens)
+
+
 def _integer_linear_factors(expr: sp.Expr, gens: Sequence[sp.Symbol]) -> list[tuple[int, ...]] | None:
     """The integer coefficients of the linear factors of a primitive polynomial, leading coefficient positive,
     sorted; None when sympy's factorisation has a content or a nonlinear factor (the problem would be ambiguous)."""
-    content, factors = sp.factor_list(expr, *gens)
+    content, factors = _factor_list(expr, tuple(gens))
     if content not in (1, -1):
         return None
     out: list[tuple[int, ...]] = []
@@ -498,7 +467,7 @@ def polynomial_factor(rng: np.random.Generator, level: int) -> Task:
     if level in (1, 2, 3):
         count = 3 if level == 3 else 2
         top = {1: 9, 2: 15, 3: 6}[level]
-        roots = [_int(rng, -top, top) for _ in range(count)]
+        roots = [integer(rng, -top, top) for _ in range(count)]
         if len(set(roots)) != count or (level < 3 and 0 in roots):
             raise Redraw
         poly = sp.expand(sp.Mul(*[x + r for r in roots]))
@@ -518,7 +487,7 @@ def polynomial_factor(rng: np.random.Generator, level: int) -> Task:
         second = 1 if level == 4 else y
         pairs = []
         for _ in range(2):
-            a, b = _int(rng, 1, 6), _nonzero(rng, -9, 9)
+            a, b = integer(rng, 1, 6), nonzero(rng, -9, 9)
             if math.gcd(a, b) != 1:
                 raise Redraw
             pairs.append((a, b))
@@ -548,31 +517,41 @@ def _simplest(expr: sp.Expr) -> sp.Expr:
     return min(candidates, key=lambda e: (sp.count_ops(e), len(str(e))))
 
 
+@cached
+def _simplest_derivative(f: sp.Expr) -> sp.Expr:
+    return _simplest(sp.diff(f, x))
+
+
+@cached
+def _derivative_at(f: sp.Expr, point: int) -> sp.Expr:
+    return sp.radsimp(sp.diff(f, x).subs(x, point))
+
+
 @_family("derivative")
 def derivative(rng: np.random.Generator, level: int) -> Task:
-    a, b = _signed(rng, 1, 6), _signed(rng, 1, 6)
-    n = _int(rng, 2, 6)
+    a, b = signed(rng, 1, 6), signed(rng, 1, 6)
+    n = integer(rng, 2, 6)
     if level == 1:
-        f = a * x**n + b * x + _int(rng, -9, 9)
+        f = a * x**n + b * x + integer(rng, -9, 9)
     elif level == 2:
-        f = sum(_int(rng, -9, 9) * x**k for k in range(1, _int(rng, 3, 5) + 1)) + _int(rng, -9, 9)
+        f = sum(integer(rng, -9, 9) * x**k for k in range(1, integer(rng, 3, 5) + 1)) + integer(rng, -9, 9)
     elif level == 3:
-        f = _pick(rng, ((a * x + b) ** n, a * sp.exp(b * x), a * sp.sin(b * x + _int(rng, -3, 3)),
+        f = pick(rng, ((a * x + b) ** n, a * sp.exp(b * x), a * sp.sin(b * x + integer(rng, -3, 3)),
                         x**n * sp.exp(b * x), a * sp.cos(b * x)))
     elif level == 4:
-        c = _int(rng, 1, 9)
-        f = _pick(rng, (a * x**n * sp.sin(b * x), sp.log(abs(a) * x**2 + c), a * sp.exp(b * x**2),
+        c = integer(rng, 1, 9)
+        f = pick(rng, (a * x**n * sp.sin(b * x), sp.log(abs(a) * x**2 + c), a * sp.exp(b * x**2),
                         a * x / (x**2 + c), (x**2 + c) ** n * (a * x + b)))
     else:  # the derivative's value at a point, from functions whose value there is rational
-        point, c, m = _int(rng, 1, 4), _int(rng, 1, 9), _int(rng, 1, 4)
-        f = _pick(rng, ((x**2 - c) ** _int(rng, 2, 3) * (a * x + b), (a * x + b) / (x**2 + c),
+        point, c, m = integer(rng, 1, 4), integer(rng, 1, 9), integer(rng, 1, 4)
+        f = pick(rng, ((x**2 - c) ** integer(rng, 2, 3) * (a * x + b), (a * x + b) / (x**2 + c),
                         sp.log(abs(a) * x**2 + c), x * sp.sqrt(x**2 + (point + m) ** 2 - point**2),
                         x**2 * sp.exp(b * (x - point))))
     if x not in f.free_symbols:
         raise Redraw
-    fprime = sp.diff(f, x) if level <= 2 else _simplest(sp.diff(f, x))
+    fprime = sp.diff(f, x) if level <= 2 else _simplest_derivative(f)
     if level == 5:
-        value = sp.radsimp(sp.diff(f, x).subs(x, point))
+        value = _derivative_at(f, point)
         if not value.is_Rational:
             raise Redraw
         steps = [f"Differentiate: $f'(x) = {tex(fprime)}$.", f"Substitute $x = {point}$: $f'({point}) = {tex(value)}$."]
@@ -584,48 +563,81 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
     return _task("derivative", f"Find the derivative $f'(x)$ of $f(x) = {tex(f)}$.", fprime, "expression", steps)
 
 
+@cached
+def _integrate(f: sp.Expr) -> sp.Expr:
+    return sp.integrate(f, x)
+
+
+@cached
+def _definite(f: sp.Expr, lo: Any, hi: Any) -> tuple[sp.Expr, sp.Expr]:
+    """An antiderivative of `f` and the integral over [lo, hi] (f is continuous there)."""
+    antiderivative = _integrate(f)
+    value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)
+    return antiderivative, value if value.is_Rational else sp.simplify(value)
+
+
 @_family("integral")
 def integral(rng: np.random.Generator, level: int) -> Task:
-    a, b = _signed(rng, 1, 6), _signed(rng, 1, 4)
+    a, b = signed(rng, 1, 6), signed(rng, 1, 4)
     if level in (1, 3):
         if level == 1:
-            f = sum(_int(rng, -6, 6) * (k + 1) * x**k for k in range(_int(rng, 1, 3) + 1))
+            f = sum(integer(rng, -6, 6) * (k + 1) * x**k for k in range(integer(rng, 1, 3) + 1))
         else:
-            f = _pick(rng, (a * sp.exp(b * x), a * sp.cos(b * x), a * sp.sin(b * x) + _int(rng, 1, 5) * 2 * x,
+            f = pick(rng, (a * sp.exp(b * x), a * sp.cos(b * x), a * sp.sin(b * x) + integer(rng, 1, 5) * 2 * x,
                             a * x * sp.exp(x**2)))
         if f == 0:
             raise Redraw
-        antiderivative = sp.integrate(f, x)
+        antiderivative = _integrate(f)
         big_f = sp.expand(antiderivative - antiderivative.subs(x, 0))
         steps = [f"An antiderivative of $f(x) = {tex(f)}$ is ${tex(antiderivative)}$.",
                  f"Subtract its value at $0$ so that $F(0) = 0$: $F(x) = {tex(big_f)}$."]
         question = f"Find the antiderivative $F(x)$ of $f(x) = {tex(f)}$ that satisfies $F(0) = 0$."
         return _task("integral", question, big_f, "expression", steps)
     if level == 2:
-        f = sum(_int(rng, -5, 5) * x**k for k in range(_int(rng, 1, 3) + 1))
-        lo = _int(rng, -3, 2)
-        hi = lo + _int(rng, 1, 4)
+        f = sum(integer(rng, -5, 5) * x**k for k in range(integer(rng, 1, 3) + 1))
+        lo = integer(rng, -3, 2)
+        hi = lo + integer(rng, 1, 4)
     elif level == 4:
-        c = _int(rng, 1, 4)
-        f, lo, hi = _pick(rng, ((a * sp.sin(c * x), 0, sp.pi / (2 * c)), (a * sp.exp(b * x), 0, 1),
-                                (sp.Integer(a) / x, 1, _int(rng, 2, 9)),
-                                (a * sp.cos(x), 0, sp.pi / _pick(rng, (2, 3, 6))),
-                                (a * x / (x**2 + c), 0, _int(rng, 1, 4))))
+        c = integer(rng, 1, 4)
+        f, lo, hi = pick(rng, ((a * sp.sin(c * x), 0, sp.pi / (2 * c)), (a * sp.exp(b * x), 0, 1),
+                                (sp.Integer(a) / x, 1, integer(rng, 2, 9)),
+                                (a * sp.cos(x), 0, sp.pi / pick(rng, (2, 3, 6))),
+                                (a * x / (x**2 + c), 0, integer(rng, 1, 4))))
     else:
-        c, top = _int(rng, 1, 3), _int(rng, 1, 2)
-        f, lo, hi = _pick(rng, ((x * sp.exp(c * x), 0, top), (x * sp.sin(c * x), 0, sp.pi / (top * c)),
-                                (x * sp.cos(c * x), 0, sp.pi / (2 * c)), (sp.log(x), 1, _int(rng, 2, 5)),
+        c, top = integer(rng, 1, 3), integer(rng, 1, 2)
+        f, lo, hi = pick(rng, ((x * sp.exp(c * x), 0, top), (x * sp.sin(c * x), 0, sp.pi / (top * c)),
+                                (x * sp.cos(c * x), 0, sp.pi / (2 * c)), (sp.log(x), 1, integer(rng, 2, 5)),
                                 (x**2 * sp.exp(x), 0, top), (x * (x**2 + c) ** 2, 0, top)))
         f = a * f
-    antiderivative = sp.integrate(f, x)
-    value = antiderivative.subs(x, hi) - antiderivative.subs(x, lo)  # f is continuous on [lo, hi]
-    value = value if value.is_Rational else sp.simplify(value)
+    antiderivative, value = _definite(f, lo, hi)
     if value == 0 or not value.is_finite or value.has(sp.Integral):
         raise Redraw
     steps = [f"An antiderivative of ${tex(f)}$ is ${tex(antiderivative)}$.",
              f"Evaluate it between ${tex(lo)}$ and ${tex(hi)}$: the integral is ${tex(value)}$."]
     question = f"Compute the exact value of $\\displaystyle\\int_{{{tex(lo)}}}^{{{tex(hi)}}} {_operand(f)} \\, dx$."
     return _task("integral", question, value, _number_type(value), steps)
+
+
+def _rational(value: Fraction) -> sp.Rational:
+    """The sympy number of an exact fraction (an Integer when it is whole, as sympy's own arithmetic gives)."""
+    return sp.Rational(value.numerator, value.denominator)
+
+
+def _fraction(value: Any) -> Fraction:
+    """An int or a sympy Rational as an exact fraction."""
+    return Fraction(int(value.p), int(value.q)) if isinstance(value, sp.Rational) else Fraction(int(value))
+
+
+def _geometric_sum(a1: int, r: Any, n: int) -> sp.Rational:
+    """`sum(a1 r^(k-1), k=1..n)` in exact integer arithmetic: the value `sp.summation` gives, at a fraction of
+    its cost."""
+    ratio = _fraction(r)
+    return _rational(sum((a1 * ratio ** (i - 1) for i in range(1, n + 1)), Fraction(0)))
+
+
+def _arithmetic_sum(a1: int, d: int, n: int) -> sp.Integer:
+    """`sum(a1 + (k-1) d, k=1..n)`, an integer."""
+    return sp.Integer(sum(a1 + (i - 1) * d for i in range(1, n + 1)))
 
 
 def _ordinal(n: int) -> str:
@@ -641,31 +653,31 @@ def _terms(first: Sequence[sp.Expr]) -> str:
 def sequence(rng: np.random.Generator, level: int) -> Task:
     k = sp.Symbol("k", integer=True, positive=True)
     if level in (1, 3):
-        a1, d = _int(rng, -20, 30), _nonzero(rng, -9, 12)
-        n = _int(rng, 8, 30) if level == 1 else _int(rng, 10, 60)
+        a1, d = integer(rng, -20, 30), nonzero(rng, -9, 12)
+        n = integer(rng, 8, 30) if level == 1 else integer(rng, 10, 60)
         term = a1 + (k - 1) * d
     elif level == 2:
-        a1, r, n = _nonzero(rng, -5, 5), _pick(rng, (2, 3, -2, -3, sp.Rational(1, 2))), _int(rng, 5, 9)
+        a1, r, n = nonzero(rng, -5, 5), pick(rng, (2, 3, -2, -3, sp.Rational(1, 2))), integer(rng, 5, 9)
         term = a1 * sp.Integer(2) ** 10 * r ** (k - 1) if r == sp.Rational(1, 2) else a1 * r ** (k - 1)
     elif level == 4:
         ratios = (2, 3, -2, -3, sp.Rational(1, 2), sp.Rational(-1, 3))
-        a1, r, n = _nonzero(rng, -6, 6), _pick(rng, ratios), _int(rng, 5, 10)
+        a1, r, n = nonzero(rng, -6, 6), pick(rng, ratios), integer(rng, 5, 10)
         term = a1 * r ** (k - 1)
     else:
-        template = _int(rng, 0, 2)
+        template = integer(rng, 0, 2)
         if template == 0:  # an infinite geometric series
-            num, den = _int(rng, 1, 5), _int(rng, 2, 7)
+            num, den = integer(rng, 1, 5), integer(rng, 2, 7)
             if num >= den or math.gcd(num, den) != 1:
                 raise Redraw
-            r = sp.Rational(num, den) * _pick(rng, (1, -1))
-            a1 = _nonzero(rng, -12, 12)
-            total = sp.summation(a1 * r ** (k - 1), (k, 1, sp.oo))
+            r = sp.Rational(num, den) * pick(rng, (1, -1))
+            a1 = nonzero(rng, -12, 12)
+            total = _rational(a1 / (1 - _fraction(r)))  # |r| < 1: the series converges to a1 / (1 - r)
             question = f"Find the sum of the infinite geometric series ${_terms([a1 * r**i for i in range(3)])}$."
             steps = [f"The first term is ${a1}$ and the ratio is ${tex(r)}$, with $|r| < 1$.",
                      f"The sum is $\\frac{{a_1}}{{1 - r}} = {tex(total)}$."]
             return _task("sequence", question, total, _number_type(total), steps)
         if template == 1:  # a linear recurrence
-            mult, add, a1, n = _int(rng, 2, 3), _int(rng, -5, 5), _int(rng, -5, 5), _int(rng, 6, 10)
+            mult, add, a1, n = integer(rng, 2, 3), integer(rng, -5, 5), integer(rng, -5, 5), integer(rng, 6, 10)
             values = [sp.Integer(a1)]
             for _ in range(n - 1):
                 values.append(mult * values[-1] + add)
@@ -674,10 +686,10 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
             steps = [f"Apply the recurrence repeatedly: ${_terms(values[:4])}$", f"$a_{{{n}}} = {values[-1]}$."]
             return _task("sequence", question, values[-1], "integer", steps)
         # two terms of an arithmetic sequence, then a partial sum
-        a1, d = _int(rng, -20, 20), _nonzero(rng, -7, 7)
-        i, j, n = _int(rng, 2, 5), _int(rng, 8, 15), _int(rng, 20, 40)
+        a1, d = integer(rng, -20, 20), nonzero(rng, -7, 7)
+        i, j, n = integer(rng, 2, 5), integer(rng, 8, 15), integer(rng, 20, 40)
         term = a1 + (k - 1) * d
-        total = sp.summation(term, (k, 1, n))
+        total = _arithmetic_sum(a1, d, n)
         question = (f"In an arithmetic sequence, $a_{{{i}}} = {tex(term.subs(k, i))}$ and "
                     f"$a_{{{j}}} = {tex(term.subs(k, j))}$. Find the sum of the first ${n}$ terms.")
         steps = [f"The common difference is $\\frac{{a_{{{j}}} - a_{{{i}}}}}{{{j} - {i}}} = {d}$ and $a_1 = {a1}$.",
@@ -691,7 +703,7 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
         steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
                  f"$a_{{{n}}} = {tex(value)}$."]
     else:
-        value = sp.summation(term, (k, 1, n))
+        value = _arithmetic_sum(a1, d, n) if level == 3 else _geometric_sum(a1, r, n)
         question = f"Find the sum of the first ${n}$ terms of the sequence ${_terms(first)}$"
         kind = "arithmetic" if level == 3 else "geometric"
         steps = [f"This is an {kind} sequence with first term ${tex(first[0])}$.",
@@ -703,52 +715,60 @@ def sequence(rng: np.random.Generator, level: int) -> Task:
 LETTERS = "ABCDEFGHKLMNPRST"
 
 
+def _bounded_compositions(parts: int, total: int, cap: int) -> int:
+    """The coefficient of t^total in (1 + t + ... + t^cap)^parts: solutions of x_1 + ... + x_parts = total with
+    0 <= x_i <= cap, counted by multiplying the polynomial out in integers."""
+    coeffs = [1]
+    for _ in range(parts):
+        coeffs = [sum(coeffs[m - i] for i in range(cap + 1) if 0 <= m - i < len(coeffs))
+                  for m in range(len(coeffs) + cap)]
+    return coeffs[total] if total < len(coeffs) else 0
+
+
 @_family("combinatorics")
 def combinatorics(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        n = _int(rng, 5, 16)
-        r = _int(rng, 2, n - 2)
-        value = sp.binomial(n, r)
+        n = integer(rng, 5, 16)
+        r = integer(rng, 2, n - 2)
+        value = math.comb(n, r)
         question = f"Compute $\\binom{{{n}}}{{{r}}}$."
         steps = [f"$\\binom{{{n}}}{{{r}}} = \\frac{{{n}!}}{{{r}! \\, {n - r}!}} = {value}$."]
     elif level == 2:
-        n = _int(rng, 5, 20)
-        r = _int(rng, 2, min(5, n - 1))
+        n = integer(rng, 5, 20)
+        r = integer(rng, 2, min(5, n - 1))
         if rng.random() < 0.5:
-            value = sp.ff(n, r)
+            value = math.perm(n, r)
             question = (f"In a race of ${n}$ runners with no ties, in how many different ways can the top ${r}$ "
                         "finishing positions be filled (the order matters)?")
             steps = [f"Ordered selections: $\\frac{{{n}!}}{{{n - r}!}} = {value}$."]
         else:
-            value = sp.binomial(n, r)
+            value = math.comb(n, r)
             question = f"In how many ways can a committee of ${r}$ be chosen from ${n}$ people?"
             steps = [f"Unordered selections: $\\binom{{{n}}}{{{r}}} = {value}$."]
     elif level == 3:
-        counts = [_int(rng, 1, 3) for _ in range(_int(rng, 2, 4))]
+        counts = [integer(rng, 1, 3) for _ in range(integer(rng, 2, 4))]
         letters = rng.permutation(list(LETTERS))[: len(counts)]
         word = "".join(str(letter) * c for letter, c in zip(letters, counts, strict=True))
         if len(word) < 4 or max(counts) == 1:
             raise Redraw
-        value = sp.factorial(len(word)) / sp.Mul(*[sp.factorial(c) for c in counts])
+        value = math.factorial(len(word)) // math.prod(math.factorial(c) for c in counts)
         question = f"How many distinct strings can be made by rearranging all the letters of {word}?"
         steps = [f"There are ${len(word)}$ letters with repetitions {counts}.",
                  f"$\\frac{{{len(word)}!}}{{{' '.join(f'{c}!' for c in counts)}}} = {value}$."]
     elif level == 4:
-        men, women, size = _int(rng, 3, 9), _int(rng, 3, 9), _int(rng, 3, 6)
-        least = _int(rng, 1, 2)
+        men, women, size = integer(rng, 3, 9), integer(rng, 3, 9), integer(rng, 3, 6)
+        least = integer(rng, 1, 2)
         if size > men + women or least > min(women, size):
             raise Redraw
-        j = sp.Symbol("j", integer=True)
-        value = sp.summation(sp.binomial(women, j) * sp.binomial(men, size - j), (j, least, min(women, size)))
+        value = sum(math.comb(women, j) * math.comb(men, size - j) for j in range(least, min(women, size) + 1))
         question = (f"A club has ${men}$ men and ${women}$ women. In how many ways can a committee of ${size}$ "
                     f"members be chosen that includes at least ${least}$ {'woman' if least == 1 else 'women'}?")
         steps = [f"Sum over the number $j \\ge {least}$ of women: $\\sum_j \\binom{{{women}}}{{j}}"
                  f"\\binom{{{men}}}{{{size}-j}} = {value}$."]
     else:
         if rng.random() < 0.5:
-            parts, total, cap = _int(rng, 3, 4), _int(rng, 6, 14), _int(rng, 3, 6)
-            t = sp.Symbol("t")
-            value = sp.Poly(sum(t**i for i in range(cap + 1)) ** parts, t).coeff_monomial(t**total)
+            parts, total, cap = integer(rng, 3, 4), integer(rng, 6, 14), integer(rng, 3, 6)
+            value = _bounded_compositions(parts, total, cap)
             if value == 0:
                 raise Redraw
             names = ", ".join(f"x_{i}" for i in range(1, parts + 1))
@@ -757,8 +777,8 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
             steps = [f"Count the coefficient of $t^{{{total}}}$ in $(1 + t + \\cdots + t^{{{cap}}})^{{{parts}}}$.",
                      f"It is ${value}$."]
         else:
-            divisors = sorted({_int(rng, 2, 13) for _ in range(3)})
-            limit = _int(rng, 100, 1000)
+            divisors = sorted({integer(rng, 2, 13) for _ in range(3)})
+            limit = integer(rng, 100, 1000)
             if len(divisors) < 2:
                 raise Redraw
             value = sp.Integer(sum(1 for m in range(1, limit + 1) if any(m % d == 0 for d in divisors)))
@@ -772,17 +792,17 @@ def combinatorics(rng: np.random.Generator, level: int) -> Task:
 @_family("modular")
 def modular(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        a, m = _int(rng, 50, 2000), _int(rng, 3, 25)
+        a, m = integer(rng, 50, 2000), integer(rng, 3, 25)
         value = sp.Mod(a, m)
         question = f"What is the remainder when ${a}$ is divided by ${m}$?"
         steps = [f"${a} = {a // m} \\cdot {m} + {value}$."]
     elif level == 2:
-        a, b, c, m = _int(rng, 100, 999), _int(rng, 100, 999), _int(rng, 1, 99), _int(rng, 7, 40)
+        a, b, c, m = integer(rng, 100, 999), integer(rng, 100, 999), integer(rng, 1, 99), integer(rng, 7, 40)
         value = sp.Mod(a * b + c, m)
         question = f"Compute $({a} \\cdot {b} + {c}) \\bmod {m}$."
         steps = [f"Reduce each factor mod ${m}$ first: ${a % m} \\cdot {b % m} + {c % m} \\equiv {value}$."]
     elif level == 3:
-        a, e, m = _int(rng, 2, 30), _int(rng, 20, 400), _int(rng, 5, 30)
+        a, e, m = integer(rng, 2, 30), integer(rng, 20, 400), integer(rng, 5, 30)
         if math.gcd(a, m) != 1:
             raise Redraw  # a power of a common factor makes the remainder trivial or a pure power of it
         value = sp.Mod(sp.Integer(a) ** e, m)
@@ -790,8 +810,8 @@ def modular(rng: np.random.Generator, level: int) -> Task:
         steps = [f"Find the cycle of the powers of ${a}$ modulo ${m}$ and reduce the exponent: the remainder is "
                  f"${value}$."]
     elif level == 4:
-        m = _int(rng, 11, 97)
-        a = _int(rng, 2, m - 1)
+        m = integer(rng, 11, 97)
+        a = integer(rng, 2, m - 1)
         if math.gcd(a, m) != 1:
             raise Redraw
         value = sp.mod_inverse(a, m)
@@ -799,10 +819,10 @@ def modular(rng: np.random.Generator, level: int) -> Task:
         steps = [f"Run the extended Euclidean algorithm on ${a}$ and ${m}$.",
                  f"${a} \\cdot {value} = {a * int(value)} \\equiv 1 \\pmod{{{m}}}$, so $x = {value}$."]
     else:
-        moduli = sorted({_int(rng, 3, 13) for _ in range(3)})
+        moduli = sorted({integer(rng, 3, 13) for _ in range(3)})
         if len(moduli) < 2 or any(math.gcd(p, q) != 1 for i, p in enumerate(moduli) for q in moduli[i + 1:]):
             raise Redraw
-        residues = [_int(rng, 0, m - 1) for m in moduli]
+        residues = [integer(rng, 0, m - 1) for m in moduli]
         solved = crt(moduli, residues)
         if solved is None:
             raise Redraw

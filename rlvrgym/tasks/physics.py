@@ -23,10 +23,14 @@ import numpy as np
 from rlvrgym.sim.core import FAMILIES, load_families, solve
 from rlvrgym.sim.orbit import GRAVITATIONAL_CONSTANT
 from rlvrgym.tasks.base import Generator, Task
+from rlvrgym.tasks.draws import Redraw, generator, pick, uniform
+from rlvrgym.tasks.draws import round_sig as rnd
 
 #: A textbook shortcut that misses by more than this is a trap (the verifier's default full-credit tier).
 TRAP_THRESHOLD = 0.01
 G = 9.81
+#: Difficulty 1 is the textbook case, 3 the hard one; a higher difficulty gives level-3 problems.
+MAX_LEVEL = 3
 #: No worked example of a boxed answer here: an echo of the prompt must never be able to score.
 ANSWER_FORMAT = "Give the final answer with its unit as \\boxed{value unit}."
 
@@ -125,17 +129,6 @@ def fmt(x: float, sig: int = 4) -> str:
     return f"{x / 10**exp:.{sig}g} × 10^{exp}"
 
 
-def rnd(x: float, sig: int = 3) -> float:
-    """Round to `sig` significant figures: the value the prompt states is the value simulated."""
-    if x == 0:
-        return 0.0
-    return float(f"{x:.{sig}g}")
-
-
-def uniform(rng: np.random.Generator, low: float, high: float, sig: int = 3) -> float:
-    return rnd(float(rng.uniform(low, high)), sig)
-
-
 def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, float], asked: str,
               out: Mapping[str, float], *, abs_tol: float | None = None, textbook: float | None = None,
               trap_reason: str = "", directions: Mapping[str, int] | None = None) -> Task:
@@ -166,10 +159,7 @@ def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, fl
     return Task("", f"{prompt}\n\nFind {WORDS[asked]}. {ANSWER_FORMAT}", reference, family, difficulty, meta)
 
 
-def _pick(rng: np.random.Generator, options: list[str]) -> str:
-    return options[int(rng.integers(len(options)))]
-
-
+@generator("projectile", MAX_LEVEL)
 def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
     v0 = uniform(rng, 5, 50) if difficulty == 1 else uniform(rng, 10, 60)
     height = 0.0 if difficulty == 1 else uniform(rng, 2, 50)
@@ -185,7 +175,7 @@ def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
                    f"velocity, with k = {fmt(drag)} m⁻¹.")
     else:
         prompt += " Neglect air resistance."
-    asked = _pick(rng, ["range", "flight_time", "max_height"] if difficulty != 2
+    asked = pick(rng, ["range", "flight_time", "max_height"] if difficulty != 2
                   else ["range", "flight_time", "impact_speed", "impact_angle_deg"])
     textbook, reason = None, ""
     if drag:
@@ -194,6 +184,7 @@ def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
     return make_task("projectile", difficulty, prompt, params, asked, out, textbook=textbook, trap_reason=reason)
 
 
+@generator("incline", MAX_LEVEL)
 def gen_incline(rng: np.random.Generator, difficulty: int) -> Task:
     mu_k = uniform(rng, 0.05, 0.4, 2)
     mu_s = rnd(mu_k + float(rng.uniform(0.02, 0.2)), 2)
@@ -212,7 +203,7 @@ def gen_incline(rng: np.random.Generator, difficulty: int) -> Task:
               f"of static friction is {fmt(mu_s)} and of kinetic friction {fmt(mu_k)}. It may slide {fmt(distance)} m "
               f"down the slope. Take g = {G} m/s².")
     choices = ["acceleration", "final_speed"] + (["time"] if not out["static"] else [])
-    asked = _pick(rng, choices if difficulty > 1 else ["acceleration", "time", "final_speed"])
+    asked = pick(rng, choices if difficulty > 1 else ["acceleration", "time", "final_speed"])
     th = math.radians(angle)
     naive_a = G * (math.sin(th) - mu_k * math.cos(th))  # kinetic friction applied whether or not it slides
     naive = {"acceleration": naive_a, "final_speed": math.sqrt(max(2 * naive_a * distance, 0.0)),
@@ -222,6 +213,7 @@ def gen_incline(rng: np.random.Generator, difficulty: int) -> Task:
                      trap_reason="static friction holds the block; the kinetic-friction formula says it slides")
 
 
+@generator("collision_1d", MAX_LEVEL)
 def gen_collision(rng: np.random.Generator, difficulty: int) -> Task:
     m1, m2 = uniform(rng, 0.5, 10, 2), uniform(rng, 0.5, 10, 2)
     u1 = uniform(rng, 1, 10, 2)
@@ -239,13 +231,14 @@ def gen_collision(rng: np.random.Generator, difficulty: int) -> Task:
     prompt = (f"On a frictionless track, body 1 ({fmt(m1)} kg) moves to the right at {fmt(u1)} m/s toward body 2 "
               f"({fmt(m2)} kg), which is {second} (velocities positive to the right). The head-on collision is "
               f"{kind}.")
-    asked = _pick(rng, ["v1", "v2"] if difficulty < 3 or e == 1.0 else ["v1", "v2", "kinetic_energy_lost"])
+    asked = pick(rng, ["v1", "v2"] if difficulty < 3 or e == 1.0 else ["v1", "v2", "kinetic_energy_lost"])
     scale = abs(u1) + abs(u2)
     tol = 1e-3 * scale if asked in ("v1", "v2") else 1e-3 * out["kinetic_energy_before"]
     return make_task("collision_1d", difficulty, prompt, params, asked, out, abs_tol=tol,
                      directions=RIGHT_POSITIVE if asked in ("v1", "v2") else None)
 
 
+@generator("spring", MAX_LEVEL)
 def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
     mass, k = uniform(rng, 0.1, 5, 2), uniform(rng, 5, 200, 2)
     x0 = uniform(rng, 0.02, 0.3, 2)
@@ -270,7 +263,7 @@ def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
         asked = "period"
     else:
         prompt += f" Consider the time t = {fmt(t)} s."
-        asked = _pick(rng, ["position", "velocity"])
+        asked = pick(rng, ["position", "velocity"])
     amplitude = math.hypot(x0, v0 * math.sqrt(mass / k))
     tol = None if asked == "period" else 1e-3 * amplitude * (1 if asked == "position" else math.sqrt(k / mass))
     textbook, reason = None, ""
@@ -281,6 +274,7 @@ def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
                      trap_reason=reason, directions=None if asked == "period" else RIGHT_POSITIVE)
 
 
+@generator("pendulum", MAX_LEVEL)
 def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
     length = uniform(rng, 0.2, 5, 2)
     lo, hi = {1: (2, 8), 2: (15, 45)}.get(difficulty, (60, 170))
@@ -289,7 +283,7 @@ def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
     out = solve("pendulum", **params)
     prompt = (f"A simple pendulum of length {fmt(length)} m (a point mass on a light rigid rod) is released from "
               f"rest at {fmt(amplitude)}° from the vertical. Take g = {G} m/s².")
-    asked = "period" if difficulty > 1 else _pick(rng, ["period", "max_speed"])
+    asked = "period" if difficulty > 1 else pick(rng, ["period", "max_speed"])
     textbook = out["small_angle_period"] if asked == "period" else None
     return make_task("pendulum", difficulty, prompt, params, asked, out, textbook=textbook,
                      trap_reason="large amplitude: the small-angle period 2π√(L/g) is too short")
@@ -302,33 +296,32 @@ MIN_PERIAPSIS = 1.02
 MAX_REDRAWS = 100
 
 
+@generator("orbit", MAX_LEVEL, max_redraws=MAX_REDRAWS)
 def gen_orbit(rng: np.random.Generator, difficulty: int) -> Task:
-    # A draw whose orbit would hit the body is drawn again from the same stream. Valid draws consume the rng
-    # exactly as before, so every seed that drew a possible orbit still draws the same task.
-    for _ in range(MAX_REDRAWS):
-        name, mass, radius = PLANETS[int(rng.integers(len(PLANETS)))]
-        r0 = rnd(radius * float(rng.uniform(1.1, 3.0)), 3)
-        mu = GRAVITATIONAL_CONSTANT * mass
-        v_circ = math.sqrt(mu / r0)
-        factor = 1.0 if difficulty == 1 else float(rng.uniform(0.85, 1.25))
-        v0 = rnd(v_circ * factor, 4 if difficulty == 1 else 3)
-        params = {"central_mass": mass, "r0": r0, "v0": v0, "t": 0.0}
-        out = solve("orbit", **params)
-        if out["periapsis"] >= MIN_PERIAPSIS * radius:
-            break
-    else:
-        raise RuntimeError(f"orbit: no orbit clearing the surface in {MAX_REDRAWS} draws")
+    # A draw whose orbit would hit the body is drawn again from the same stream (`Redraw`). Valid draws consume
+    # the rng exactly as before, so every seed that drew a possible orbit still draws the same task.
+    name, mass, radius = PLANETS[int(rng.integers(len(PLANETS)))]
+    r0 = rnd(radius * float(rng.uniform(1.1, 3.0)), 3)
+    mu = GRAVITATIONAL_CONSTANT * mass
+    v_circ = math.sqrt(mu / r0)
+    factor = 1.0 if difficulty == 1 else float(rng.uniform(0.85, 1.25))
+    v0 = rnd(v_circ * factor, 4 if difficulty == 1 else 3)
+    params = {"central_mass": mass, "r0": r0, "v0": v0, "t": 0.0}
+    out = solve("orbit", **params)
+    if out["periapsis"] < MIN_PERIAPSIS * radius:
+        raise Redraw
     prompt = (f"A satellite is {fmt(r0 / 1e3)} km from the centre of {name} (mass {fmt(mass)} kg) and moves at "
               f"{fmt(v0)} m/s perpendicular to the line joining it to the centre. Use "
               f"G = {fmt(GRAVITATIONAL_CONSTANT, 6)} N·m²/kg² and ignore every other body.")
-    asked = {1: "period", 2: _pick(rng, ["semi_major_axis", "eccentricity"])}.get(
-        difficulty, _pick(rng, ["period", "apoapsis"]))
+    asked = {1: "period", 2: pick(rng, ["semi_major_axis", "eccentricity"])}.get(
+        difficulty, pick(rng, ["period", "apoapsis"]))
     textbook = 2 * math.pi * math.sqrt(r0**3 / mu) if asked == "period" else None
     tol = 1e-3 if asked == "eccentricity" else None
     return make_task("orbit", difficulty, prompt, params, asked, out, abs_tol=tol, textbook=textbook,
                      trap_reason="elliptical orbit: Kepler's third law needs the semi-major axis, not r0")
 
 
+@generator("rc_circuit", MAX_LEVEL)
 def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
     resistance = rnd(float(10 ** rng.uniform(2, 5)), 2)
     capacitance = rnd(float(10 ** rng.uniform(-7, -4)), 2)
@@ -344,7 +337,7 @@ def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
               f"are connected in series to an ideal {fmt(voltage)} V battery at t = 0.")
     options = {1: ["capacitor_voltage", "time_constant"], 2: ["capacitor_voltage", "current"]}.get(
         difficulty, ["capacitor_voltage", "current", "charge", "energy_stored"])
-    asked = _pick(rng, options)
+    asked = pick(rng, options)
     if asked != "time_constant":  # at difficulty 1, t is a whole number of time constants: it would give it away
         prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
     if v_init:  # a capacitor charged either way round: its voltage, charge and current can come out negative
@@ -356,6 +349,7 @@ def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
                      abs_tol=None if scale is None else 1e-3 * abs(scale), directions={} if signed else None)
 
 
+@generator("rl_circuit", MAX_LEVEL)
 def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
     resistance = rnd(float(10 ** rng.uniform(0, 3)), 2)
     inductance = rnd(float(10 ** rng.uniform(-3, 0)), 2)
@@ -366,7 +360,7 @@ def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
     out = solve("rl_circuit", **params)
     prompt = (f"A {fmt(resistance)} Ω resistor and a {fmt(inductance * 1e3)} mH inductor are connected in series "
               f"to an ideal {fmt(voltage)} V battery at t = 0, with no current flowing before.")
-    asked = _pick(rng, {1: ["time_constant", "current"], 2: ["current", "inductor_voltage"]}.get(
+    asked = pick(rng, {1: ["time_constant", "current"], 2: ["current", "inductor_voltage"]}.get(
         difficulty, ["current", "inductor_voltage", "energy_stored"]))
     if asked != "time_constant":  # a time the question does not use could only hint (or equal) the answer
         prompt += f" Consider the time t = {fmt(t * 1e3)} ms."
@@ -376,6 +370,7 @@ def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
                      abs_tol=None if scale is None else 1e-3 * abs(scale))
 
 
+@generator("rlc_circuit", MAX_LEVEL)
 def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
     inductance = rnd(float(10 ** rng.uniform(-3, 0)), 2)
     capacitance = rnd(float(10 ** rng.uniform(-7, -4)), 2)
@@ -396,7 +391,7 @@ def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
         asked = "period"
         prompt += " The current oscillates as it settles."
     else:
-        asked = _pick(rng, ["capacitor_voltage", "current"])
+        asked = pick(rng, ["capacitor_voltage", "current"])
         prompt += f" Consider the time t = {fmt(t * 1e3)} ms. {CIRCUIT_CONVENTION}"
     if asked == "period" and not math.isfinite(out["period"]):
         raise ValueError("rlc_circuit: difficulty 1 draws only under-damped circuits")
@@ -410,6 +405,7 @@ def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
                      directions=None if asked == "period" else {})
 
 
+@generator("dc_bridge", MAX_LEVEL)
 def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
     r1, r2, r3 = (rnd(float(10 ** rng.uniform(1, 3)), 2) for _ in range(3))
     if difficulty == 1:  # balanced: R5 carries no current, the textbook series-parallel answer is exact
@@ -423,8 +419,8 @@ def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
     prompt = (f"A Wheatstone bridge: an ideal {fmt(voltage)} V battery has its + terminal connected through "
               f"R1 = {fmt(r1, 6)} Ω to node C and through R3 = {fmt(r3, 6)} Ω to node D; C connects to the - terminal "
               f"through R2 = {fmt(r2, 6)} Ω and D through R4 = {fmt(r4, 6)} Ω; R5 = {fmt(r5, 6)} Ω joins C and D.")
-    asked = {1: _pick(rng, ["equivalent_resistance", "source_current"]),
-             2: _pick(rng, ["equivalent_resistance", "source_current"])}.get(difficulty, "bridge_current")
+    asked = {1: pick(rng, ["equivalent_resistance", "source_current"]),
+             2: pick(rng, ["equivalent_resistance", "source_current"])}.get(difficulty, "bridge_current")
     # the shortcut: ignore R5 (true only for a balanced bridge)
     r_open = (r1 + r2) * (r3 + r4) / (r1 + r2 + r3 + r4)
     textbook = {"equivalent_resistance": r_open, "source_current": voltage / r_open, "bridge_current": 0.0}[asked]

@@ -13,16 +13,10 @@ from typing import Any
 import numpy as np
 
 from rlvrgym.tasks.base import Generator, Task
-from rlvrgym.tasks.math_generators import _int, _nonzero  # the same seeded draws as MathAnswer's generators
+from rlvrgym.tasks.draws import generator, integer, nonzero, pick
 from rlvrgym.tasks.proof_tasks import record_to_task
 
 MAX_LEVEL = 5
-
-
-
-
-def _pick(rng: np.random.Generator, options: list[Any]) -> Any:
-    return options[int(rng.integers(len(options)))]
 
 
 def term(c: int, body: str = "", first: bool = False) -> str:
@@ -65,31 +59,31 @@ def _record(kind: str, statement: str, solution: list[str], **fields: Any) -> Ta
 # ---------------------------------------------------------------------------------------------------- identity
 def identity(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        a, b = _int(rng, 2, 9), _nonzero(rng, -9, 9)
+        a, b = integer(rng, 2, 9), nonzero(rng, -9, 9)
         lhs, rhs = f"{a}({shift('x', b)})", poly(a, a * b)
         steps = [f"{lhs} = {a} \\cdot x {'+' if b > 0 else '-'} {a} \\cdot {abs(b)}", f"= {rhs}"]
     elif level == 2:
-        a = _nonzero(rng, -9, 9)
+        a = nonzero(rng, -9, 9)
         lhs, rhs = f"({shift('x', a)})^2", poly(1, 2 * a, a * a)
         steps = [f"{lhs} = ({shift('x', a)})({shift('x', a)})", f"= x^2{term(a, 'x')}{term(a, 'x')}{term(a * a)}",
                  f"= {rhs}"]
     elif level == 3:
-        a, b = _nonzero(rng, -9, 9), _nonzero(rng, -9, 9)
+        a, b = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
         lhs, rhs = f"({shift('x', a)})({shift('x', b)})", poly(1, a + b, a * b)
         steps = [f"{lhs} = x({shift('x', b)}){term(a)}({shift('x', b)})",
                  f"= x^2{term(b, 'x')}{term(a, 'x')}{term(a * b)}", f"= {rhs}"]
     elif level == 4:
-        a = _nonzero(rng, -6, 6)
-        b = _nonzero(rng, -6, 6)
+        a = nonzero(rng, -6, 6)
+        b = nonzero(rng, -6, 6)
         while b == a:
-            b = _nonzero(rng, -6, 6)
+            b = nonzero(rng, -6, 6)
         xa, xb = shift("x", a), shift("x", b)
         den = f"({xa})({xb})"
         lhs, rhs = f"{frac(1, xa)} - {frac(1, xb)}", frac(b - a, den)
         steps = [f"{lhs} = {frac(xb, den)} - {frac(xa, den)}", f"= {frac(f'({xb}) - ({xa})', den)}", f"= {rhs}"]
     else:
-        form = _pick(rng, ["trig", "exp", "log"])
-        k = _int(rng, 2, 5)
+        form = pick(rng, ["trig", "exp", "log"])
+        k = integer(rng, 2, 5)
         if form == "trig":
             lhs, rhs = f"({k}\\sin x + {k}\\cos x)^2", f"{k * k}(1 + \\sin 2x)"
             steps = [f"{lhs} = {k * k}\\sin^2 x + {2 * k * k}\\sin x \\cos x + {k * k}\\cos^2 x",
@@ -109,15 +103,15 @@ def identity(rng: np.random.Generator, level: int) -> Task:
 # ---------------------------------------------------------------------------------------------------- equation
 def equation(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        a, sol, b = _int(rng, 2, 9), _int(rng, -9, 9), _nonzero(rng, -12, 12)
+        a, sol, b = integer(rng, 2, 9), integer(rng, -9, 9), nonzero(rng, -12, 12)
         eq = f"{a}x{term(b)} = {a * sol + b}"
         steps = [f"{a}x = {a * sol}", f"x = {sol}"]
         answer = f"x = {sol}"
     elif level == 2:
-        a, c = _int(rng, 2, 9), _int(rng, 1, 9)
+        a, c = integer(rng, 2, 9), integer(rng, 1, 9)
         while a == c:
-            c = _int(rng, 1, 9)
-        sol, b = _int(rng, -9, 9), _nonzero(rng, -12, 12)
+            c = integer(rng, 1, 9)
+        sol, b = integer(rng, -9, 9), nonzero(rng, -12, 12)
         d = (a - c) * sol + b
         eq = f"{poly(a, b)} = {poly(c, d)}"
         steps = [f"{poly(a - c, 0) if a - c != 0 else '0'} = {d - b}", f"x = {sol}"]
@@ -125,29 +119,29 @@ def equation(rng: np.random.Generator, level: int) -> Task:
             steps = [f"x = {d} {'-' if b > 0 else '+'} {abs(b)}", f"x = {sol}"]
         answer = f"x = {sol}"
     elif level == 3:
-        r1 = _int(rng, -9, 9)
-        r2 = _int(rng, -9, 9)
+        r1 = integer(rng, -9, 9)
+        r2 = integer(rng, -9, 9)
         while r2 == r1:
-            r2 = _int(rng, -9, 9)
+            r2 = integer(rng, -9, 9)
         eq = f"{poly(1, -(r1 + r2), r1 * r2)} = 0"
         steps = [f"({shift('x', -r1)})({shift('x', -r2)}) = 0",
                  f"{shift('x', -r1)} = 0 \\text{{ or }} {shift('x', -r2)} = 0", f"x = {r1} \\text{{ or }} x = {r2}"]
         answer = f"x = {r1} \\text{{ or }} x = {r2}"
     elif level == 4:
         return _system(rng)
-    elif (form := _pick(rng, ["root", "cubic", "rational"])) == "rational":
-        k, q = _int(rng, 2, 5), _int(rng, -5, 5)
-        sol = _int(rng, -9, 9)
+    elif (form := pick(rng, ["root", "cubic", "rational"])) == "rational":
+        k, q = integer(rng, 2, 5), integer(rng, -5, 5)
+        sol = integer(rng, -9, 9)
         while sol == q:
-            sol = _int(rng, -9, 9)
+            sol = integer(rng, -9, 9)
         p = k * (sol - q) - sol
         eq = f"{frac(shift('x', p), shift('x', -q))} = {k}"
         steps = [f"{shift('x', p)} = {k}({shift('x', -q)}), x \\ne {q}", f"{shift('x', p)} = {poly(k, -k * q)}",
                  f"{poly(1 - k, 0)} = {-k * q - p}", f"x = {sol}"]
         answer = f"x = {sol}"
     elif form == "root":
-        b = _int(rng, -3, 3)
-        r = b + _int(rng, 2, 5)  # the root; the squared equation's other root 2b + 1 - r lies below b
+        b = integer(rng, -3, 3)
+        r = b + integer(rng, 2, 5)  # the root; the squared equation's other root 2b + 1 - r lies below b
         a = (r - b) ** 2 - r
         other = 2 * b + 1 - r
         cond = f"x \\ge {b}"
@@ -157,7 +151,7 @@ def equation(rng: np.random.Generator, level: int) -> Task:
                  f"({shift('x', -r)})({shift('x', -other)}) = 0, {cond}", f"x = {r}"]
         answer = f"x = {r}"
     else:
-        k = _int(rng, 2, 7)
+        k = integer(rng, 2, 7)
         eq = f"x^3 = {k * k}x"
         steps = [f"x^3 - {k * k}x = 0", f"x(x^2 - {k * k}) = 0", f"x(x - {k})(x + {k}) = 0",
                  f"x = 0 \\text{{ or }} x = {k} \\text{{ or }} x = -{k}"]
@@ -168,9 +162,9 @@ def equation(rng: np.random.Generator, level: int) -> Task:
 
 def _system(rng: np.random.Generator) -> Task:
     """a1 x + b1 y = c1, x + b2 y = c2, solved by substitution."""
-    x0, y0 = _int(rng, -6, 6), _int(rng, -6, 6)
+    x0, y0 = integer(rng, -6, 6), integer(rng, -6, 6)
     while True:
-        a1, b1, b2 = _int(rng, 2, 5), _nonzero(rng, -5, 5), _nonzero(rng, -3, 3)
+        a1, b1, b2 = integer(rng, 2, 5), nonzero(rng, -5, 5), nonzero(rng, -3, 3)
         if b1 - a1 * b2 not in (0, 1):
             break
     c1, c2 = a1 * x0 + b1 * y0, x0 + b2 * y0
@@ -184,9 +178,9 @@ def _system(rng: np.random.Generator) -> Task:
 
 # ---------------------------------------------------------------------------------------------------- simplify
 def simplify(rng: np.random.Generator, level: int) -> Task:
-    a = _nonzero(rng, -9, 9)
+    a = nonzero(rng, -9, 9)
     if level == 1:
-        k = _int(rng, 2, 9)
+        k = integer(rng, 2, 9)
         expr, answer = frac(poly(k, k * a), k), shift("x", a)
         factored = f"{k}({answer})"
         steps = [f"{expr} = {frac(factored, k)}", f"= {answer}"]
@@ -196,9 +190,9 @@ def simplify(rng: np.random.Generator, level: int) -> Task:
         factored = f"({xm})({answer})"
         steps = [f"{expr} = {frac(factored, xm)}", f"= {answer}"]
     elif level == 3:
-        b = _nonzero(rng, -9, 9)
+        b = nonzero(rng, -9, 9)
         while b == a:
-            b = _nonzero(rng, -9, 9)
+            b = nonzero(rng, -9, 9)
         expr, answer = frac(poly(1, a + b, a * b), shift("x", a)), shift("x", b)
         xa = shift("x", a)
         factored = f"({xa})({answer})"
@@ -221,29 +215,29 @@ def simplify(rng: np.random.Generator, level: int) -> Task:
 def derivative(rng: np.random.Generator, level: int) -> Task:
     d = "\\frac{d}{dx}"
     if level == 1:
-        a, n = _int(rng, 2, 9), _int(rng, 2, 7)
+        a, n = integer(rng, 2, 9), integer(rng, 2, 7)
         f = f"{a}x^{n}"
         steps = [f"{d}({f}) = {a} \\cdot {n}x^{n - 1}", f"= {a * n}x^{n - 1}" if n > 2 else f"= {a * n}x"]
     elif level == 2:
-        a, b, c = _nonzero(rng, -5, 5), _nonzero(rng, -5, 5), _nonzero(rng, -9, 9)
+        a, b, c = nonzero(rng, -5, 5), nonzero(rng, -5, 5), nonzero(rng, -9, 9)
         f = poly(a, b, c, 0)
         parts = " + ".join(f"{d}({t})" for t in (poly(a, 0, 0, 0), poly(b, 0, 0), poly(c, 0)))
         steps = [f"{d}({f}) = {parts}", f"= {poly(3 * a, 2 * b, c)}"]
     elif level == 3:
-        n = _int(rng, 2, 6)
-        g, dg = _pick(rng, [("\\sin x", "\\cos x"), ("e^x", "e^x"), ("\\cos x", "-\\sin x")])
+        n = integer(rng, 2, 6)
+        g, dg = pick(rng, [("\\sin x", "\\cos x"), ("e^x", "e^x"), ("\\cos x", "-\\sin x")])
         f = f"x^{n} {g}"
         steps = [f"{d}({f}) = {d}(x^{n}) \\cdot {g} + x^{n} \\cdot {d}({g})",
                  f"= {n}x^{n - 1} {g} + x^{n}({dg})" if n > 2 else f"= 2x {g} + x^2({dg})"]
     elif level == 4:
-        a, b, n = _int(rng, 2, 5), _nonzero(rng, -5, 5), _int(rng, 2, 5)
+        a, b, n = integer(rng, 2, 5), nonzero(rng, -5, 5), integer(rng, 2, 5)
         inner = poly(a, 0, b)
         f = f"({inner})^{n}"
         power = f"({inner})^{{{n - 1}}}" if n > 2 else f"({inner})"
         steps = [f"{d}{f} = {n}{power} \\cdot {d}({inner})", f"= {n}{power} \\cdot {2 * a}x",
                  f"= {2 * a * n}x{power}"]
     else:
-        a, b = _int(rng, 2, 4), _int(rng, 2, 4)
+        a, b = integer(rng, 2, 4), integer(rng, 2, 4)
         f = f"e^{{{a}x}}\\cos({b}x)"
         steps = [f"{d}({f}) = {d}(e^{{{a}x}})\\cos({b}x) + e^{{{a}x}} {d}(\\cos({b}x))",
                  f"= {a}e^{{{a}x}}\\cos({b}x) - {b}e^{{{a}x}}\\sin({b}x)"]
@@ -254,19 +248,19 @@ def derivative(rng: np.random.Generator, level: int) -> Task:
 # ---------------------------------------------------------------------------------------------------- integral
 def integral(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        n = _int(rng, 1, 5)
-        k = _int(rng, 1, 4)
+        n = integer(rng, 1, 5)
+        k = integer(rng, 1, 4)
         g = f"{k * (n + 1)}x^{n}" if n > 1 else f"{k * 2}x"
         steps = [f"\\int {g}\\,dx = {k * (n + 1)} \\cdot {frac(f'x^{n + 1}', n + 1)} + C",
                  f"= {'' if k == 1 else k}x^{n + 1} + C"]
     elif level == 2:
-        a, b, c = _int(rng, 1, 3), _nonzero(rng, -3, 3), _nonzero(rng, -9, 9)
+        a, b, c = integer(rng, 1, 3), nonzero(rng, -3, 3), nonzero(rng, -9, 9)
         g = poly(3 * a, 2 * b, c)
         steps = [f"\\int ({g})\\,dx = \\int {3 * a}x^2\\,dx + \\int {2 * b}x\\,dx + \\int {c}\\,dx",
                  f"= {poly(a, b, c, 0)} + C"]
     elif level == 3:
-        a = _int(rng, 1, 5)
-        outer, anti = _pick(rng, [("\\cos", "\\sin"), ("e^", "e^")])
+        a = integer(rng, 1, 5)
+        outer, anti = pick(rng, [("\\cos", "\\sin"), ("e^", "e^")])
         inner = f"{'' if a == 1 else a}x^2"
         if outer == "e^":
             g, u_form, u_anti, back = f"{2 * a}x e^{{{inner}}}", "e^u", "e^u", f"e^{{{inner}}}"
@@ -275,12 +269,12 @@ def integral(rng: np.random.Generator, level: int) -> Task:
         steps = [f"Let $u = {inner}$.", f"\\int {g}\\,dx = \\int {u_form}\\,du", f"= {u_anti} + C", f"= {back} + C"]
         del anti
     elif level == 4:
-        a = _int(rng, 2, 4)
+        a = integer(rng, 2, 4)
         g = f"x e^{{{a}x}}"
         steps = [f"\\int {g}\\,dx = {frac(f'x e^{{{a}x}}', a)} - \\int {frac(f'e^{{{a}x}}', a)}\\,dx",
                  f"= {frac(f'x e^{{{a}x}}', a)} - {frac(f'e^{{{a}x}}', a * a)} + C"]
     else:
-        a = _int(rng, 2, 4)
+        a = integer(rng, 2, 4)
         g = f"x\\cos({a}x)"
         sin, cos = f"\\sin({a}x)", f"\\cos({a}x)"
         steps = [f"\\int {g}\\,dx = {frac('x' + sin, a)} - \\int {frac(sin, a)}\\,dx",
@@ -291,33 +285,33 @@ def integral(rng: np.random.Generator, level: int) -> Task:
 # ------------------------------------------------------------------------------------------------------- limit
 def limit(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
-        c = _int(rng, 1, 5)
-        a, b, d = c * _int(rng, 1, 4), _nonzero(rng, -9, 9), _nonzero(rng, -9, 9)
+        c = integer(rng, 1, 5)
+        a, b, d = c * integer(rng, 1, 4), nonzero(rng, -9, 9), nonzero(rng, -9, 9)
         point, expr, answer = "\\infty", frac(poly(a, 0, b), poly(c, 0, d)), str(a // c)
         lim = "\\lim_{x \\to \\infty}"
         steps = [f"{lim} {expr} = {lim} {frac(f'{a}{term(b)}/x^2', f'{c}{term(d)}/x^2')}",
                  f"= {frac(a, c)}", f"= {answer}"]
     elif level == 2:
-        a = _nonzero(rng, -9, 9)
+        a = nonzero(rng, -9, 9)
         point, expr, answer = str(a), frac(poly(1, 0, -a * a), shift("x", -a)), str(2 * a)
         lim = f"\\lim_{{x \\to {a}}}"
         steps = [f"{lim} {expr} = {lim} ({shift('x', a)})", f"= {a} + {a}" if a > 0 else f"= {a} - {-a}",
                  f"= {answer}"]
     elif level == 3:
-        a = _int(rng, 2, 9)
+        a = integer(rng, 2, 9)
         point, expr, answer = "0", frac(f"\\sin({a}x)", "x"), str(a)
         lim = "\\lim_{x \\to 0}"
         sin = f"\\sin({a}x)"
         steps = [f"{lim} {expr} = {lim} {a} \\cdot {frac(sin, f'{a}x')}", f"= {a} \\cdot 1",
                  f"= {answer}"]
     elif level == 4:
-        a = _int(rng, 2, 9)
+        a = integer(rng, 2, 9)
         point, expr, answer = "0", frac(f"e^{{{a}x}} - 1", "x"), str(a)
         lim = "\\lim_{x \\to 0}"
         steps = [f"{lim} {expr} = {lim} {a} \\cdot {frac(f'e^{{{a}x}} - 1', f'{a}x')}", f"= {a} \\cdot 1",
                  f"= {answer}"]
     else:
-        a = 2 * _int(rng, 1, 3)
+        a = 2 * integer(rng, 1, 3)
         h = a // 2
         point, expr = "0", frac(f"1 - \\cos({a}x)", "x^2")
         answer = str(a * a // 2)
@@ -331,17 +325,12 @@ def limit(rng: np.random.Generator, level: int) -> Task:
                    answer=answer)
 
 
-def _clamped(raw: Callable[[np.random.Generator, int], Task]) -> Generator:
-    def generate(rng: np.random.Generator, difficulty: int) -> Task:
-        if not isinstance(difficulty, int) or difficulty < 1:
-            raise ValueError(f"difficulty must be a positive int, got {difficulty!r}")
-        return raw(rng, min(difficulty, MAX_LEVEL))
-
-    generate.__name__ = raw.__name__
-    generate.__doc__ = raw.__doc__
-    return generate
+def _proof(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]], Generator]:
+    """A proof kind: levels 1 to 5. Not stamped: a generated proof task is a record, whose difficulty is the
+    record's own field (none here; `GeneratorSource` stamps the one it asked for)."""
+    return generator(name, MAX_LEVEL, stamp=False)
 
 
-PROOF_GENERATORS: dict[str, Generator] = {name: _clamped(fn) for name, fn in (
+PROOF_GENERATORS: dict[str, Generator] = {name: _proof(name)(fn) for name, fn in (
     ("identity", identity), ("equation", equation), ("simplify", simplify), ("derivative", derivative),
     ("integral", integral), ("limit", limit))}
