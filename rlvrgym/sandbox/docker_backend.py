@@ -217,12 +217,15 @@ class DockerChannel(RunnerChannel):
 _LIVE: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
 
 
-def _close_all() -> None:
+def close_all() -> None:
+    """Close every Docker sandbox of this process (their containers go). Runs at exit; a server must also call it
+    on shutdown, because uvicorn re-raises SIGTERM after its graceful shutdown and the process then dies without
+    running exit handlers."""
     for sandbox in list(_LIVE):
         sandbox.close()
 
 
-atexit.register(_close_all)
+atexit.register(close_all)
 
 
 class DockerSandbox(PooledSandbox):

@@ -193,6 +193,17 @@ def _extra_routers(state: ServeState, modules: Iterable[str]) -> list[APIRouter]
     return found
 
 
+def _close_sandboxes() -> None:
+    """Remove this server's warm containers now: uvicorn ends the process with the SIGTERM it caught, so exit
+    handlers never run (a container left behind would outlive the server)."""
+    import sys
+
+    if "rlvrgym.sandbox.docker_backend" in sys.modules:  # no Docker pool was ever started otherwise
+        from rlvrgym.sandbox.docker_backend import close_all
+
+        close_all()
+
+
 def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter] = (),
                router_modules: Iterable[str] | None = None, executor: Any | None = None) -> FastAPI:
     """The server as an ASGI app (run it with uvicorn, or mount it). `routers` are added behind the same edge."""
@@ -217,6 +228,7 @@ def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter
         finally:
             await sessions.close()
             verification.shutdown()
+            await asyncio.to_thread(_close_sandboxes)
             if config.executor == "ray":
                 from rlvrgym.distributed import shutdown
 
