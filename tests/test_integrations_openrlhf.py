@@ -18,25 +18,10 @@ import pytest
 from rlvrgym.cli import main as cli_main
 from rlvrgym.integrations import openrlhf as orl
 from rlvrgym.train.trl_adapter import make_env
+from tests.integration_cases import CODE_KWARGS, right_and_wrong
 
-CODE_KWARGS = {"tasks": "humaneval", "sandbox": "local", "allow_unsafe": True}  # trusted canonical solutions only
 TOKEN = "s3cret-token"
 
-
-def right_and_wrong(env_id: str, kwargs: dict[str, Any] | None, task_id: str) -> tuple[str, str]:
-    env = make_env(env_id, kwargs, split=None)
-    env.reset(options={"task_id": task_id})
-    assert env.task is not None
-    if env_id == "CodeUnitTest-v0":
-        entry = env.task.reference["entry_point"]
-        return (f"```python\n{env.task.meta['solution']}\n```",
-                f"```python\ndef {entry}(*args, **kwargs):\n    return None\n```")
-    right = env.oracle_completion()
-    assert right
-    if env_id == "PhysicsSim-v0":
-        ref = env.task.reference
-        return right, f"\\boxed{{{ref['value'] * 3 + 1:.6g}\\ \\text{{{ref['unit']}}}}}"
-    return right, "\\boxed{123456789}"
 
 
 def test_strip_prompt_judges_the_response_alone() -> None:

@@ -10,26 +10,8 @@ from typing import Any
 import pytest
 
 from rlvrgym.integrations.trl_env import RlvrgymEnvironment, environment_factory
-from rlvrgym.train.trl_adapter import make_dataset, make_env
-
-CODE_KWARGS = {"tasks": "humaneval", "sandbox": "local", "allow_unsafe": True}  # trusted canonical solutions only
-
-
-def answers(env_id: str, task_id: str, kwargs: dict[str, Any] | None = None) -> tuple[str, str]:
-    """(right, wrong) answers for a task: the oracle (or canonical program) and a well-formed wrong one."""
-    env = make_env(env_id, kwargs, split=None)
-    env.reset(options={"task_id": task_id})
-    assert env.task is not None
-    if env_id == "CodeUnitTest-v0":
-        entry = env.task.reference["entry_point"]
-        return (f"```python\n{env.task.meta['solution']}\n```",
-                f"```python\ndef {entry}(*args, **kwargs):\n    return None\n```")
-    right = env.oracle_completion()
-    assert right
-    if env_id == "PhysicsSim-v0":
-        ref = env.task.reference
-        return right, f"\\boxed{{{ref['value'] * 3 + 1:.6g}\\ \\text{{{ref['unit']}}}}}"
-    return right, "\\boxed{123456789}"
+from rlvrgym.train.trl_adapter import make_dataset
+from tests.integration_cases import CODE_KWARGS, right_and_wrong
 
 
 @pytest.mark.parametrize(("env_id", "kwargs"), [("MathAnswer-v0", None), ("PhysicsSim-v0", None),
@@ -38,7 +20,7 @@ def test_submit_pays_what_env_step_pays(env_id: str, kwargs: dict[str, Any] | No
     cls = environment_factory(env_id, kwargs)
     ds = make_dataset(env_id, 1, seed=3, env_kwargs=kwargs)
     row = ds[0]
-    right, wrong = answers(env_id, row["task_id"], kwargs)
+    right, wrong = right_and_wrong(env_id, kwargs, row["task_id"])
     env = cls()
     assert env.get_reward() == 0.0
     hint = env.reset(**row)
@@ -55,7 +37,7 @@ def test_submit_pays_what_env_step_pays(env_id: str, kwargs: dict[str, Any] | No
 def test_multi_attempt_code_feedback_and_return_modes() -> None:
     kwargs = {**CODE_KWARGS, "max_attempts": 2}
     row = make_dataset("CodeUnitTest-v0", 1, seed=1, env_kwargs=kwargs)[0]
-    right, wrong = answers("CodeUnitTest-v0", row["task_id"], kwargs)
+    right, wrong = right_and_wrong("CodeUnitTest-v0", kwargs, row["task_id"])
     env = environment_factory("CodeUnitTest-v0", kwargs, return_mode="sum")()
     env.reset(**row)
     first = env.submit(wrong)
@@ -109,7 +91,7 @@ def test_grpo_trainer_two_steps_through_environment_factory(tool_model: Path, tm
 
     env_id = "MathAnswer-v0"
     ds = make_dataset(env_id, 2, seed=0)
-    by_prompt = {row["prompt"][-1]["content"]: answers(env_id, row["task_id"]) for row in ds}
+    by_prompt = {row["prompt"][-1]["content"]: right_and_wrong(env_id, None, row["task_id"]) for row in ds}
     seen: dict[str, int] = {}
     calls: list[str] = []
 

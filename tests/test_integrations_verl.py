@@ -14,8 +14,8 @@ pytest.importorskip("verl", reason="verl is installed by `pip install -e .[integ
 from rlvrgym.cli import main as cli_main
 from rlvrgym.integrations import verl as rv
 from rlvrgym.train.trl_adapter import make_env
+from tests.integration_cases import CODE_KWARGS
 
-CODE_KWARGS = {"tasks": "humaneval", "sandbox": "local", "allow_unsafe": True}  # trusted canonical solutions only
 ENVS: dict[str, dict[str, Any] | None] = {"MathAnswer-v0": None, "PhysicsSim-v0": None,
                                           "CodeUnitTest-v0": CODE_KWARGS}
 

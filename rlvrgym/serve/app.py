@@ -205,8 +205,12 @@ def _close_sandboxes() -> None:
 
 
 def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter] = (),
-               router_modules: Iterable[str] | None = None, executor: Any | None = None) -> FastAPI:
-    """The server as an ASGI app (run it with uvicorn, or mount it). `routers` are added behind the same edge."""
+               router_modules: Iterable[str] | None = None, executor: Any | None = None,
+               owns_process: bool = False) -> FastAPI:
+    """The server as an ASGI app (run it with uvicorn, or mount it). `routers` are added behind the same edge.
+
+    `owns_process` (the `rlvrgym serve` command): the process ends with the app, so its shutdown also removes every
+    warm sandbox container of the process. An app mounted inside a larger program leaves them to that program."""
     config = config or ServeConfig()
     metrics = Metrics()
     verification = Verification(config, metrics, executor)
@@ -228,7 +232,8 @@ def create_app(config: ServeConfig | None = None, *, routers: Iterable[APIRouter
         finally:
             await sessions.close()
             verification.shutdown()
-            await asyncio.to_thread(_close_sandboxes)
+            if owns_process:
+                await asyncio.to_thread(_close_sandboxes)
             if config.executor == "ray":
                 from rlvrgym.distributed import shutdown
 

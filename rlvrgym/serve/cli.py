@@ -84,7 +84,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         except ImportError:
             print("rlvrgym serve --ray needs Ray: pip install 'rlvrgym[ray]'", file=sys.stderr)
             return 2
-    app = create_app(config)
+    app = create_app(config, owns_process=True)  # uvicorn ends the process with the SIGTERM it caught
     # uvicorn's own access log prints the query string, where a client may have put its token: ours does not.
     # Keep-alive longer than clients keep idle connections (httpx: 5 s), so a client never reuses a connection the
     # server is closing at that moment (a ReadError that a non-idempotent step could not retry).
