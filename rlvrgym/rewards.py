@@ -9,7 +9,7 @@ trained on is the reward it is benchmarked on (tests/test_reward_paths.py holds 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,7 +52,7 @@ def aggregate_steps(scores: Sequence[float], how: Aggregation = "mean", gamma: f
 
 
 #: The terms of a reward, in the order `RewardSpec.weights()` and the breakdown list them.
-TERMS: tuple[str, ...] = ("outcome", "process", "format", "length", "efficiency")
+TERMS: tuple[str, ...] = ("outcome", "process", "format", "length", "efficiency", "exploration")
 
 #: Task and turn facts a term reads from `score(..., context=...)` (all optional):
 #: - `min_steps` (int): the task's minimal number of steps; the efficiency term needs it.
@@ -61,7 +61,9 @@ TERMS: tuple[str, ...] = ("outcome", "process", "format", "length", "efficiency"
 #: - `step_aggregation` (str): how those steps are aggregated, instead of `RewardSpec.aggregation`.
 #: - `partial` (bool): the answer goes on in later turns, so the whole-answer terms (outcome, format, efficiency)
 #:   are 0 on this turn and paid on the turn that ends the episode.
-CONTEXT_KEYS: tuple[str, ...] = ("min_steps", "steps_from", "step_aggregation", "partial")
+#: - `exploration` (float): the completion's novelty within its GRPO group (`group_novelty`); `score_batch` fills
+#:   it in from its `groups` argument, since no single completion knows it.
+CONTEXT_KEYS: tuple[str, ...] = ("min_steps", "steps_from", "step_aggregation", "partial", "exploration")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class RewardBreakdown:
     length: float
     total: float
     efficiency: float = 0.0
+    exploration: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
         return {**{term: float(getattr(self, term)) for term in TERMS}, "total": float(self.total)}
@@ -82,7 +85,8 @@ class RewardBreakdown:
 @dataclass(frozen=True)
 class RewardSpec:
     """How a Verdict becomes a reward. `total = outcome_weight*outcome + process_weight*process
-    + format_weight*format - length_weight*length + efficiency_weight*efficiency`.
+    + format_weight*format - length_weight*length + efficiency_weight*efficiency
+    + exploration_weight*exploration`.
 
     Attributes:
         outcome_weight: weight of `Verdict.score` (final answer correct).
@@ -96,6 +100,10 @@ class RewardSpec:
             (DAPO's soft overlong punishment), so the policy feels it before it is truncated.
         efficiency_weight: weight of `min(1, min_steps / steps used)` for a correct answer whose task knows its
             minimal number of steps (`context["min_steps"]`); 0 for anything else.
+        exploration_weight: weight of the exploration term (0, the default, turns it off): `group_novelty`, the
+            share of a completion's word bigrams that no other completion of its GRPO group contains. Novelty is a
+            property of the group, so only `score_batch(..., groups=...)` computes it (the GRPO reward functions
+            pass each completion's task as its group); a completion scored alone earns 0.
     """
 
     outcome_weight: float = 1.0
@@ -107,6 +115,7 @@ class RewardSpec:
     max_length: int = 4096
     length_window: int = 1024
     efficiency_weight: float = 0.0
+    exploration_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.aggregation not in AGGREGATIONS:
@@ -130,7 +139,8 @@ class RewardSpec:
         """Term -> signed weight (the length penalty counts negatively): `total = sum(weight * term)`, which is
         what TRL computes from one reward function per term and `GRPOConfig.reward_weights`."""
         return {"outcome": self.outcome_weight, "process": self.process_weight, "format": self.format_weight,
-                "length": -self.length_weight, "efficiency": self.efficiency_weight}
+                "length": -self.length_weight, "efficiency": self.efficiency_weight,
+                "exploration": self.exploration_weight}
 
     def length_penalty(self, completion: str) -> float:
         n = len(completion)
@@ -159,6 +169,7 @@ class RewardSpec:
             "format": 0.0 if partial or not verdict.details.get("format_ok") else 1.0,
             "length": self.length_penalty(completion),
             "efficiency": 0.0 if partial else efficiency(verdict, ctx.get("min_steps")),
+            "exploration": float(ctx.get("exploration", 0.0)),
         }
         weights = self.weights()
         total = sum(weights[term] * values[term] for term in TERMS)
@@ -231,11 +242,59 @@ def score(completion: str, reference: Any, verifier: VerifierLike, spec: RewardS
 
 
 def score_batch(completions: Sequence[str], references: Sequence[Any], verifier: VerifierLike, spec: RewardSpec, *,
-                contexts: Sequence[Mapping[str, Any] | None] | None = None, max_chars: int | None = None
-                ) -> list[Scored]:
-    """`score` over a batch, verified in one `verify_batch` call when the verifier has one (GRPO groups)."""
+                contexts: Sequence[Mapping[str, Any] | None] | None = None, max_chars: int | None = None,
+                groups: Sequence[Hashable] | None = None) -> list[Scored]:
+    """`score` over a batch, verified in one `verify_batch` call when the verifier has one (GRPO groups).
+
+    `groups` (one key per completion, e.g. its task id) says which completions are samples of the same prompt; with
+    `spec.exploration_weight` set, each completion's exploration term is its `group_novelty` among them."""
     if contexts is not None and len(contexts) != len(completions):
         raise ValueError(f"got {len(completions)} completions but {len(contexts)} contexts")
     verdicts = judge_batch(completions, references, verifier, max_chars=max_chars)
-    ctxs = contexts if contexts is not None else [None] * len(completions)
+    ctxs = list(contexts) if contexts is not None else [None] * len(completions)
+    if spec.exploration_weight and groups is not None:
+        novelty = novelty_by_group(completions, groups)
+        ctxs = [{**(ctx or {}), "exploration": nov} for ctx, nov in zip(ctxs, novelty, strict=True)]
     return [Scored(v, spec.breakdown(v, c, ctx)) for v, c, ctx in zip(verdicts, completions, ctxs, strict=True)]
+
+
+def group_novelty(completions: Sequence[str], n: int = 2) -> list[float]:
+    """The exploration term of each completion of one GRPO group: the share of its word n-grams that no other
+    completion of the group contains (distinct-n against the group), in [0, 1].
+
+    Why this measure: GRPO's advantage is relative to the group, and a group whose samples are all the same has no
+    advantage to learn from; a bonus for saying what the siblings did not say keeps the group apart. It needs no
+    log-probabilities (it works with any trainer and with vLLM generation, unlike token entropy) and is linear in
+    the text length, unlike pairwise edit distances. A completion equal to a sibling scores 0; an empty one scores
+    0 (nothing new was said); a lone completion has no group and scores 0.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    grams = [_ngrams(c, n) for c in completions]
+    counts: dict[tuple[str, ...], int] = {}
+    for g in grams:
+        for gram in g:
+            counts[gram] = counts.get(gram, 0) + 1
+    # each completion's grams are a set, so a gram counted once overall is that completion's alone
+    return [sum(counts[gram] == 1 for gram in g) / len(g) if g and len(grams) > 1 else 0.0 for g in grams]
+
+
+def novelty_by_group(completions: Sequence[str], groups: Sequence[Hashable]) -> list[float]:
+    """`group_novelty` within each group of the batch (completions sharing a key)."""
+    if len(groups) != len(completions):
+        raise ValueError(f"got {len(completions)} completions but {len(groups)} group keys")
+    members: dict[Hashable, list[int]] = {}
+    for i, key in enumerate(groups):
+        members.setdefault(key, []).append(i)
+    out = [0.0] * len(completions)
+    for idx in members.values():
+        for i, value in zip(idx, group_novelty([completions[i] for i in idx]), strict=True):
+            out[i] = value
+    return out
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = text.split()
+    if 0 < len(words) < n:
+        return {tuple(words)}
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}

@@ -161,7 +161,7 @@ class VerifiedScorer:
         tasks = [self.task(t) for t in task_id]
         scored = score_batch(texts, [t.reference for t in tasks], self.env.verifier, self.reward,
                              contexts=[self.env.reward_context(t) for t in tasks],
-                             max_chars=self.env.judged_chars())
+                             max_chars=self.env.judged_chars(), groups=list(task_id))
         verdicts = [s.verdict for s in scored]
         breakdowns = [s.breakdown for s in scored]
         elapsed = time.perf_counter() - start
@@ -261,7 +261,9 @@ def make_reward_funcs(env_id: str, reward: RewardSpec | None = None, *, env_kwar
     scorer = VerifiedScorer(env_id, reward, env_kwargs, eos_token_ids)
     spec = scorer.reward
     weights = spec.weights()
-    components = spec.components() if components is None else tuple(components)
+    if components is None:  # the exploration term costs a pass over the group: only when it is weighted
+        components = tuple(c for c in spec.components() if c != "exploration" or spec.exploration_weight)
+    components = tuple(components)
     if "outcome" not in components:
         raise ValueError("the outcome component is required: it is the verified reward")
     return [ComponentReward(scorer, c, weights[c]) for c in components]
