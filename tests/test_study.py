@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from rlvrgym.rewards import RewardSpec, group_novelty
-from rlvrgym.train.trl_adapter import exploration_scores, make_reward_funcs
+from rlvrgym.rewards import RewardSpec, group_novelty, novelty_by_group, score_batch
+from rlvrgym.train.trl_adapter import make_reward_funcs
 
 
 def test_group_novelty_counts_ngrams_no_sibling_has() -> None:
@@ -21,23 +21,39 @@ def test_group_novelty_counts_ngrams_no_sibling_has() -> None:
     # bigrams of a: (6x,=) (=,48) (48,x) (x,=) (=,8); c shares (6x,=) and (x,=): 3 of 5 are a's own
     assert scores == [pytest.approx(3 / 5), pytest.approx(3 / 5)]
     assert group_novelty(["", "x"]) == [0.0, 1.0]
+    assert group_novelty(["alone"]) == [0.0]  # no group, nothing to be novel against
     assert group_novelty(["one", "two"], n=2) == [1.0, 1.0]  # shorter than n: the whole text is one gram
     with pytest.raises(ValueError, match="at least 1"):
         group_novelty(["a"], n=0)
 
 
-def test_exploration_scores_are_per_group_and_off_by_default() -> None:
+def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
+    from rlvrgym.verifiers.math.verifier import MathVerifier
+
     texts = ["a b", "a b", "c d", "x y"]
-    assert exploration_scores(texts, ["t1", "t1", "t2", "t2"]) == [0.0, 0.0, 1.0, 1.0]
-    assert exploration_scores(["a b"], ["alone"]) == [None]  # no sibling: undefined, not zero
+    groups = ["t1", "t1", "t2", "t2"]
+    assert novelty_by_group(texts, groups) == [0.0, 0.0, 1.0, 1.0]
+    verifier = MathVerifier()
+    spec = RewardSpec(exploration_weight=0.5)
+    scored = score_batch(texts, ["2"] * 4, verifier, spec, groups=groups)
+    assert [s.breakdown.exploration for s in scored] == [0.0, 0.0, 1.0, 1.0]
+    assert [s.reward for s in scored] == [0.0, 0.0, 0.5, 0.5]  # all four answers are wrong: novelty is the total
+    assert [s.breakdown.exploration for s in score_batch(texts, ["2"] * 4, verifier, RewardSpec(), groups=groups)
+            ] == [0.0] * 4  # off by default
+    assert score_batch(texts, ["2"] * 4, verifier, spec)[2].breakdown.exploration == 0.0  # no groups given
     kwargs = {"tasks": "arithmetic", "difficulty": 1}
-    assert [f.component for f in make_reward_funcs("MathAnswer-v0", env_kwargs=kwargs)] == \
-        ["outcome", "process", "format", "length"]
+    assert "exploration" not in [f.component for f in make_reward_funcs("MathAnswer-v0", env_kwargs=kwargs)]
     funcs = make_reward_funcs("MathAnswer-v0", RewardSpec(exploration_weight=0.1), env_kwargs=kwargs)
-    explore = funcs[-1]
-    assert explore.component == "exploration" and explore.weight == 0.1
-    out = explore(prompts=["p"] * 4, completions=texts, task_id=["t1", "t1", "t2", "t2"])
-    assert out == [0.0, 0.0, 1.0, 1.0]
+    explore = next(f for f in funcs if f.component == "exploration")
+    assert explore.weight == 0.1 and explore.__name__ == "exploration"  # TRL logs rewards/exploration/mean
+    from rlvrgym.train.trl_adapter import make_env
+
+    env = make_env("MathAnswer-v0", kwargs)
+    env.reset(seed=0)
+    assert env.task is not None
+    ids = [env.task.id] * 2 + ["other"] * 0
+    assert explore(prompts=["p"] * 2, completions=["same words", "same words"], task_id=ids) == [0.0, 0.0]
+    assert explore(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [1.0, 1.0]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +61,7 @@ def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     from rlvrgym.train.study import StudyConfig, run_study
 
     out = tmp_path_factory.mktemp("study")
-    config = StudyConfig.tiny(output_dir=str(out), keep_models=True)
+    config = StudyConfig.tiny(output_dir=str(out))
     return out, run_study(config, log=lambda _: None)
 
 
@@ -99,9 +115,55 @@ def test_study_resumes_and_refuses_other_settings(tiny_study: tuple[Path, dict[s
     from rlvrgym.train.study import StudyConfig, run_study
 
     out, study = tiny_study
-    again = run_study(StudyConfig.tiny(output_dir=str(out), keep_models=True, distill=False), log=lambda _: None)
+    again = run_study(StudyConfig.tiny(output_dir=str(out), distill=False), log=lambda _: None)
     assert again["runs"]["outcome"][0]["train_seconds"] == study["runs"]["outcome"][0]["train_seconds"]
     with pytest.raises(ValueError, match="other settings"):
         run_study(StudyConfig.tiny(output_dir=str(out), grpo_lr=0.5), log=lambda _: None)
     with pytest.raises(ValueError, match="unknown arm"):
         StudyConfig(arms=("magic",))
+
+
+def test_distill_from_a_bench_run_keeps_only_verified_train_episodes(tmp_path: Path) -> None:
+    """A bench run's episodes as the teacher: wrong answers and test-split problems never reach the student."""
+    from rlvrgym.tasks.base import split_of
+    from rlvrgym.train.distill import SAMPLES_FILE, DistillConfig, distill
+    from rlvrgym.train.study import tokenizer_texts
+    from rlvrgym.train.tiny import build_tiny_model
+    from rlvrgym.train.trl_adapter import draw_tasks, make_env
+
+    kwargs = {"tasks": "equation", "difficulty": 1}
+    env = make_env("MathProof-v0", kwargs, split="train")
+    test_env = make_env("MathProof-v0", kwargs, split="test")
+    episodes = []
+    for task in draw_tasks(env, 6, 0):
+        env.reset(options={"task_id": task.id})
+        episodes.append({"env_id": "MathProof-v0", "task_id": task.id, "prompt": task.prompt,
+                         "completion": env.oracle_completion(), "success": True, "steps": 1})
+    wrong = dict(episodes[0], completion="x = 1000", success=False)
+    test_task = draw_tasks(test_env, 1, 0)[0]
+    test_env.reset(options={"task_id": test_task.id})
+    leaked = {"env_id": "MathProof-v0", "task_id": test_task.id, "prompt": test_task.prompt,
+              "completion": test_env.oracle_completion(), "success": True, "steps": 1}
+    other_env = dict(episodes[1], env_id="MathAnswer-v0")
+    run = tmp_path / "bench"
+    run.mkdir()
+    (run / "episodes.jsonl").write_text("\n".join(json.dumps(e) for e in [*episodes, wrong, leaked, other_env]))
+    assert split_of(test_task.prompt) == "test"
+
+    student = build_tiny_model(tmp_path / "student0", vocab=400, hidden=16, layers=1, heads=2, kv_heads=1,
+                               texts=tokenizer_texts("MathProof-v0", kwargs, n=40))
+    result = distill(DistillConfig(teacher=str(run), student=str(student), output_dir=str(tmp_path / "out"),
+                                   env_id="MathProof-v0", env_kwargs=kwargs, sft_steps=2, sft_batch=4,
+                                   eval_n=4, max_new_tokens=8))
+    kept = [json.loads(line) for line in (tmp_path / "out" / SAMPLES_FILE).read_text().splitlines()]
+    assert result["kept"] == len(kept) == 6 and result["sampled"] == 8  # 8 MathProof episodes judged
+    assert {k["task_id"] for k in kept} == {e["task_id"] for e in episodes}
+    assert all(k["final"] == e["completion"] for k, e in zip(kept, episodes, strict=True))
+    assert "teacher_eval" not in result and result["student_eval"]["greedy"]["per_task"]  # student evaluated
+    assert (tmp_path / "out" / "student" / "model.safetensors").is_file()
+    with pytest.raises(ValueError, match="neither a model directory"):
+        distill(DistillConfig(teacher=str(run), student="no/such/dir", output_dir=str(tmp_path / "x"),
+                              env_id="MathProof-v0", env_kwargs=kwargs))
+    with pytest.raises(ValueError, match="teacher's tokenizer"):
+        distill(DistillConfig(teacher=str(run), student='{"hidden": 16}', output_dir=str(tmp_path / "y"),
+                              env_id="MathProof-v0", env_kwargs=kwargs))

@@ -153,12 +153,11 @@ def _study_parser(sub: Any) -> None:
                        '\'{"tasks": "equation", "difficulty": 1}\')')
     study.add_argument("--no-distill", action="store_true", help="skip the distillation stage")
     sizes = {f.name: f for f in StudyConfig.__dataclass_fields__.values()
-             if f.name not in ("output_dir", "env_id", "env_kwargs", "arms", "distill", "keep_models")}
+             if f.name not in ("output_dir", "env_id", "env_kwargs", "arms", "distill")}
     for name, f in sizes.items():
         default = f.default
         study.add_argument(f"--{name.replace('_', '-')}", type=type(default), dest=f"size_{name}",
                            help=f"default {default}")
-    study.add_argument("--keep-models", action="store_true", help="keep every arm's weights (default: only SFT's)")
     study.set_defaults(func=cmd_study)
 
 
@@ -316,8 +315,6 @@ def cmd_study(args: argparse.Namespace) -> int:
         overrides["env_kwargs"] = args.env_kwargs
     if args.no_distill:
         overrides["distill"] = False
-    if args.keep_models:
-        overrides["keep_models"] = True
     try:
         if args.tiny:
             config = StudyConfig.tiny(**overrides)

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,6 @@ class StudyConfig:
     student_hidden: int = 32
     student_layers: int = 2
     resamples: int = 10_000
-    keep_models: bool = False
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.arms if a not in ARMS]
@@ -217,9 +215,6 @@ def run_arm(arm: str, seed: int, start: Path, config: StudyConfig, log: Callable
               "greedy": evaluation["greedy"]["accuracy"], "sampled": evaluation["sampled"]["accuracy"],
               "seconds": time.perf_counter() - began}
     done.write_text(json.dumps(record))
-    if not config.keep_models:
-        for f in out.glob("*.safetensors"):
-            f.unlink()
     log(f"{arm} seed {seed}: greedy {record['greedy']:.3f}, sampled {record['sampled']:.3f}, all-equal groups "
         f"{record['all_equal_groups']}/{record['groups']}, {record['seconds']:.0f} s")
     return record
@@ -349,7 +344,9 @@ def write_report(study: dict[str, Any], out: Path) -> Path:
         lines += ["The SFT start is outside the intended 20-70% band; groups may carry little signal.", ""]
     for name, text in findings(study):
         lines += [f"- **{name}**: {text}"]
-    if study.get("distill"):
+    if study.get("distill") and "error" in study["distill"]:
+        lines += ["", "## Distillation", "", f"Not run: {study['distill']['error']}"]
+    elif study.get("distill"):
         d = study["distill"]
         lines += ["", "## Distillation", "",
                   f"Teacher: {d['teacher']} ({d['teacher_parameters']:,} parameters); student: "
@@ -447,8 +444,8 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = print) -> dict[s
     saved = root / "config.json"
     if saved.is_file():
         previous = json.loads(saved.read_text())
-        changed = [f.name for f in fields(config) if f.name not in ("arms", "seeds", "output_dir", "keep_models",
-                                                                   "distill", "resamples")
+        changed = [f.name for f in fields(config) if f.name not in ("arms", "seeds", "output_dir", "distill",
+                                                                   "resamples")
                    and _jsonable(getattr(config, f.name)) != previous.get(f.name)]
         if changed:
             raise ValueError(f"{root} holds a study with other settings ({', '.join(changed)}); pick another "
@@ -482,17 +479,18 @@ def distill_from_best(config: StudyConfig, outcome_runs: Sequence[dict[str, Any]
 
     best = max(outcome_runs, key=lambda r: r["sampled"])
     teacher = Path(config.output_dir) / "arms" / "outcome" / f"seed{best['seed']}"
-    if not any(teacher.glob("*.safetensors")):  # weights were dropped to save space: retrain that seed
-        shutil.rmtree(teacher)
-        run_arm("outcome", best["seed"], Path(config.output_dir) / "sft", replace(config, keep_models=True), log)
-    result = distill(DistillConfig(
-        teacher=str(teacher), student=json.dumps({"hidden": config.student_hidden, "layers": config.student_layers,
-                                                 "heads": 2, "kv_heads": 1}),
-        output_dir=str(Path(config.output_dir) / "distill"), env_id=config.env_id, env_kwargs=config.env_kwargs,
-        num_tasks=config.distill_tasks, samples=config.distill_samples, task_seed=config.task_seed + 500_000,
-        sft_steps=config.distill_steps, sft_batch=config.sft_batch, sft_lr=config.sft_lr,
-        max_new_tokens=config.max_completion_length, eval_n=config.eval_n, eval_seed=config.eval_seed,
-        seed=config.seed))
+    try:
+        result = distill(DistillConfig(
+            teacher=str(teacher), student=json.dumps({"hidden": config.student_hidden, "layers": config.student_layers,
+                                                     "heads": 2, "kv_heads": 1}),
+            output_dir=str(Path(config.output_dir) / "distill"), env_id=config.env_id, env_kwargs=config.env_kwargs,
+            num_tasks=config.distill_tasks, samples=config.distill_samples, task_seed=config.task_seed + 500_000,
+            sft_steps=config.distill_steps, sft_batch=config.sft_batch, sft_lr=config.sft_lr,
+            max_new_tokens=config.max_completion_length, eval_n=config.eval_n, eval_seed=config.eval_seed,
+            seed=config.seed))
+    except ValueError as exc:  # e.g. the teacher solved nothing: the study still reports its arms
+        log(f"distillation skipped: {exc}")
+        return {"teacher": str(teacher), "error": str(exc)}
     evals = {who: {mode: arm_stats([result[f"{who}_eval"]], mode) for mode in ("greedy", "sampled")}
              for who in ("teacher", "student")}
     ratio = {mode: (evals["student"][mode]["rate"] / evals["teacher"][mode]["rate"]
