@@ -71,7 +71,11 @@ class StudyConfig:
     hidden: int = 64
     layers: int = 2
     sft_examples: int = 2000
-    sft_steps: int = 150
+    sft_steps: int = 800
+    sft_chunk: int = 100
+    sft_target: float = 0.3
+    val_n: int = 64
+    val_seed: int = 900_000
     sft_batch: int = 32
     sft_lr: float = 3e-3
     grpo_steps: int = 40
@@ -117,7 +121,8 @@ class StudyConfig:
     def tiny(cls, **overrides: Any) -> StudyConfig:
         """Seconds per stage: checks the machinery (CI), says nothing about learning."""
         base = {"seeds": 1, "vocab": 400, "hidden": 32, "layers": 1, "sft_examples": 64, "sft_steps": 4,
-                "sft_batch": 16, "grpo_steps": 2, "grpo_batch": 8, "num_generations": 4, "num_tasks": 16,
+                "sft_chunk": 2, "val_n": 4, "sft_batch": 16,
+                "grpo_steps": 2, "grpo_batch": 8, "num_generations": 4, "num_tasks": 16,
                 "max_completion_length": 16, "eval_n": 8, "distill_tasks": 8, "distill_samples": 2,
                 "distill_steps": 2, "student_hidden": 16, "student_layers": 1, "resamples": 200}
         return cls(**{**base, **overrides})
@@ -165,25 +170,47 @@ def evaluate_checkpoint(path: str | Path, config: StudyConfig, out: Path) -> dic
     return result
 
 
-def build_start(config: StudyConfig, log: Callable[[str], None]) -> Path:
-    """The common start: a model from scratch, SFT on worked solutions (seeds `seed`...)."""
-    from rlvrgym.train.sft import SFTTrainConfig, train_sft
+def build_start(config: StudyConfig, log: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
+    """The common start: a model from scratch, then SFT on worked solutions (seeds `seed`...) in chunks of
+    `sft_chunk` steps at a constant learning rate, until greedy accuracy on `val_n` validation problems (train
+    split, seeds `val_seed`..., never the test split) reaches `sft_target` or `sft_steps` are spent. Stopping there
+    is what makes the start deliberately imperfect whatever the machine's speed: groups then mix right and wrong."""
+    from rlvrgym.train.evaluate import evaluate
+    from rlvrgym.train.grpo import load_policy
+    from rlvrgym.train.sft import SFT_METRICS_FILE, SFTTrainConfig, train_sft
     from rlvrgym.train.tiny import build_tiny_model
 
     root = Path(config.output_dir)
     sft_dir = root / "sft"
-    if (sft_dir / "model.safetensors").is_file():
-        return sft_dir
-    start = time.perf_counter()
-    base = build_tiny_model(root / "base", vocab=config.vocab, hidden=config.hidden, layers=config.layers,
-                            seed=config.seed, texts=tokenizer_texts(config.env_id, config.env_kwargs))
-    train_sft(str(base), SFTTrainConfig(
-        output_dir=str(sft_dir), env_id=config.env_id, env_kwargs=config.env_kwargs,
-        num_examples=config.sft_examples, seed=config.seed, max_steps=config.sft_steps,
-        per_device_train_batch_size=config.sft_batch, learning_rate=config.sft_lr, logging_steps=10,
-        progress=False))
-    log(f"SFT start: {config.sft_steps} steps in {time.perf_counter() - start:.0f} s -> {sft_dir}")
-    return sft_dir
+    info_path = sft_dir / "start.json"
+    if info_path.is_file():
+        return sft_dir, dict(json.loads(info_path.read_text()))
+    began = time.perf_counter()
+    current = build_tiny_model(root / "base", vocab=config.vocab, hidden=config.hidden, layers=config.layers,
+                               seed=config.seed, texts=tokenizer_texts(config.env_id, config.env_kwargs))
+    steps, history, logs = 0, [], []
+    while steps < config.sft_steps:
+        chunk = min(config.sft_chunk, config.sft_steps - steps)
+        current = train_sft(str(current), SFTTrainConfig(
+            output_dir=str(sft_dir), env_id=config.env_id, env_kwargs=config.env_kwargs,
+            num_examples=config.sft_examples, seed=config.seed, max_steps=chunk,
+            per_device_train_batch_size=config.sft_batch, learning_rate=config.sft_lr, logging_steps=10,
+            progress=False, sft_kwargs={"lr_scheduler_type": "constant"}))
+        logs += [{**r, "step": r.get("step", 0) + steps} if "step" in r else r
+                 for r in (json.loads(line) for line in (sft_dir / SFT_METRICS_FILE).read_text().splitlines())]
+        steps += chunk
+        model, tokenizer = load_policy(str(sft_dir))
+        val = evaluate(model, tokenizer, config.env_id, config.val_n, seed=config.val_seed,
+                       env_kwargs=config.env_kwargs, max_new_tokens=config.max_completion_length, split="train",
+                       keep_samples=0).accuracy
+        history.append({"steps": steps, "validation_greedy": val, "seconds": time.perf_counter() - began})
+        log(f"SFT {steps} steps: validation greedy accuracy {val:.3f} ({time.perf_counter() - began:.0f} s)")
+        if val >= config.sft_target:
+            break
+    (sft_dir / SFT_METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in logs))
+    info = {"steps": steps, "validation": history, "seconds": time.perf_counter() - began}
+    info_path.write_text(json.dumps(info))
+    return sft_dir, info
 
 
 def run_arm(arm: str, seed: int, start: Path, config: StudyConfig, log: Callable[[str], None]) -> dict[str, Any]:
@@ -271,6 +298,7 @@ def summarize(config: StudyConfig, start_eval: dict[str, Any], runs: dict[str, l
                 "diff": d["diff"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
                 "met": bool(d["diff"] >= 0.10 and d["ci_low"] > 0)}
     return {"config": _jsonable(asdict(config)), "machine": _machine(), "seconds": seconds, "start": start,
+            "sft": {},
             "start_in_range": 0.2 <= start["greedy"]["rate"] <= 0.7 or 0.2 <= start["sampled"]["rate"] <= 0.7,
             "arms": arms, "goal": goal, "distill": distill,
             "runs": {arm: [{k: v for k, v in r.items() if k != "curve"} for r in rs] for arm, rs in runs.items()},
@@ -314,7 +342,9 @@ def write_report(study: dict[str, Any], out: Path) -> Path:
     cfg = study["config"]
     lines = [f"# GRPO study: {cfg['env_id']} {json.dumps(cfg['env_kwargs'])}", "",
              f"Model from scratch ({cfg['hidden']} hidden x {cfg['layers']} layers, vocab {cfg['vocab']}); SFT "
-             f"{cfg['sft_steps']} steps x {cfg['sft_batch']} on worked solutions; every arm: GRPO {cfg['grpo_steps']} "
+             f"{study['sft']['steps']} steps x {cfg['sft_batch']} on worked solutions (stopped when greedy "
+             f"accuracy on {cfg['val_n']} validation problems reached {cfg['sft_target']} or after "
+             f"{cfg['sft_steps']}); every arm: GRPO {cfg['grpo_steps']} "
              f"steps x {cfg['grpo_batch']} completions (groups of {cfg['num_generations']}), lr {cfg['grpo_lr']}, "
              f"beta {cfg['beta']}, problems from seed {cfg['task_seed']} (not SFT's), {cfg['seeds']} seed(s) per "
              f"arm. Held-out: {cfg['eval_n']} test-split problems, greedy and {cfg['eval_samples']} sample(s) at "
@@ -452,7 +482,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = print) -> dict[s
                              "output directory or remove it")
     saved.write_text(json.dumps(_jsonable(asdict(config)), indent=2))
     began = time.perf_counter()
-    start = build_start(config, log)
+    start, start_info = build_start(config, log)
     start_eval = evaluate_checkpoint(start, config, root / "sft")
     log(f"SFT start held-out: greedy {start_eval['greedy']['accuracy']:.3f}, sampled "
         f"{start_eval['sampled']['accuracy']:.3f}")
@@ -466,6 +496,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = print) -> dict[s
     if config.distill and "outcome" in config.arms:
         distill = distill_from_best(config, runs["outcome"], log)
     study = summarize(config, start_eval, runs, evals, distill, time.perf_counter() - began)
+    study["sft"] = start_info
     (root / STUDY_FILE).write_text(json.dumps(study, indent=1))
     write_report(study, root)
     plot_study(study, root)
