@@ -14,5 +14,10 @@ cd "$ROOT"
 if [[ "${LEARN:-1}" != 0 ]]; then
   echo
   echo "== a short learning run: SFT start, then GRPO on the verified reward (rlvrgym train study --quick) =="
-  "$VENV/bin/rlvrgym" train study --quick --output-dir runs/learn 2>/dev/null
+  mkdir -p runs/learn
+  # trainer chatter goes to a log; the study prints its own progress and the before/after accuracy
+  if ! "$VENV/bin/rlvrgym" train study --quick --output-dir runs/learn 2>runs/learn/stderr.log; then
+    tail -n 30 runs/learn/stderr.log >&2
+    exit 1
+  fi
 fi

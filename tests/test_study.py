@@ -169,3 +169,19 @@ def test_distill_from_a_bench_run_keeps_only_verified_train_episodes(tmp_path: P
     with pytest.raises(ValueError, match="teacher's tokenizer"):
         distill(DistillConfig(teacher=str(run), student='{"hidden": 16}', output_dir=str(tmp_path / "y"),
                               env_id="MathProof-v0", env_kwargs=kwargs))
+
+
+def test_cli_study_prints_before_and_after_and_distill_rejects_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rlvrgym.cli import main
+
+    out = tmp_path / "learn"
+    assert main(["train", "study", "--tiny", "--arms", "outcome", "--no-distill", "--output-dir", str(out),
+                 "--grpo-steps", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "before GRPO (SFT start)" in printed and "after GRPO, outcome arm" in printed
+    assert json.loads((out / "study.json").read_text())["config"]["grpo_steps"] == 1
+    assert main(["train", "study", "--tiny", "--arms", "outcome", "--output-dir", str(out), "--grpo-lr", "0.5"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert main(["train", "distill", "--teacher", str(tmp_path / "none"), "--student", "nowhere",
+                 "--env", "MathProof-v0"]) == 2

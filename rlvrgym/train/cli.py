@@ -347,7 +347,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
         sft_batch=args.batch_size, sft_lr=args.learning_rate, eval_n=args.eval_n, seed=args.seed)
     try:
         result = distill(config)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:  # OSError: a teacher or student path that does not load
         print(f"rlvrgym train distill: {exc}", file=sys.stderr)
         return 2
     if args.json:

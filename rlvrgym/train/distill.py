@@ -201,6 +201,7 @@ def distill(config: DistillConfig) -> dict[str, Any]:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
+    student_init = make_student(config, out)  # bad student input fails before the teacher is sampled
     kept, judged = teacher_samples(config)
     if not kept:
         raise ValueError(f"the verifier accepted none of the teacher's {judged} completions: nothing to distill")
@@ -209,7 +210,6 @@ def distill(config: DistillConfig) -> dict[str, Any]:
         for rec in kept:  # the reasoning-chain schema `rlvrgym train sft --data` reads; the completion is whole
             fh.write(json.dumps({"question": rec["prompt"], "thought_chain": [], "solution": "",
                                  "final": rec["completion"], "task_id": rec["task_id"]}) + "\n")
-    student_init = make_student(config, out)
     student_dir = train_sft(str(student_init), SFTTrainConfig(
         output_dir=str(out / "student"), data=str(data), env_id=config.env_id, env_kwargs=config.env_kwargs,
         seed=config.seed, max_steps=config.sft_steps, per_device_train_batch_size=config.sft_batch,

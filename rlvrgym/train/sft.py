@@ -99,7 +99,10 @@ def chains_from_env(env_id: str, n: int, seed: int = 0, env_kwargs: Mapping[str,
         if final is None:
             raise ValueError(f"{env_id} cannot state a reference answer (no oracle_completion): give SFT data as a "
                              "question/thought_chain/solution JSONL file instead")
-        records.append({"question": task.prompt, "thought_chain": _steps(task), "final": final, "task_id": task.id})
+        steps = _steps(task)
+        if steps and all(step in final for step in steps):  # the oracle already is the worked solution
+            steps = []  # (MathProof-v0): writing it twice would teach the model to repeat its derivation
+        records.append({"question": task.prompt, "thought_chain": steps, "final": final, "task_id": task.id})
     return records
 
 
