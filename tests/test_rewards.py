@@ -52,11 +52,12 @@ def test_every_term_is_in_the_breakdown_and_the_weights_come_from_the_spec() -> 
     verdict = Verdict(1.0, True, "correct", "ok", steps, {"format_ok": True})
     spec = RewardSpec(outcome_weight=0.5, process_weight=0.5, format_weight=0.1, length_weight=0.2,
                       max_length=10, length_window=5, efficiency_weight=0.4)
-    assert spec.components() == ("outcome", "process", "format", "length", "efficiency")
-    assert spec.weights() == {"outcome": 0.5, "process": 0.5, "format": 0.1, "length": -0.2, "efficiency": 0.4}
+    assert spec.components() == ("outcome", "process", "format", "length", "efficiency", "exploration")
+    assert spec.weights() == {"outcome": 0.5, "process": 0.5, "format": 0.1, "length": -0.2, "efficiency": 0.4,
+                              "exploration": 0.0}
     b = spec.breakdown(verdict, "x" * 8, {"min_steps": 2})
     assert b.to_dict() == {"outcome": 1.0, "process": pytest.approx(1.75 / 3), "format": 1.0, "length": 0.6,
-                           "efficiency": pytest.approx(2 / 3), "total": pytest.approx(b.total)}
+                           "efficiency": pytest.approx(2 / 3), "exploration": 0.0, "total": pytest.approx(b.total)}
     assert b.total == pytest.approx(0.5 + 0.5 * 1.75 / 3 + 0.1 - 0.2 * 0.6 + 0.4 * 2 / 3)
     assert spec.breakdown(verdict, "").efficiency == 0.0  # no known minimum, no efficiency
 

@@ -42,7 +42,8 @@ def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
             ] == [0.0] * 4  # off by default
     assert score_batch(texts, ["2"] * 4, verifier, spec)[2].breakdown.exploration == 0.0  # no groups given
     kwargs = {"tasks": "arithmetic", "difficulty": 1}
-    assert "exploration" not in [f.component for f in make_reward_funcs("MathAnswer-v0", env_kwargs=kwargs)]
+    off = next(f for f in make_reward_funcs("MathAnswer-v0", env_kwargs=kwargs) if f.component == "exploration")
+    assert off.weight == 0.0  # logged like every term, weighted 0, and never computed (score_batch skips it)
     funcs = make_reward_funcs("MathAnswer-v0", RewardSpec(exploration_weight=0.1), env_kwargs=kwargs)
     explore = next(f for f in funcs if f.component == "exploration")
     assert explore.weight == 0.1 and explore.__name__ == "exploration"  # TRL logs rewards/exploration/mean
@@ -54,6 +55,7 @@ def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
     ids = [env.task.id] * 2 + ["other"] * 0
     assert explore(prompts=["p"] * 2, completions=["same words", "same words"], task_id=ids) == [0.0, 0.0]
     assert explore(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [1.0, 1.0]
+    assert off(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [0.0, 0.0]
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,8 @@ def test_reward_functions_judge_with_the_verifier_once_per_batch() -> None:
     funcs = make_reward_funcs("MathAnswer-v0", RewardSpec(format_weight=0.25, length_weight=0.5),
                               env_kwargs=kwargs)
     assert [f.__name__ for f in funcs] == list(COMPONENTS)
-    assert reward_weights(funcs) == [1.0, 0.0, 0.25, -0.5, 0.0]  # outcome, process, format, length, efficiency
+    # outcome, process, format, length, efficiency, exploration
+    assert reward_weights(funcs) == [1.0, 0.0, 0.25, -0.5, 0.0, 0.0]
     env = make_env("MathAnswer-v0", ARITH)
     refs = [env.tasks.get(t).reference for t in ds["task_id"]]
     completions = [boxed(reference_text(refs[0])), boxed(reference_text(refs[0]) + " + 1"),

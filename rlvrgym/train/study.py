@@ -84,7 +84,7 @@ class StudyConfig:
     grpo_steps: int = 50
     grpo_batch: int = 32
     num_generations: int = 8
-    grpo_lr: float = 2e-3
+    grpo_lr: float = 3e-4
     beta: float = 0.0
     temperature: float = 1.0
     max_completion_length: int = 48

@@ -261,9 +261,7 @@ def make_reward_funcs(env_id: str, reward: RewardSpec | None = None, *, env_kwar
     scorer = VerifiedScorer(env_id, reward, env_kwargs, eos_token_ids)
     spec = scorer.reward
     weights = spec.weights()
-    if components is None:  # the exploration term costs a pass over the group: only when it is weighted
-        components = tuple(c for c in spec.components() if c != "exploration" or spec.exploration_weight)
-    components = tuple(components)
+    components = spec.components() if components is None else tuple(components)
     if "outcome" not in components:
         raise ValueError("the outcome component is required: it is the verified reward")
     return [ComponentReward(scorer, c, weights[c]) for c in components]
