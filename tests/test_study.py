@@ -187,3 +187,14 @@ def test_cli_study_prints_before_and_after_and_distill_rejects_bad_input(
     assert "other settings" in capsys.readouterr().err
     assert main(["train", "distill", "--teacher", str(tmp_path / "none"), "--student", "nowhere",
                  "--env", "MathProof-v0"]) == 2
+
+
+def test_sft_chains_state_a_proof_once_and_an_answer_after_its_steps() -> None:
+    from rlvrgym.train.sft import chain_text, chains_from_env
+
+    proof = chains_from_env("MathProof-v0", 3, env_kwargs={"tasks": "identity", "difficulty": 1})
+    for rec in proof:  # the oracle completion is the whole derivation: no second copy in front of it
+        assert rec["thought_chain"] == [] and chain_text(rec["thought_chain"], rec["final"]) == rec["final"]
+    answer = chains_from_env("MathAnswer-v0", 3, env_kwargs={"tasks": "arithmetic", "difficulty": 1})
+    for rec in answer:  # worked steps, then the boxed answer
+        assert rec["thought_chain"] and "boxed" in rec["final"]
