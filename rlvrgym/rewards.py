@@ -251,7 +251,7 @@ def score_batch(completions: Sequence[str], references: Sequence[Any], verifier:
     if contexts is not None and len(contexts) != len(completions):
         raise ValueError(f"got {len(completions)} completions but {len(contexts)} contexts")
     verdicts = judge_batch(completions, references, verifier, max_chars=max_chars)
-    ctxs = list(contexts) if contexts is not None else [None] * len(completions)
+    ctxs: list[Mapping[str, Any] | None] = list(contexts) if contexts is not None else [None] * len(completions)
     if spec.exploration_weight and groups is not None:
         novelty = novelty_by_group(completions, groups)
         ctxs = [{**(ctx or {}), "exploration": nov} for ctx, nov in zip(ctxs, novelty, strict=True)]
