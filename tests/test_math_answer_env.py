@@ -44,7 +44,8 @@ def test_correct_answer_earns_one_and_info_carries_everything() -> None:
     for key in ("verdict", "reward_breakdown", "task_id", "seed", "rlvrgym_version"):
         assert key in info
     assert info["verdict"]["status"] == "correct" and info["rlvrgym_version"] == rlvrgym.__version__
-    assert set(info["reward_breakdown"]) == {"outcome", "process", "format", "length", "efficiency", "total"}
+    assert set(info["reward_breakdown"]) == {"outcome", "process", "format", "length", "efficiency", "exploration",
+                                             "total"}
     json.dumps(info)
 
 
