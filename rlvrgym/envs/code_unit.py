@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from rlvrgym.envs.text import MAX_PROMPT_CHARS, TextEnv
 from rlvrgym.rewards import RewardSpec
-from rlvrgym.sandbox.job import Limits
+from rlvrgym.sandbox.job import Limits, TestIsolation
 from rlvrgym.tasks.base import Split, TaskSource
 from rlvrgym.tasks.resolve import CODE, resolve_tasks
 from rlvrgym.verifiers.base import VerifierLike
@@ -60,6 +60,8 @@ class CodeUnitTestEnv(TextEnv):
     - `sandbox`: "docker" (default) or "local" (no isolation: needs `allow_unsafe=True`, for trusted code only).
     - `limits`: per-job `Limits` (memory, CPU, output, per-test timeout); `verifier`: a name or instance
       replacing the default; `reward`: a `RewardSpec`.
+    - `test_isolation`: "shared" (default: the tests share one candidate process, in order, as HumanEval's own
+      harness runs them; a fresh one after a test that crashes or hangs) or "fork" (a fresh fork per test).
 
     ## Verifier
     `get_verifier("code")` (rlvrgym/verifiers/code/): each test runs so the candidate cannot forge its result
@@ -76,7 +78,8 @@ class CodeUnitTestEnv(TextEnv):
                  verifier: str | VerifierLike | None = None, reward: RewardSpec | None = None,
                  split: Split | None = "train", render_mode: str | None = None, all_or_nothing: bool = False,
                  max_attempts: int = 1, sandbox: str = "docker", allow_unsafe: bool = False,
-                 limits: Limits | None = None, feedback: Feedback = "inputs") -> None:
+                 limits: Limits | None = None, feedback: Feedback = "inputs",
+                 test_isolation: TestIsolation = "shared") -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         if feedback not in ("inputs", "tests"):
@@ -85,7 +88,7 @@ class CodeUnitTestEnv(TextEnv):
         source = resolve_tasks(tasks, CODE)
         if verifier is None:
             verifier = get_verifier("code", backend=sandbox, allow_unsafe=allow_unsafe,
-                                    partial_credit=not all_or_nothing, limits=limits)
+                                    partial_credit=not all_or_nothing, limits=limits, test_isolation=test_isolation)
         elif isinstance(verifier, str):
             verifier = get_verifier(verifier)
         super().__init__(source, verifier, reward, split, render_mode)

@@ -2,10 +2,10 @@
 code only). Both return raw facts (`ExecResult`); verifiers decide rewards."""
 
 from rlvrgym.sandbox.base import PooledSandbox, Sandbox, SandboxUnavailable
-from rlvrgym.sandbox.job import ExecResult, ExecStatus, Job, Limits
+from rlvrgym.sandbox.job import TEST_ISOLATIONS, ExecResult, ExecStatus, Job, Limits, TestIsolation
 
-__all__ = ["ExecResult", "ExecStatus", "Job", "Limits", "PooledSandbox", "Sandbox", "SandboxUnavailable",
-           "make_sandbox"]
+__all__ = ["TEST_ISOLATIONS", "ExecResult", "ExecStatus", "Job", "Limits", "PooledSandbox", "Sandbox",
+           "SandboxUnavailable", "TestIsolation", "make_sandbox"]
 
 
 def make_sandbox(backend: str = "docker", *, allow_unsafe: bool = False, **options: object) -> Sandbox:

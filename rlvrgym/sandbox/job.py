@@ -8,6 +8,18 @@ from enum import StrEnum
 from typing import Any, Literal
 
 JobKind = Literal["exec", "calls", "stdio"]
+#: How the tests of a calls job meet the candidate: "shared" (one candidate process serves the tests in order, as
+#: HumanEval's own check(candidate) does, replaced by a fresh one after a test that ends abnormally) or "fork" (each
+#: test in a fresh fork of the loaded solution: no state passes from one test to the next in memory).
+TestIsolation = Literal["shared", "fork"]
+TEST_ISOLATIONS: tuple[TestIsolation, ...] = ("shared", "fork")
+
+
+def check_test_isolation(value: object) -> TestIsolation:
+    """`value` if it names a test isolation, else a ValueError that says which ones exist."""
+    if value not in TEST_ISOLATIONS:
+        raise ValueError(f"test_isolation must be one of {', '.join(map(repr, TEST_ISOLATIONS))}, got {value!r}")
+    return value
 
 #: The only flags a sandbox result carries: observations of the runner and the trusted driver (how the candidate's
 #: process ended while loading, the harness's refusal of an answer, a container replaced for leftovers). Whatever
@@ -80,7 +92,9 @@ class Job:
     `stdin`; `kind="stdio"` runs it once per input in `cases`, each in a fresh process; `kind="calls"` loads
     `files["solution.py"]` as the candidate and runs the trusted test units in `calls` against it (see
     `rlvrgym.verifiers.code.formats`). Files land, read-only for the candidate, in the job directory; its working
-    directory is an empty scratch dir.
+    directory is an empty scratch dir. `test_isolation` (calls jobs): "shared" (default) runs the tests of the job
+    in one candidate process, in order, and replaces it with a fresh spawn after any test that ends abnormally;
+    "fork" runs each test in a fresh fork of the loaded solution (see docs/sandbox.md).
     """
 
     files: dict[str, str] = field(default_factory=dict)
@@ -92,6 +106,10 @@ class Job:
     calls: dict[str, Any] | None = None
     cases: tuple[str, ...] = ()
     secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    test_isolation: TestIsolation = "shared"
+
+    def __post_init__(self) -> None:
+        check_test_isolation(self.test_isolation)
 
     def to_wire(self, job_id: int) -> dict[str, Any]:
         if self.timeout <= 0:
@@ -100,7 +118,7 @@ class Job:
         limits["cpu_s"] = max(limits["cpu_s"], 1.0)
         return {"id": job_id, "kind": self.kind, "files": self.files, "argv": list(self.argv), "stdin": self.stdin,
                 "timeout": self.timeout, "limits": limits, "calls": self.calls, "cases": list(self.cases),
-                "secret": self.secret, "answer_bytes": answer_bytes(self.limits)}
+                "secret": self.secret, "answer_bytes": answer_bytes(self.limits), "test_isolation": self.test_isolation}
 
 
 @dataclass(frozen=True)

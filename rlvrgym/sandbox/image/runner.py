@@ -1169,18 +1169,38 @@ class Proxy:
         return f"<candidate {self.name}>"
 
 
+#: How the tests of a calls job meet the candidate (`Job.test_isolation`).
+TEST_ISOLATION = ("shared", "fork")
+
+
 class Driver:
     """The trusted side of a calls job (uid 10001): runs the test units, calls the candidate through the runner's
     relay, and reports one record per test, tagged with the job's secret, on a pipe only it and the runner hold.
 
+    Test isolation `shared` (the default): one candidate process serves the tests of the job in order, as
+    HumanEval's own `check(candidate)` does; after a test that ends abnormally (crash, exit, timeout, memory, output
+    limit, a malformed answer) the driver has the runner replace it with a fresh spawn of the solution, so the
+    crash ends that test only. Test isolation `fork`: each test runs in a fresh fork of the loaded solution.
+
     Reads relayed candidate messages on `rfd`, writes to the runner on `wfd`. Its state is named here: the call
-    sequence number, whether a candidate is alive and loaded (and why not), the restart generation, the current
-    unit's deadline and calls, and the flags it observed itself (from `SANDBOX_FLAGS`' fixed vocabulary)."""
+    sequence number, whether a candidate is alive and loaded (and why not), whether it must be replaced after this
+    test, the CPU seconds it reported, the restart generation, the current unit's deadline and calls, and the flags it
+    observed itself (from `SANDBOX_FLAGS`' fixed vocabulary)."""
 
     def __init__(self, job: dict[str, Any], rfd: int, wfd: int) -> None:
         self.secret: str = job["secret"]
         self.spec: dict[str, Any] = job["calls"]
         self.test_timeout = float(job["limits"]["test_timeout"])
+        isolation = job.get("test_isolation", "shared")
+        if isolation not in TEST_ISOLATION:
+            raise ValueError(f"test_isolation must be one of {TEST_ISOLATION}, got {isolation!r}")
+        self.fork_per_test = isolation == "fork"
+        # a shared candidate is replaced before a test when fewer CPU seconds than this are left under its RLIMIT_CPU
+        # (cpu_s + 1, as enter_candidate sets it): a single-threaded test then meets its own timeout first, as in a
+        # fresh fork
+        cpu_s = float(job["limits"]["cpu_s"])
+        self.cpu_left_needed = min(self.test_timeout, cpu_s)
+        self.cpu_limit = int(cpu_s) + 1
         self.rfd, self.wfd = rfd, wfd
         self.lines = Lines(rfd)
         self.pending: list[dict[str, Any]] = []
@@ -1188,6 +1208,9 @@ class Driver:
         self.alive = False  # a candidate process is serving calls
         self.loaded = False  # the solution loaded in it
         self.load_error = ""
+        self.spoiled = False  # shared isolation: this test ended abnormally, the candidate is replaced after it
+        self.cpu_used = 0.0  # CPU seconds the candidate reported last (its own word: a lie only hurts itself)
+        self.new_unit = False  # the next call is the first of its test: the runner restarts the output budget
         self.gen = 0  # restart generation: messages from before the runner's marker are the old candidate's
         self.deadline = 0.0  # of the current unit
         self.calls: list[tuple[Any, ...]] = []  # of the current unit, for feedback without expected values
@@ -1210,14 +1233,27 @@ class Driver:
                 raise CandidateTimeout("the candidate did not answer in time")
             r, _, _ = select.select([self.rfd], [], [], left)
             if r:
-                for line in self.lines.feed():
-                    try:
-                        msg = json.loads(line)
-                    except Exception:  # deep nesting raises RecursionError: still the candidate's fault
-                        msg = {"malformed": True}
-                    self.pending.append(msg if isinstance(msg, dict) else {"malformed": True})
-                if self.lines.eof:
-                    os._exit(3)
+                self.take()
+
+    def take(self) -> None:
+        """Queue the complete messages that have arrived (a line that is not a JSON object becomes a marker)."""
+        for line in self.lines.feed():
+            try:
+                msg = json.loads(line)
+            except Exception:  # deep nesting raises RecursionError: still the candidate's fault
+                msg = {"malformed": True}
+            self.pending.append(msg if isinstance(msg, dict) else {"malformed": True})
+        if self.lines.eof:
+            os._exit(3)
+
+    def poll(self) -> None:
+        """Between the tests of a shared candidate: take what has already arrived, without waiting. A death the
+        runner reported, or anything out of step (candidate lines claiming a death, malformed lines), gets the
+        candidate replaced before the next test rather than failing it."""
+        if select.select([self.rfd], [], [], 0)[0]:
+            self.take()
+        if any("event" in m or "died" in m or "malformed" in m for m in self.pending):
+            self.spoiled = True
 
     # -- the candidate's life ---------------------------------------------------------------------------------------
     def wait_ready(self, deadline: float) -> None:
@@ -1232,6 +1268,7 @@ class Driver:
                     return
                 if "ready" in msg:  # written by the candidate's process: its words never become flags
                     self.alive, self.loaded = True, bool(msg.get("loaded"))
+                    self.cpu_used = msg["cpu"] if type(msg.get("cpu")) is float else 0.0
                     self.load_error = str(msg.get("error", ""))[:2000]
                     return
         except CandidateTimeout:
@@ -1248,7 +1285,7 @@ class Driver:
         """A fresh candidate. Whatever the old one still had in flight is dropped up to the runner's marker."""
         self.gen += 1
         self.out({"restart": reason, "gen": self.gen})
-        self.alive = False
+        self.alive, self.spoiled, self.cpu_used = False, False, 0.0
         deadline = time.monotonic() + self.test_timeout + 5
         try:
             while self.recv(deadline).get("restarted") != self.gen:
@@ -1312,9 +1349,14 @@ class Driver:
                        "kwargs": encode(dict(kwargs))}
         except NotCanonical as exc:
             raise RuntimeError(f"test passes an argument the harness cannot send: {exc}") from None
-        self.out({"to": "candidate", "msg": payload})
+        self.out({"to": "candidate", "msg": payload, "unit": True} if self.new_unit else
+                 {"to": "candidate", "msg": payload})
+        self.new_unit = False
         while True:
             msg = self.recv(self.deadline)
+            cpu = msg.get("cpu")
+            if type(cpu) is float:
+                self.cpu_used = cpu
             if "event" in msg or "died" in msg:
                 self.alive = False
                 st = msg.get("status") or ""
@@ -1323,6 +1365,7 @@ class Driver:
                                         f"the candidate process was killed ({st or 'out of memory'})")
                 raise CandidateDied("crashed", self.died_message(msg))
             if msg.get("malformed"):
+                self.spoiled = True  # its answer stream cannot be trusted to be in step any more
                 raise HarnessRefused("the candidate sent a malformed answer")
             if msg.get("seq") != seq:
                 continue
@@ -1343,8 +1386,10 @@ class Driver:
                 raise HarnessRefused(text)
             if etype == EXITED:
                 self.flags.add("exit_during_call")
+                self.spoiled = True
                 raise HarnessRefused(text)
             if etype == "MemoryError":
+                self.spoiled = True
                 raise CandidateDied("memory", "MemoryError in the candidate")
             builtin = getattr(builtins, etype, None)
             if isinstance(builtin, type) and issubclass(builtin, Exception) and etype not in ("AssertionError",):
@@ -1400,7 +1445,10 @@ class Driver:
         began = False
         try:
             if uses:
-                self.out({"to": "candidate", "msg": {"op": "begin"}})
+                if self.fork_per_test:
+                    self.out({"to": "candidate", "msg": {"op": "begin"}})  # the runner restarts the output budget
+                else:
+                    self.new_unit = True  # sent with this test's first call
                 began = True
             if unit.get("kind") == "func":
                 ns[unit["name"]]()
@@ -1426,7 +1474,15 @@ class Driver:
         return record
 
     def end_unit(self, status: str) -> None:
-        """Let the test's fork of the candidate end, and start a fresh candidate if this one died or hung."""
+        """After a test: start a fresh candidate if this one died, hung or ended the test abnormally; with a fork
+        per test, first let the test's fork end."""
+        if not self.fork_per_test:
+            if self.alive and not self.spoiled and status != "timeout":
+                self.poll()  # a death the runner already reported: replace it now, not in the next test
+            if (not self.alive or self.spoiled or status == "timeout"
+                    or self.cpu_limit - self.cpu_used < self.cpu_left_needed):
+                self.restart(status)
+            return
         if self.alive and status != "timeout":
             self.out({"to": "candidate", "msg": {"op": "end"}})
             msg: dict[str, Any] = {}
@@ -1491,35 +1547,128 @@ def headroom() -> None:
 DEFAULT_RECURSION_LIMIT = 1000
 
 
-def candidate_main() -> None:
-    """The candidate side of a calls job (uid 10002, forked from the zygote: it holds nothing of any job).
+def json_codec() -> tuple[Any, Any]:
+    """(dumps, loads) made of the C accelerator's own encoder and scanner objects: each captures everything it
+    uses when it is made, so a later change to `json`'s module attributes or to builtins does not reach it. Falls
+    back to the module functions where the accelerator is missing."""
+    import json.encoder
+    import json.scanner
 
-    fd 3: requests from the runner, fd 4: answers. Loads the solution once, then forks one child per test, so a test
-    sees the solution fresh from loading and a crash ends only that test."""
+    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+    make_scanner: Any = getattr(json.scanner, "c_make_scanner", None)
+    ascii_strings: Any = getattr(json.encoder, "c_encode_basestring_ascii", None)
+    try:
+        def refuse(obj: Any) -> Any:
+            raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+        encoder = make_encoder({}, refuse, ascii_strings, None, ": ", ", ", False, False, True)
+        scanner = make_scanner(json.JSONDecoder())
+        join = "".join
+
+        def dumps(obj: Any) -> str:
+            return join(encoder(obj, 0))
+
+        def loads(text: str) -> Any:
+            return scanner(text, 0)[0]
+
+        if loads(dumps({"probe": [1, 2.5, "x", None]})) != {"probe": [1, 2.5, "x", None]}:
+            raise ValueError("the accelerator's codec does not round-trip")
+        return dumps, loads
+    except Exception:  # no accelerator (another interpreter): the module functions, still captured now
+        return json.dumps, json.loads
+
+
+def private_copy(fn: Any) -> Any:
+    """`fn` bound to a private copy of this module's globals, in which every function of the module is a copy
+    bound to the same private globals and the builtins are a private copy too. Made before any candidate code runs,
+    so a solution that patches builtins, `__main__`'s names or a module's attributes does not reach the harness's
+    own loop (an honest solution may do this for itself; in `shared` test isolation the loop outlives its tests).
+    It does not stop code that walks the stack or the heap into the loop: that gains nothing, because the candidate
+    already writes what it likes on its own answer pipe and the driver trusts only values of exact types answering
+    the call in flight."""
+    import builtins
+    import types
+
+    mine = globals()
+    private: dict[str, Any] = dict(mine)
+    private["__builtins__"] = dict(vars(builtins))
+    for name, value in mine.items():
+        if type(value) is types.FunctionType and value.__globals__ is mine:
+            private[name] = types.FunctionType(value.__code__, private, value.__name__, value.__defaults__,
+                                               value.__closure__)
+    return private[fn.__name__]
+
+
+def candidate_main() -> None:
+    """The candidate side of a calls job (uid 10002, forked from the zygote: it holds nothing of any job): the loop,
+    in a private copy of the harness's globals made before the solution loads (`private_copy`)."""
+    private_copy(serve_candidate)()
+
+
+def serve_candidate() -> None:
+    """fd 3: requests from the runner, fd 4: answers. Loads the solution once, then serves calls: a `call` outside a
+    test's fork runs in this process (test isolation `shared`: the tests of a job in order, in one process, as
+    HumanEval's check(candidate) runs them; the driver has a fresh process spawned after any test that ends
+    abnormally); a `begin` forks a child that serves one test's calls until `end` (test isolation `fork`), so that
+    test sees the solution fresh from loading and its crash ends only the child.
+
+    Every reference the loop needs is taken here, before any candidate code runs."""
+    import builtins
+
     os.set_blocking(3, True)
-    rfile = os.fdopen(3, "rb", buffering=0)
+    read_line = os.fdopen(3, "rb", buffering=0).readline
+    write, exit_now, fork, waitpid, cpu_time = os.write, os._exit, os.fork, os.waitpid, time.process_time
+    dumps, loads = json_codec()
+    modules = sys.modules
     wfd = 4
 
     def answer(obj: dict[str, Any]) -> None:
+        obj["cpu"] = cpu_time()  # this process's CPU seconds: the driver replaces it before it nears RLIMIT_CPU
         try:
-            data = json.dumps(obj)
-        except (TypeError, ValueError) as exc:
-            data = json.dumps({"seq": obj.get("seq"), "error": f"unserialisable answer: {exc}", "type": "TypeError"})
-        write_all(wfd, (data + "\n").encode())
+            data = dumps(obj)
+        except (TypeError, ValueError, RecursionError) as exc:
+            data = dumps({"seq": obj.get("seq"), "error": f"unserialisable answer: {exc}", "type": "TypeError"})
+        view = memoryview((data + "\n").encode())
+        while view:
+            view = view[write(wfd, view):]
 
     def readline() -> dict[str, Any]:
         line = b""
         while not line.endswith(b"\n"):
-            chunk = rfile.readline()
+            chunk = read_line()
             if not chunk:
-                os._exit(0)
+                exit_now(0)
             line += chunk
-        return json.loads(line)
+        return loads(line.decode())
+
+    def serve_call(req: dict[str, Any]) -> None:
+        seq = req.get("seq")
+        try:
+            fn = ns.get(req["name"])
+            if fn is None:
+                raise NameError(f"name {req['name']!r} is not defined by the solution")
+            args = decode(req["args"])
+            kwargs = decode(req["kwargs"])
+            headroom()
+            result = fn(*args, **kwargs)
+            try:
+                reply = {"seq": seq, "ok": encode(result)}
+                np = modules.get("numpy")
+                if any(type(a) in (list, dict, set) or (np is not None and type(a) is np.ndarray) for a in args):
+                    reply["args"] = encode(args)  # in-place changes the test may look at, as in-process
+                answer(reply)
+            except NotCanonical as exc:
+                answer({"seq": seq, "error": f"returned a value the harness does not accept: {exc}", "type": REFUSED})
+        except SystemExit as exc:
+            answer({"seq": seq, "error": f"exit({exc.code!r}) during the call", "type": EXITED})
+        except BaseException as exc:
+            answer({"seq": seq, "error": format_exc_short(exc), "type": type(exc).__name__})
 
     import site
 
     site.setquit()  # exit() and quit() exist, as in plain Python
-    ns: dict[str, Any] = {"__name__": "__solution__", "__file__": SOLUTION}
+    # the real builtins, as in plain Python (not the loop's private copy)
+    ns: dict[str, Any] = {"__name__": "__solution__", "__file__": SOLUTION, "__builtins__": builtins}
     loaded, error = True, ""
     try:
         with open(SOLUTION, encoding="utf-8") as fh:
@@ -1535,42 +1684,21 @@ def candidate_main() -> None:
     answer({"ready": True, "loaded": loaded, "error": error, "names": names})
     while True:
         req = readline()
-        if req.get("op") != "begin":
-            continue
-        pid = os.fork()
-        if pid == 0:
-            while True:
-                req = readline()
-                if req.get("op") == "end":
-                    os._exit(0)
-                if req.get("op") != "call":
-                    continue
-                seq = req.get("seq")
-                try:
-                    fn = ns.get(req["name"])
-                    if fn is None:
-                        raise NameError(f"name {req['name']!r} is not defined by the solution")
-                    args = decode(req["args"])
-                    kwargs = decode(req["kwargs"])
-                    headroom()
-                    result = fn(*args, **kwargs)
-                    try:
-                        reply = {"seq": seq, "ok": encode(result)}
-                        np = sys.modules.get("numpy")
-                        if any(type(a) in (list, dict, set) or (np is not None and type(a) is np.ndarray)
-                               for a in args):
-                            reply["args"] = encode(args)  # in-place changes the test may look at, as in-process
-                        answer(reply)
-                    except NotCanonical as exc:
-                        answer({"seq": seq, "error": f"returned a value the harness does not accept: {exc}",
-                                "type": REFUSED})
-                except SystemExit as exc:
-                    answer({"seq": seq, "error": f"exit({exc.code!r}) during the call", "type": EXITED})
-                except BaseException as exc:
-                    answer({"seq": seq, "error": format_exc_short(exc), "type": type(exc).__name__})
-        _, status = os.waitpid(pid, 0)
-        code = describe_wait(status)
-        answer({"ended": True, "exit_code": code} if code == 0 else {"died": code})
+        op = req.get("op")
+        if op == "call":  # test isolation "shared"
+            serve_call(req)
+        elif op == "begin":  # test isolation "fork": this test's calls, in a child, until "end"
+            pid = fork()
+            if pid == 0:
+                while True:
+                    req = readline()
+                    if req.get("op") == "end":
+                        exit_now(0)
+                    if req.get("op") == "call":
+                        serve_call(req)
+            _, status = waitpid(pid, 0)
+            code = describe_wait(status)
+            answer({"ended": True, "exit_code": code} if code == 0 else {"died": code})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1715,7 +1843,7 @@ def run_calls(job: dict[str, Any], wake_r: int) -> dict[str, Any]:
                         continue
                     if "to" in msg:
                         if cand["pid"] is not None:
-                            if msg["msg"].get("op") == "begin":
+                            if msg.get("unit") or msg["msg"].get("op") == "begin":  # a test's first message
                                 cand["since"] = output.total
                                 cand["answered"] = 0
                             cand["to"].extend((json.dumps(msg["msg"]) + "\n").encode())

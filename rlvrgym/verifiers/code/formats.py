@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvrgym.sandbox.job import Job, Limits
+from rlvrgym.sandbox.job import Job, Limits, TestIsolation
 from rlvrgym.verifiers.errors import BadReference
 
 FORMATS = ("humaneval", "mbpp", "stdio", "pytest")
@@ -124,8 +124,9 @@ def program_for(fmt: str, code: str, reference: dict[str, Any]) -> str:
     return code + "\n"
 
 
-def plan(code: str, reference: Any, limits: Limits, timeout: float) -> Plan:
-    """Turn (candidate code, reference) into a sandbox job and the list of test names the host expects."""
+def plan(code: str, reference: Any, limits: Limits, timeout: float, test_isolation: TestIsolation = "shared") -> Plan:
+    """Turn (candidate code, reference) into a sandbox job and the list of test names the host expects.
+    `test_isolation` says how the tests of a function task meet the candidate (`Job.test_isolation`)."""
     fmt = detect_format(reference)
     files = {"solution.py": program_for(fmt, code, reference)}
     if fmt == "stdio":
@@ -150,7 +151,8 @@ def plan(code: str, reference: Any, limits: Limits, timeout: float) -> Plan:
     if not names:
         raise ReferenceError_("the reference has no test that calls the candidate")
     calls = {"setup": setup, "units": units, "proxy_names": proxies, "aliases": aliases}
-    return Plan(fmt, Job(files=files, kind="calls", calls=calls, timeout=timeout, limits=limits), names)
+    return Plan(fmt, Job(files=files, kind="calls", calls=calls, timeout=timeout, limits=limits,
+                         test_isolation=test_isolation), names)
 
 
 def _humaneval_units(ref: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], dict[str, str], list[str]]:

@@ -14,7 +14,15 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from rlvrgym.sandbox.base import Sandbox
-from rlvrgym.sandbox.job import SANDBOX_FLAGS, ExecResult, ExecStatus, Limits, clean_text
+from rlvrgym.sandbox.job import (
+    SANDBOX_FLAGS,
+    ExecResult,
+    ExecStatus,
+    Limits,
+    TestIsolation,
+    check_test_isolation,
+    clean_text,
+)
 from rlvrgym.verifiers.base import Isolation, Verifier
 from rlvrgym.verifiers.bounded import BoundedPool
 from rlvrgym.verifiers.code.formats import (
@@ -60,6 +68,12 @@ class CodeVerifier(Verifier):
         partial_credit: score = passed/total (default); False gives 1 only when every test passes.
         sandbox: an existing `Sandbox` to use instead of the shared one (not pickled: workers rebuild theirs).
         sandbox_options: `DockerConfig` fields (pool_size, memory_mb, runtime, ...) for the shared sandbox.
+        test_isolation: how the tests of a function task meet the candidate. "shared" (default): one candidate
+            process serves the tests in order, as HumanEval's own `check(candidate)` does, so state the code keeps
+            (a mutable default argument, a global cache) carries from one test to the next; after a test that ends
+            abnormally (crash, exit, timeout, memory, output limit) a fresh process serves the rest. "fork": each
+            test in a fresh fork of the loaded solution (no state carries in memory; slower). Verdicts differ only
+            for code whose result depends on what earlier tests did to its state.
     """
 
     name = "code"
@@ -68,7 +82,8 @@ class CodeVerifier(Verifier):
     def __init__(self, *, backend: str = "docker", allow_unsafe: bool = False, limits: Limits | None = None,
                  job_timeout: float = 30.0, partial_credit: bool = True, sandbox: Sandbox | None = None,
                  sandbox_options: dict[str, Any] | None = None, timeout: float | None = None,
-                 isolation: Isolation = "inline", pool: BoundedPool | None = None) -> None:
+                 isolation: Isolation = "inline", pool: BoundedPool | None = None,
+                 test_isolation: TestIsolation = "shared") -> None:
         super().__init__(timeout=timeout, isolation=isolation, pool=pool)
         if backend not in ("docker", "local"):
             raise ValueError(f"backend must be 'docker' or 'local', got {backend!r}")
@@ -76,6 +91,7 @@ class CodeVerifier(Verifier):
         self.allow_unsafe = allow_unsafe
         self.limits = limits or Limits()
         self.job_timeout = float(job_timeout)
+        self.test_isolation = check_test_isolation(test_isolation)
         self.partial_credit = partial_credit
         self.sandbox_options = dict(sandbox_options or {})
         self._sandbox = sandbox
@@ -100,7 +116,7 @@ class CodeVerifier(Verifier):
             return None, code, Verdict.unparseable(f"code has {len(code)} characters, over {MAX_CODE_CHARS}",
                                                    format_ok=False)
         try:
-            return plan(code, reference, self.limits, self.job_timeout), code, None
+            return plan(code, reference, self.limits, self.job_timeout, self.test_isolation), code, None
         except (ReferenceError_, KeyError, TypeError, ValueError) as exc:
             return None, code, Verdict.error(f"the task's tests cannot be used: {exc}")
 
@@ -153,6 +169,8 @@ class CodeVerifier(Verifier):
                         "stderr": result.stderr[-500:], "error": result.error}
         common = {"format": the_plan.fmt, "backend": result.backend, "flags": flags, "sandbox": sandbox_info,
                   "format_ok": True, "limits": asdict(self.limits)}
+        if the_plan.job.kind == "calls":  # which semantics judged it: state carries across tests only in "shared"
+            common["test_isolation"] = the_plan.job.test_isolation
         if result.status == ExecStatus.SANDBOX_ERROR:
             return Verdict.error(f"sandbox error, no verdict: {result.error or 'unknown'}", **common)
         tests = self._tests(the_plan, result)
