@@ -1357,7 +1357,7 @@ class Driver:
             cpu = msg.get("cpu")
             if type(cpu) is float:
                 self.cpu_used = cpu
-            if "event" in msg or "died" in msg:
+            if "event" in msg or "died" in msg or "ended" in msg:  # "ended": a test's fork exited 0 mid-call
                 self.alive = False
                 st = msg.get("status") or ""
                 if st in ("output_limit", "memory_limit") or msg.get("oom"):
