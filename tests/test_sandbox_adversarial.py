@@ -120,7 +120,9 @@ def test_a_calls_job_after_hostile_calls_jobs_is_unaffected(docker_sandbox: Dock
         r = docker_sandbox.run(Job(files={"solution.py": hostile}, kind="calls", calls=calls,
                                    limits=Limits(test_timeout=1.0)))
         assert r.status == ExecStatus.OK and len(r.records) == 1
-        assert r.records[0]["status"] != "passed"  # its own harness broke (json needs len): only it pays
+        # the loop serving its calls took its references before the solution loaded: the patched builtin does not
+        # reach it, and f (which returns its argument) is judged on what it returns
+        assert r.records[0]["status"] == "passed"
         assert set(r.flags) <= SANDBOX_FLAGS  # flags are the sandbox's observations, never the candidate's words
     honest = "def f(x):\n    return len(x)\n"
     r = docker_sandbox.run(Job(files={"solution.py": honest}, kind="calls", calls={
