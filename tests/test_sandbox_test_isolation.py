@@ -43,6 +43,17 @@ def statuses(sandbox: DockerSandbox, program: str, spec: dict[str, Any], isolati
     return [rec["status"] for rec in r.records], r.flags
 
 
+def test_the_option_is_checked_and_the_runner_knows_the_same_names() -> None:
+    from rlvrgym.sandbox.image import runner
+
+    assert runner.TEST_ISOLATIONS == TEST_ISOLATIONS
+    assert Job().test_isolation == "shared" and CodeVerifier().test_isolation == "shared"
+    with pytest.raises(ValueError, match="test_isolation must be one of"):
+        Job(kind="calls", test_isolation="process")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="test_isolation must be one of"):
+        CodeVerifier(test_isolation="none")  # type: ignore[arg-type]
+
+
 #: what f(2) does -> the status of that test. f counts its calls in a mutable default argument, so the later tests
 #: show whether they ran in the same process, a replacement, or a fork.
 ABNORMAL: dict[str, tuple[str, str]] = {
@@ -92,6 +103,14 @@ def test_a_timed_out_test_leaves_the_next_its_full_time(docker_sandbox: DockerSa
     spec = calls(*[f"assert candidate({k}) == {k}" for k in (1, 2, 3)])
     limits = Limits(test_timeout=4.0, output_bytes=1 << 16, capture_bytes=4096)
     assert statuses(docker_sandbox, program, spec, isolation, limits)[0] == ["passed", "timeout", "passed"]
+
+
+@pytest.mark.parametrize("isolation", TEST_ISOLATIONS)
+def test_the_output_budget_is_per_test(docker_sandbox: DockerSandbox, isolation: str) -> None:
+    """Three tests that each print 40 KB against a budget of 64 KiB: every one passes, in one process or not."""
+    program = "import sys\ndef f(k):\n    sys.stdout.write('x' * 40000)\n    sys.stdout.flush()\n    return k\n"
+    spec = calls(*[f"assert candidate({k}) == {k}" for k in (1, 2, 3)])
+    assert statuses(docker_sandbox, program, spec, isolation)[0] == ["passed"] * 3
 
 
 def test_a_shared_candidate_is_replaced_before_it_nears_its_cpu_limit(docker_sandbox: DockerSandbox) -> None:

@@ -1169,8 +1169,8 @@ class Proxy:
         return f"<candidate {self.name}>"
 
 
-#: How the tests of a calls job meet the candidate (`Job.test_isolation`).
-TEST_ISOLATION = ("shared", "fork")
+#: How the tests of a calls job meet the candidate: rlvrgym.sandbox.job.TEST_ISOLATIONS (the runner is stdlib only).
+TEST_ISOLATIONS = ("shared", "fork")
 
 
 class Driver:
@@ -1192,8 +1192,8 @@ class Driver:
         self.spec: dict[str, Any] = job["calls"]
         self.test_timeout = float(job["limits"]["test_timeout"])
         isolation = job.get("test_isolation", "shared")
-        if isolation not in TEST_ISOLATION:
-            raise ValueError(f"test_isolation must be one of {TEST_ISOLATION}, got {isolation!r}")
+        if isolation not in TEST_ISOLATIONS:
+            raise ValueError(f"test_isolation must be one of {TEST_ISOLATIONS}, got {isolation!r}")
         self.fork_per_test = isolation == "fork"
         # a shared candidate is replaced before a test when fewer CPU seconds than this are left under its RLIMIT_CPU
         # (cpu_s + 1, as enter_candidate sets it): a single-threaded test then meets its own timeout first, as in a
