@@ -92,6 +92,15 @@ def test_study_arms_start_from_one_checkpoint_and_write_results(tiny_study: tupl
             assert "sampled_vs_outcome" in row
     report = (out / "report.md").read_text()
     assert "SFT start" in report and "process rewards" in report and "Distillation" in report
+    # accuracy by kind and level: the groups partition the held-out samples and average back to the total
+    for row in (study["start"], *study["arms"].values()):
+        for mode in ("greedy", "sampled"):
+            groups = row[f"{mode}_by_group"]
+            assert groups and all(g.count("@") == 1 for g in groups)
+            n = sum(g["n"] for g in groups.values())
+            assert sum(g["rate"] * g["n"] for g in groups.values()) / n == pytest.approx(row[mode]["rate"])
+    if len(study["start"]["sampled_by_group"]) > 1:
+        assert "| kind@level |" in report
     d = study["distill"]  # a model this small rarely solves anything: then the study says so and goes on
     if "error" in d:
         assert "accepted none" in d["error"] and "Not run" in report

@@ -265,6 +265,22 @@ def arm_stats(evals: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]:
     return {**pooled, "per_seed": [e[mode]["accuracy"] for e in evals]}
 
 
+def task_group(task_id: str) -> str:
+    """`kind@level` of a generator task id (`gen:<kind>:<level>:<seed>`); other ids are their own group."""
+    parts = task_id.split(":")
+    return f"{parts[1]}@{parts[2]}" if len(parts) == 4 and parts[0] == "gen" else "other"
+
+
+def by_group(evals: Sequence[dict[str, Any]], mode: str) -> dict[str, dict[str, float]]:
+    """Held-out accuracy per task kind and level (seeds pooled): shows where the start has signal for GRPO (a
+    kind it never or always solves gives all-equal groups) and where an arm gained."""
+    groups: dict[str, list[float]] = {}
+    for e in evals:
+        for task_id, values in e[mode]["per_task"].items():
+            groups.setdefault(task_group(task_id), []).extend(values)
+    return {g: {"rate": float(np.mean(v)), "n": len(v)} for g, v in sorted(groups.items())}
+
+
 def paired_difference(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], mode: str, resamples: int,
                       seed: int = 0) -> dict[str, Any]:
     """B - A over the held-out tasks both saw, each task's value the mean over its seeds and samples; a paired
@@ -289,11 +305,13 @@ def summarize(config: StudyConfig, start_eval: dict[str, Any], runs: dict[str, l
                                "completions": sum(r["completions"] for r in arm_runs)}
         for mode in ("greedy", "sampled"):
             row[mode] = arm_stats(evals[arm], mode)
+            row[f"{mode}_by_group"] = by_group(evals[arm], mode)
             row[f"{mode}_vs_start"] = paired_difference([start_eval], evals[arm], mode, config.resamples)
             if arm != "outcome" and "outcome" in evals:
                 row[f"{mode}_vs_outcome"] = paired_difference(evals["outcome"], evals[arm], mode, config.resamples)
         arms[arm] = row
-    start = {mode: arm_stats([start_eval], mode) for mode in ("greedy", "sampled")}
+    start: dict[str, Any] = {mode: arm_stats([start_eval], mode) for mode in ("greedy", "sampled")}
+    start.update({f"{mode}_by_group": by_group([start_eval], mode) for mode in ("greedy", "sampled")})
     goal = None
     if "outcome" in arms:
         d = arms["outcome"]["sampled_vs_start"]
@@ -372,6 +390,17 @@ def write_report(study: dict[str, Any], out: Path) -> Path:
         lines.append(f"**Goal** (outcome-reward GRPO beats the SFT start by >= 10 points held-out, interval "
                      f"excluding 0; metric: {g['metric']}): {'met' if g['met'] else 'NOT met'} "
                      f"({100 * g['diff']:+.1f} points, [{100 * g['ci_low']:+.1f}, {100 * g['ci_high']:+.1f}]).")
+        lines.append("")
+    groups = list(study["start"].get("sampled_by_group", {}))
+    if len(groups) > 1:
+        lines += ["Held-out sampled accuracy by kind and level (start, then each arm, seeds pooled; n = samples):",
+                  "", "| kind@level | n | SFT start | " + " | ".join(study["arms"]) + " |",
+                  "|---|---|---|" + "---|" * len(study["arms"])]
+        for g in groups:
+            first = study["start"]["sampled_by_group"][g]
+            cells = [_pct(row["sampled_by_group"][g]["rate"]) if g in row.get("sampled_by_group", {}) else ""
+                     for row in study["arms"].values()]
+            lines.append(f"| {g} | {first['n']} | {_pct(first['rate'])} | " + " | ".join(cells) + " |")
         lines.append("")
     if not study["start_in_range"]:
         lines += ["The SFT start is outside the intended 20-70% band; groups may carry little signal.", ""]
