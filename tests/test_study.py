@@ -58,12 +58,16 @@ def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
     assert off(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [0.0, 0.0]
 
 
+TINY_TASKS = {"tasks": "identity,simplify", "difficulty": 1}
+
+
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from rlvrgym.train.study import StudyConfig, run_study
+    from rlvrgym.train.study import ARMS, StudyConfig, run_study
 
     out = tmp_path_factory.mktemp("study")
-    config = StudyConfig.tiny(output_dir=str(out))
+    # every arm (exploration is optional, not in the default) over two kinds (the by-kind table)
+    config = StudyConfig.tiny(output_dir=str(out), arms=tuple(ARMS), env_kwargs=TINY_TASKS)
     return out, run_study(config, log=lambda _: None)
 
 
@@ -99,8 +103,7 @@ def test_study_arms_start_from_one_checkpoint_and_write_results(tiny_study: tupl
             assert groups and all(g.count("@") == 1 for g in groups)
             n = sum(g["n"] for g in groups.values())
             assert sum(g["rate"] * g["n"] for g in groups.values()) / n == pytest.approx(row[mode]["rate"])
-    if len(study["start"]["sampled_by_group"]) > 1:
-        assert "| kind@level |" in report
+    assert len(study["start"]["sampled_by_group"]) == 2 and "| kind@level |" in report
     d = study["distill"]  # a model this small rarely solves anything: then the study says so and goes on
     if "error" in d:
         assert "accepted none" in d["error"] and "Not run" in report
@@ -128,10 +131,10 @@ def test_study_resumes_and_refuses_other_settings(tiny_study: tuple[Path, dict[s
     from rlvrgym.train.study import StudyConfig, run_study
 
     out, study = tiny_study
-    again = run_study(StudyConfig.tiny(output_dir=str(out), distill=False), log=lambda _: None)
+    again = run_study(StudyConfig.tiny(output_dir=str(out), env_kwargs=TINY_TASKS, distill=False), log=lambda _: None)
     assert again["runs"]["outcome"][0]["train_seconds"] == study["runs"]["outcome"][0]["train_seconds"]
     with pytest.raises(ValueError, match="other settings"):
-        run_study(StudyConfig.tiny(output_dir=str(out), grpo_lr=0.5), log=lambda _: None)
+        run_study(StudyConfig.tiny(output_dir=str(out), env_kwargs=TINY_TASKS, grpo_lr=0.5), log=lambda _: None)
     with pytest.raises(ValueError, match="unknown arm"):
         StudyConfig(arms=("magic",))
 

@@ -135,7 +135,7 @@ def add_train_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _study_parser(sub: Any) -> None:
-    from rlvrgym.train.study import ARMS, StudyConfig
+    from rlvrgym.train.study import ARMS, DEFAULT_TASKS, StudyConfig
 
     study = sub.add_parser(
         "study", help="controlled GRPO experiment: one SFT start, arms with different rewards, held-out accuracy",
@@ -145,12 +145,15 @@ def _study_parser(sub: Any) -> None:
                     "a distilled student; writes study.json, report.md, accuracy.png and rewards.png. The default "
                     "size fits a 2-core CPU in about 45 minutes; a rerun with the same --output-dir resumes.")
     study.add_argument("--output-dir", default="runs/study")
-    study.add_argument("--quick", action="store_true", help="a few minutes: outcome arm, one seed, no distillation")
+    study.add_argument("--quick", action="store_true",
+                       help="a few minutes: the default SFT start, outcome arm only, one seed, 100 held-out "
+                            "problems, no distillation")
     study.add_argument("--tiny", action="store_true", help="seconds per stage: checks the machinery only")
-    study.add_argument("--arms", nargs="+", choices=list(ARMS), help="arms to run (default: all)")
+    study.add_argument("--arms", nargs="+", choices=list(ARMS),
+                       help="arms to run (default: outcome process format; exploration is optional)")
     study.add_argument("--env", help="environment id (default: MathProof-v0)")
     study.add_argument("--env-kwargs", type=_json_object, help="gym.make keyword arguments as JSON (default: "
-                       '\'{"tasks": "equation", "difficulty": 1}\')')
+                       f"'{json.dumps(DEFAULT_TASKS)}')")
     study.add_argument("--no-distill", action="store_true", help="skip the distillation stage")
     sizes = {f.name: f for f in StudyConfig.__dataclass_fields__.values()
              if f.name not in ("output_dir", "env_id", "env_kwargs", "arms", "distill")}
