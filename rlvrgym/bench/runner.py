@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.wrappers import OrderEnforcing
 
 import rlvrgym  # noqa: F401  (registers the environments)
 from rlvrgym.bench.config import BenchConfig
 from rlvrgym.bench.policies.base import FailedCompletion, PolicyContractError, check_completions
+from rlvrgym.envs.text import StepResult, TextEnv
 
 EPISODES_FILE = "episodes.jsonl"
 #: Statuses of episodes that ended without a verdict.
@@ -90,16 +92,25 @@ def _reset(slot: _Slot) -> None:
 
 
 def _step(slot: _Slot, completion: str) -> None:
-    rec = slot.record
+    """Step one environment by its own `step` (an environment that is not a local `TextEnv`, such as a remote
+    one)."""
     start = time.perf_counter()
     try:
-        obs, reward, terminated, truncated, info = slot.env.step(completion)
+        result: StepResult | Exception = slot.env.step(completion)
     except Exception as exc:
-        rec["verify_s"] += time.perf_counter() - start
-        rec.update(status=ENV_ERROR, error=f"step failed: {type(exc).__name__}: {exc}", completion=completion)
+        result = exc
+    _record_step(slot, completion, result, time.perf_counter() - start)
+
+
+def _record_step(slot: _Slot, completion: str, result: StepResult | Exception, seconds: float) -> None:
+    """Write one step's outcome into the episode record: `seconds` is how long the episode waited for it."""
+    rec = slot.record
+    rec["verify_s"] += seconds
+    if isinstance(result, Exception):
+        rec.update(status=ENV_ERROR, error=f"step failed: {type(result).__name__}: {result}", completion=completion)
         slot.done = True
         return
-    rec["verify_s"] += time.perf_counter() - start
+    obs, reward, terminated, truncated, info = result
     rec["steps"] += 1
     rec["reward"] += float(reward)
     verdict = info.get("verdict")
@@ -117,9 +128,59 @@ def _step(slot: _Slot, completion: str) -> None:
             rec["status"] = "no_verdict"
 
 
+def local_text_env(env: Any) -> TextEnv | None:
+    """The `TextEnv` under `env` when nothing between them acts on a step (gym.make's `OrderEnforcing` only checks
+    that reset came first, which the runner ensures), else None: such an environment is stepped in a batch."""
+    while isinstance(env, OrderEnforcing) and getattr(env, "_has_reset", False):
+        env = env.env
+    return env if isinstance(env, TextEnv) else None
+
+
+def step_slots(stepping: list[tuple[_Slot, str]], pool: ThreadPoolExecutor) -> None:
+    """Step every episode of a turn: the local text environments in one `TextEnv.step_batch` (one verifier batch
+    for all of them, through the one road to the reward), any other environment by its own `step` in the threads."""
+    batched: list[tuple[_Slot, str, TextEnv]] = []
+    others: list[tuple[_Slot, str]] = []
+    for slot, completion in stepping:
+        env = local_text_env(slot.env)
+        if env is None:
+            others.append((slot, completion))
+        else:
+            batched.append((slot, completion, env))
+    pending = pool.map(lambda pair: _step(*pair), others) if others else None
+    if batched:
+        start = time.perf_counter()
+        results = TextEnv.step_batch([env for _, _, env in batched], [c for _, c, _ in batched])
+        seconds = time.perf_counter() - start  # every episode of the batch waited for the whole batch
+        for (slot, completion, _), result in zip(batched, results, strict=True):
+            _record_step(slot, completion, result, seconds)
+    if pending is not None:
+        list(pending)
+
+
+def _is_local(env: Any) -> bool:
+    """Whether `env` is a `TextEnv` of this process under Gymnasium wrappers (a remote environment is not)."""
+    while isinstance(env, gym.Wrapper):
+        env = env.env
+    return isinstance(env, TextEnv)
+
+
+def _reset_slots(slots: list[_Slot], pool: ThreadPoolExecutor) -> None:
+    """Reset local environments here, one after the other (a task draw is Python work: threads would only add
+    their hand-offs), and the others (a remote one waits on its node) in the threads."""
+    others = [slot for slot in slots if not _is_local(slot.env)]
+    pending = pool.map(_reset, others) if others else None
+    for slot in slots:
+        if _is_local(slot.env):
+            _reset(slot)
+    if pending is not None:
+        list(pending)
+
+
 def play_batch(policy: Any, slots: list[_Slot], pool: ThreadPoolExecutor, max_steps: int) -> None:
-    """Play a batch of episodes to their end: one `act` call per turn for all the episodes still going."""
-    list(pool.map(_reset, slots))
+    """Play a batch of episodes to their end: one `act` call per turn for all the episodes still going, and one
+    batched step for all their completions."""
+    _reset_slots(slots, pool)
     for _ in range(max_steps):
         active = [s for s in slots if not s.done]
         if not active:
@@ -143,7 +204,7 @@ def play_batch(policy: Any, slots: list[_Slot], pool: ThreadPoolExecutor, max_st
                 slot.done = True
             else:
                 stepping.append((slot, completion))
-        list(pool.map(lambda pair: _step(*pair), stepping))
+        step_slots(stepping, pool)
     for slot in slots:
         if not slot.done:
             slot.record.update(status=MAX_STEPS, success=False,

@@ -16,19 +16,24 @@ overridden `step`:
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import gymnasium as gym
 
 from rlvrgym._version import __version__
 from rlvrgym.envs.spaces import UnicodeText
-from rlvrgym.rewards import RewardSpec, judge
+from rlvrgym.rewards import RewardSpec, judge, judge_batch
 from rlvrgym.tasks.base import SPLITS, Split, Task, TaskSource
 from rlvrgym.verifiers.base import VerifierLike
 from rlvrgym.verifiers.verdict import Verdict
 
 MAX_PROMPT_CHARS = 16_384
 MAX_COMPLETION_CHARS = 65_536
+
+#: What `step` returns: observation, reward, terminated, truncated, info.
+StepResult = tuple[str, float, bool, bool, dict[str, Any]]
 
 
 class TextEnv(gym.Env[str, str]):
@@ -135,6 +140,15 @@ class TextEnv(gym.Env[str, str]):
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Judge one turn. Bad text is a 0 reward with a reason, never an error."""
+        turn = self._begin_turn(action)
+        if isinstance(turn, tuple):
+            return turn
+        assert self.task is not None
+        verdict = judge(turn, self.task.reference, self.verifier, max_chars=self.judged_chars())
+        return self._end_turn(action, turn, verdict)
+
+    def _begin_turn(self, action: str) -> str | StepResult:
+        """The first half of `step`: the checks, then either a tool turn's whole result or the transcript to judge."""
         if self.task is None or self._done:
             raise RuntimeError("call reset() before step(): this episode has ended")
         if not isinstance(action, str):
@@ -143,8 +157,11 @@ class TextEnv(gym.Env[str, str]):
         if reply is not None:
             return reply, 0.0, False, False, {**self._task_info(), **self.turn_info(), "tool_result": reply}
         self.turn += 1
-        text = self.transcript(action)
-        verdict = judge(text, self.task.reference, self.verifier, max_chars=self.judged_chars())
+        return self.transcript(action)
+
+    def _end_turn(self, action: str, text: str, verdict: Verdict) -> StepResult:
+        """The second half of `step`: the judged turn's episode end, reward, observation and `info`."""
+        assert self.task is not None
         terminated, truncated = self.episode_end(verdict)
         self._done = terminated or truncated
         context = {**self.reward_context(self.task), **self.turn_context(verdict)}
@@ -156,6 +173,46 @@ class TextEnv(gym.Env[str, str]):
         if self.render_mode == "human":
             self.render()
         return obs, float(breakdown.total), terminated, truncated, info
+
+    @staticmethod
+    def step_batch(envs: Sequence[TextEnv], actions: Sequence[str]) -> list[StepResult | Exception]:
+        """`env.step(action)` for each pair, with the judged turns verified together: one `judge_batch` (the
+        verifier's `verify_batch`, its worker pool in parallel) per group of environments with equal verifiers,
+        instead of one verifier round trip per environment.
+
+        Each environment ends in the state, and each result (observation, reward, flags, `info`) is the one,
+        that `env.step(action)` gives: the same hooks run in the same order, and only the verification is
+        grouped. Where `step` would raise (an ended episode, an action that is not text, a hook's error), that
+        environment's entry is the exception and the other environments are stepped all the same. The envs must
+        be distinct (two turns of one episode are two calls).
+        """
+        if len(envs) != len(actions):
+            raise ValueError(f"got {len(envs)} environments but {len(actions)} actions")
+        if len({id(env) for env in envs}) != len(envs):
+            raise ValueError("step_batch needs distinct environments: two turns of one episode are two calls")
+        results: list[StepResult | Exception | None] = [None] * len(envs)
+        groups: dict[Hashable, list[tuple[int, str]]] = {}
+        for i, (env, action) in enumerate(zip(envs, actions, strict=True)):
+            try:
+                if type(env).step is not TextEnv.step:  # a subclass that overrides `step` is stepped by it
+                    results[i] = env.step(action)
+                    continue
+                turn = env._begin_turn(action)
+            except Exception as exc:
+                results[i] = exc
+                continue
+            if isinstance(turn, tuple):
+                results[i] = turn
+            else:
+                groups.setdefault((_verifier_key(env.verifier), env.judged_chars()), []).append((i, turn))
+        for (_, max_chars), members in groups.items():
+            for (i, text), verdict in zip(members, _judge_group(envs, members, max_chars), strict=True):
+                try:
+                    results[i] = verdict if isinstance(verdict, Exception) else \
+                        envs[i]._end_turn(actions[i], text, verdict)
+                except Exception as exc:
+                    results[i] = exc
+        return [r for r in results if r is not None]
 
     def feedback_after_end(self) -> bool:
         """Whether the last observation is `feedback(verdict)` too (a line-by-line derivation shows its end)
@@ -186,3 +243,33 @@ class TextEnv(gym.Env[str, str]):
             v: Verdict = self._last["verdict"]
             lines += [f"> {self._last['completion']}", f"= reward {self._last['reward']:.3f} ({v.status}: {v.reason})"]
         return "\n".join(lines)
+
+
+def _verifier_key(verifier: VerifierLike) -> Hashable:
+    """Verifiers that judge alike share a batch: the same object, or two of one class with equal pickled state and
+    the same worker pool (each `gym.make` builds its own verifier; the pool pickles it per job anyway). A verifier
+    that does not pickle batches only with itself."""
+    try:
+        blob = pickle.dumps(verifier)
+    except Exception:
+        return ("object", id(verifier))
+    return (type(verifier), id(getattr(verifier, "_pool", None)), blob)
+
+
+def _judge_group(envs: Sequence[TextEnv], members: list[tuple[int, str]], max_chars: int | None
+                 ) -> list[Verdict | Exception]:
+    """The verdicts of one group's transcripts in one `judge_batch`; should the batch call raise, each transcript
+    is judged alone, as `step` would, so that only the turns whose own verification raises get the exception."""
+    references = [envs[i].task.reference for i, _ in members]  # type: ignore[union-attr]
+    texts = [text for _, text in members]
+    try:
+        return list(judge_batch(texts, references, envs[members[0][0]].verifier, max_chars=max_chars))
+    except Exception:
+        pass
+    out: list[Verdict | Exception] = []
+    for (i, text), reference in zip(members, references, strict=True):
+        try:
+            out.append(judge(text, reference, envs[i].verifier, max_chars=max_chars))
+        except Exception as exc:
+            out.append(exc)
+    return out

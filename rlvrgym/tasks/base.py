@@ -108,6 +108,7 @@ class RecordSource:
         if len(self.by_id) != len(self.tasks):
             raise ValueError(f"task source {name!r} has duplicate task ids")
         self.name = name
+        self._splits: dict[Split | None, list[Task]] = {}
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -116,7 +117,9 @@ class RecordSource:
         return [t for t in self.tasks if split is None or t.meta.get("split") in (None, split)]
 
     def sample(self, rng: np.random.Generator, split: Split | None) -> Task:
-        pool = self.in_split(split)
+        if split not in self._splits:  # filtered once per split, not on every reset
+            self._splits[split] = self.in_split(split)
+        pool = self._splits[split]
         if not pool:
             raise ValueError(f"task source {self.name!r} has no tasks in split {split!r}")
         return pool[int(rng.integers(len(pool)))]

@@ -7,6 +7,8 @@ warm starts) and `check` (a sympy computation that the test suite uses to confir
 
 from __future__ import annotations
 
+import copy
+import functools
 from importlib import resources
 from typing import Any
 
@@ -21,7 +23,13 @@ CATEGORIES: tuple[str, ...] = ("integer", "fraction", "decimal", "radical", "pi"
 
 
 def curated_math_records() -> list[dict[str, Any]]:
-    """The raw records, `check` included (the tests need it)."""
+    """The raw records, `check` included (the tests need it): fresh copies of the file's records, read once."""
+    return copy.deepcopy(_read_curated())
+
+
+@functools.cache
+def _read_curated() -> list[dict[str, Any]]:
+    """The file, parsed once per process: every environment built on the curated set used to parse it again."""
     with resources.as_file(resources.files("rlvrgym.tasks").joinpath("data").joinpath(CURATED_FILE)) as path:
         return read_jsonl(path)
 
@@ -30,7 +38,7 @@ def curated_math_tasks(*, split_by_prompt: bool = True) -> RecordSource:
     """The curated problems as tasks. With `split_by_prompt`, each problem belongs to the split `split_of` gives its
     prompt, as generated problems do, so train and test never share a problem; without it, to both splits."""
     tasks = []
-    for rec in curated_math_records():
+    for rec in _read_curated():  # read only: every field used is copied or immutable
         prompt = f"{rec['question']}\n\n{INSTRUCTION}"
         meta: dict[str, Any] = {"answer_type": rec["kind"], "topic": rec.get("topic", ""),
                                 "solution": list(rec.get("solution", []))}
