@@ -93,7 +93,9 @@ def check_difficulty(difficulty: object) -> int:
 
 
 def generator(name: str, max_level: int, *, reject: Callable[[Task], bool] | None = None,
-              stamp: bool = True, max_redraws: int = MAX_REDRAWS) -> Callable[[RawGenerator], Generator]:
+              stamp: bool = True, max_redraws: int = MAX_REDRAWS,
+              prompt: Callable[[np.random.Generator, int], str] | None = None
+              ) -> Callable[[RawGenerator], Generator]:
     """Make `raw(rng, level)` a `Generator` named `name`.
 
     The generator checks the difficulty, calls `raw` at `min(difficulty, max_level)` (a difficulty above the top
@@ -101,26 +103,44 @@ def generator(name: str, max_level: int, *, reject: Callable[[Task], bool] | Non
     true (a reference that leaks into its prompt, say), and gives up with an error after `max_redraws` tries.
     With `stamp`, the task's kind becomes `name` and its difficulty the one asked for; without it the task keeps
     the kind and difficulty `raw` gave it (proof tasks are records, whose difficulty is their own field).
+
+    `prompt(rng, level)`, when given, is the prompt `raw(rng, level)` would write, found without the expensive part
+    of the work (a simulation whose result the prompt does not state): it must draw from the rng as `raw` does,
+    raise `Redraw` exactly when `raw` does, and never fail where `raw` succeeds (nor succeed where `raw` fails).
+    The generator then has `prompt_of(rng, difficulty)`, the prompt of the task it would return, with which a
+    `GeneratorSource` turns down a candidate of the wrong split without building it. It needs `reject` to be None:
+    a rejection reads the whole task.
     """
+    if prompt is not None and reject is not None:
+        raise ValueError(f"generator {name!r}: a prompt shortcut cannot see what `reject` reads (the whole task)")
+
+    def redrawn(make: Callable[[np.random.Generator, int], T], rng: np.random.Generator, difficulty: int,
+                accept: Callable[[T], bool]) -> T:
+        asked = check_difficulty(difficulty)
+        level = min(asked, max_level)
+        for _ in range(max_redraws):
+            try:
+                out = make(rng, level)
+            except Redraw:
+                continue
+            if accept(out):
+                return out
+        raise RuntimeError(f"generator {name!r} found no valid draw at difficulty {asked} in {max_redraws} tries")
 
     def decorate(raw: RawGenerator) -> Generator:
         @wraps(raw)
         def generate(rng: np.random.Generator, difficulty: int) -> Task:
-            asked = check_difficulty(difficulty)
-            level = min(asked, max_level)
-            for _ in range(max_redraws):
-                try:
-                    task = raw(rng, level)
-                except Redraw:
-                    continue
-                if reject is not None and reject(task):
-                    continue
-                if not stamp:
-                    return task
-                return Task(task.id, task.prompt, task.reference, name, asked, task.meta)
-            raise RuntimeError(f"generator {name!r} found no valid draw at difficulty {asked} in {max_redraws} tries")
+            task = redrawn(raw, rng, difficulty, lambda t: reject is None or not reject(t))
+            if not stamp:
+                return task
+            return Task(task.id, task.prompt, task.reference, name, int(difficulty), task.meta)
 
         generate.__name__ = name
+        if prompt is not None:
+            def prompt_of(rng: np.random.Generator, difficulty: int) -> str:
+                return redrawn(prompt, rng, difficulty, lambda _: True)
+
+            generate.prompt_of = prompt_of  # type: ignore[attr-defined]
         return generate
 
     return decorate

@@ -156,17 +156,21 @@ def make_task(family: str, difficulty: int, prompt: str, params: Mapping[str, fl
         trap = abs(textbook) > (abs_tol or 0.0)
     meta = {"family": family, "params": dict(params), "asked": asked, "trap": trap,
             "trap_reason": trap_reason if trap else "", "textbook_value": textbook}
-    return Task("", f"{prompt}\n\nFind {WORDS[asked]}. {ANSWER_FORMAT}", reference, family, difficulty, meta)
+    return Task("", full_prompt(prompt, asked), reference, family, difficulty, meta)
 
 
-@generator("projectile", MAX_LEVEL)
-def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
+def full_prompt(prompt: str, asked: str) -> str:
+    """A physics task's prompt: the scenario, what to find, and the answer format."""
+    return f"{prompt}\n\nFind {WORDS[asked]}. {ANSWER_FORMAT}"
+
+
+def _projectile_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[str, float], str, str]:
+    """The projectile's parameters, scenario text and asked quantity: all the draws, none of the simulation."""
     v0 = uniform(rng, 5, 50) if difficulty == 1 else uniform(rng, 10, 60)
     height = 0.0 if difficulty == 1 else uniform(rng, 2, 50)
     angle = float(rng.integers(15, 76)) if difficulty != 2 else float(rng.integers(-20, 71) or 10)
     drag = uniform(rng, 0.002, 0.02, 2) if difficulty >= 3 else 0.0
     params = {"v0": v0, "angle_deg": angle, "height": height, "drag_k": drag, "g": G}
-    out = solve("projectile", **params)
     where = "from flat ground" if height == 0 else f"from the top of a {fmt(height)} m high cliff over flat ground"
     prompt = (f"A ball is launched {where} with speed {fmt(v0)} m/s at {fmt(abs(angle))}° "
               f"{'above' if angle >= 0 else 'below'} the horizontal. Take g = {G} m/s².")
@@ -177,8 +181,24 @@ def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
         prompt += " Neglect air resistance."
     asked = pick(rng, ["range", "flight_time", "max_height"] if difficulty != 2
                   else ["range", "flight_time", "impact_speed", "impact_angle_deg"])
+    return params, prompt, asked
+
+
+def _projectile_prompt(rng: np.random.Generator, difficulty: int) -> str:
+    """`gen_projectile`'s prompt without its simulation (with drag, a `solve_ivp` of a few milliseconds). The
+    simulation draws nothing from the rng and raises no `Redraw`; it does not fail on the drawn ranges either
+    (at least 5 m/s, at 15° or more from flat ground or from a cliff of at least 2 m, and `t_max` bounds the
+    flight with drag from above), so this prompt is the task's whenever there is a task."""
+    _, prompt, asked = _projectile_scenario(rng, difficulty)
+    return full_prompt(prompt, asked)
+
+
+@generator("projectile", MAX_LEVEL, prompt=_projectile_prompt)
+def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
+    params, prompt, asked = _projectile_scenario(rng, difficulty)
+    out = solve("projectile", **params)
     textbook, reason = None, ""
-    if drag:
+    if params["drag_k"]:
         textbook = solve("projectile", **{**params, "drag_k": 0.0})[asked]
         reason = "quadratic drag: the vacuum formula overestimates"
     return make_task("projectile", difficulty, prompt, params, asked, out, textbook=textbook, trap_reason=reason)
