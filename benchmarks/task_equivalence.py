@@ -40,14 +40,21 @@ def build(seeds: int, env_seeds: int, only: str | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for family, name, level in generator_keys():
         key = f"{family}:{name}:{level}"
-        if only and only not in key:
+        if not seeds or (only and only not in key):
             continue
         generate = FAMILIES[family][0][name]
-        out[key] = [fingerprint(generate(np.random.default_rng(s), level)) for s in wide_seeds(seeds, key)]
+        tasks = [generate(np.random.default_rng(s), level) for s in wide_seeds(seeds, key)]
+        out[key] = [fingerprint(t) for t in tasks]
+        quick = getattr(generate, "prompt_of", None)
+        if quick is not None:  # the split shortcut: the prompt alone, which must be the task's
+            prompts = [quick(np.random.default_rng(s), level) for s in wide_seeds(seeds, key)]
+            wrong = sum(p != t.prompt for p, t in zip(prompts, tasks, strict=True))
+            if wrong:
+                raise SystemExit(f"{key}: prompt_of differs from the task's prompt for {wrong} of {seeds} seeds")
     for env_id in ENVS:
         for split in SPLITS:
             key = f"env:{env_id}:{split}"
-            if only and only not in key:
+            if not env_seeds or (only and only not in key):
                 continue
             env = gym.make(env_id, split=split, disable_env_checker=True)
             prints = []
@@ -75,14 +82,13 @@ def main() -> None:
               f"in {time.perf_counter() - start:.0f} s")
         return
     old = json.loads(args.path.read_text(encoding="utf-8"))
-    first = next(iter(old.values()))
+    old = {k: v for k, v in old.items() if not args.only or args.only in k}
     env_keys = [k for k in old if k.startswith("env:")]
     gen_keys = [k for k in old if not k.startswith("env:")]
-    new = build(len(old[gen_keys[0]]) if gen_keys else len(first),
-                len(old[env_keys[0]]) if env_keys else 0, args.only)
+    new = build(len(old[gen_keys[0]]) if gen_keys else 0, len(old[env_keys[0]]) if env_keys else 0, args.only)
     bad = {k: sum(a != b for a, b in zip(v, new.get(k, []), strict=False)) or "missing"
            for k, v in old.items() if new.get(k) != v}
-    total = sum(len(v) for k, v in old.items())
+    total = sum(len(v) for v in old.values())
     print(f"checked {total} fingerprints of {len(old)} keys in {time.perf_counter() - start:.0f} s: "
           f"{'all equal' if not bad else f'{len(bad)} keys differ: {bad}'}")
     sys.exit(1 if bad else 0)
