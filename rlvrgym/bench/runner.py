@@ -95,8 +95,10 @@ def _step(slot: _Slot, completion: str) -> None:
     """Step one environment by its own `step` (an environment that is not a local `TextEnv`, such as a remote
     one)."""
     start = time.perf_counter()
+    result: StepResult | Exception
     try:
-        result: StepResult | Exception = slot.env.step(completion)
+        obs, reward, terminated, truncated, info = slot.env.step(completion)
+        result = (obs, float(reward), terminated, truncated, info)
     except Exception as exc:
         result = exc
     _record_step(slot, completion, result, time.perf_counter() - start)

@@ -191,7 +191,7 @@ class TextEnv(gym.Env[str, str]):
         if len({id(env) for env in envs}) != len(envs):
             raise ValueError("step_batch needs distinct environments: two turns of one episode are two calls")
         results: list[StepResult | Exception | None] = [None] * len(envs)
-        groups: dict[Hashable, list[tuple[int, str]]] = {}
+        groups: dict[tuple[Hashable, int | None], list[tuple[int, str]]] = {}
         for i, (env, action) in enumerate(zip(envs, actions, strict=True)):
             try:
                 if type(env).step is not TextEnv.step:  # a subclass that overrides `step` is stepped by it

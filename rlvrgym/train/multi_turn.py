@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,8 +85,12 @@ class MultiTurnRollout:
             turns = self.generate(trainer, active, [self._room(e, budget, context_limit) for e in active])
             texts = [tokenizer.decode(ids, skip_special_tokens=True) for ids in turns]
             start = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=min(16, len(active))) as pool:  # verifiers work in parallel
-                steps = list(pool.map(lambda pair: pair[0].env.step(pair[1]), zip(active, texts, strict=True)))
+            # one verifier batch for the turn (its worker pool works in parallel); a step that raises stops the run
+            steps = []
+            for step in TextEnv.step_batch([e.env for e in active], texts):
+                if isinstance(step, Exception):
+                    raise step
+                steps.append(step)
             self.stats.seconds += time.perf_counter() - start
             for e, ids, text, (obs, reward, terminated, truncated, info) in zip(active, turns, texts, steps,
                                                                                strict=True):
