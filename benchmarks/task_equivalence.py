@@ -46,9 +46,9 @@ def build(seeds: int, env_seeds: int, only: str | None) -> dict[str, list[str]]:
         tasks = [generate(np.random.default_rng(s), level) for s in wide_seeds(seeds, key)]
         out[key] = [fingerprint(t) for t in tasks]
         quick = getattr(generate, "prompt_of", None)
-        if quick is not None:  # the split shortcut: the prompt alone, which must be the task's
+        if quick is not None:  # the split shortcut: the prompt alone, which must be the task's (None: no sketch)
             prompts = [quick(np.random.default_rng(s), level) for s in wide_seeds(seeds, key)]
-            wrong = sum(p != t.prompt for p, t in zip(prompts, tasks, strict=True))
+            wrong = sum(p is not None and p != t.prompt for p, t in zip(prompts, tasks, strict=True))
             if wrong:
                 raise SystemExit(f"{key}: prompt_of differs from the task's prompt for {wrong} of {seeds} seeds")
     for env_id in ENVS:

@@ -85,13 +85,14 @@ class GeneratorSource:
             generator = names[int(rng.integers(len(names)))]
             difficulty = self.difficulties[int(rng.integers(len(self.difficulties)))]
             seed = int(rng.integers(2**62))
-            # A generator that can write its prompt alone (`prompt_of`, see `rlvrgym.tasks.draws.generator`) is
+            # A generator that can write its prompt cheaply (`prompt_of`, see `rlvrgym.tasks.draws.generator`) is
             # asked for the split first: a candidate of the other split is then never built (the test split turns
             # down four candidates in five). The candidate it accepts is built whole, from the same seed.
             quick = getattr(self.generators[generator], "prompt_of", None)
-            if split is not None and quick is not None and \
-                    split_of(quick(np.random.default_rng(seed), difficulty)) != split:
-                continue
+            if split is not None and quick is not None:
+                prompt = quick(np.random.default_rng(seed), difficulty)  # None: no shortcut at this level
+                if prompt is not None and split_of(prompt) != split:
+                    continue
             task = self.make(generator, difficulty, seed)
             if split is None or task.meta["split"] == split:
                 return task

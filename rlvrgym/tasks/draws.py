@@ -9,7 +9,7 @@ same task as before (tests/test_task_snapshot.py pins it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
@@ -92,10 +92,13 @@ def check_difficulty(difficulty: object) -> int:
     return int(difficulty)
 
 
+#: A generator's shortcut to its prompt: `(rng, level) -> Task` sketch holding the prompt and whatever `reject` reads.
+Sketch = Callable[[np.random.Generator, int], Task]
+
+
 def generator(name: str, max_level: int, *, reject: Callable[[Task], bool] | None = None,
-              stamp: bool = True, max_redraws: int = MAX_REDRAWS,
-              prompt: Callable[[np.random.Generator, int], str] | None = None
-              ) -> Callable[[RawGenerator], Generator]:
+              stamp: bool = True, max_redraws: int = MAX_REDRAWS, sketch: Sketch | None = None,
+              sketch_levels: Collection[int] | None = None) -> Callable[[RawGenerator], Generator]:
     """Make `raw(rng, level)` a `Generator` named `name`.
 
     The generator checks the difficulty, calls `raw` at `min(difficulty, max_level)` (a difficulty above the top
@@ -104,41 +107,41 @@ def generator(name: str, max_level: int, *, reject: Callable[[Task], bool] | Non
     With `stamp`, the task's kind becomes `name` and its difficulty the one asked for; without it the task keeps
     the kind and difficulty `raw` gave it (proof tasks are records, whose difficulty is their own field).
 
-    `prompt(rng, level)`, when given, is the prompt `raw(rng, level)` would write, found without the expensive part
-    of the work (a simulation whose result the prompt does not state): it must draw from the rng as `raw` does,
-    raise `Redraw` exactly when `raw` does, and never fail where `raw` succeeds (nor succeed where `raw` fails).
-    The generator then has `prompt_of(rng, difficulty)`, the prompt of the task it would return, with which a
-    `GeneratorSource` turns down a candidate of the wrong split without building it. It needs `reject` to be None:
-    a rejection reads the whole task.
+    `sketch(rng, level)`, when given, is a cheap rough copy of `raw`: a task with the prompt `raw` would write and
+    whatever `reject` reads (the reference), without the expensive rest (a simulation the prompt does not state,
+    a worked solution, sympy where plain integers do). It must draw from the rng as `raw` does, raise `Redraw`
+    exactly when `raw` does, and never fail where `raw` succeeds (nor succeed where `raw` fails), at the levels
+    of `sketch_levels` (all levels when None). The generator then has `prompt_of(rng, difficulty)`: the prompt of
+    the task it would return, or None at a level without a sketch. A `GeneratorSource` turns down a candidate of
+    the other split with it, without building it (tests/test_task_equivalence.py holds sketches to their tasks).
     """
-    if prompt is not None and reject is not None:
-        raise ValueError(f"generator {name!r}: a prompt shortcut cannot see what `reject` reads (the whole task)")
 
-    def redrawn(make: Callable[[np.random.Generator, int], T], rng: np.random.Generator, difficulty: int,
-                accept: Callable[[T], bool]) -> T:
+    def redrawn(make: Callable[[np.random.Generator, int], Task], rng: np.random.Generator, difficulty: int) -> Task:
         asked = check_difficulty(difficulty)
         level = min(asked, max_level)
         for _ in range(max_redraws):
             try:
-                out = make(rng, level)
+                task = make(rng, level)
             except Redraw:
                 continue
-            if accept(out):
-                return out
+            if reject is None or not reject(task):
+                return task
         raise RuntimeError(f"generator {name!r} found no valid draw at difficulty {asked} in {max_redraws} tries")
 
     def decorate(raw: RawGenerator) -> Generator:
         @wraps(raw)
         def generate(rng: np.random.Generator, difficulty: int) -> Task:
-            task = redrawn(raw, rng, difficulty, lambda t: reject is None or not reject(t))
+            task = redrawn(raw, rng, difficulty)
             if not stamp:
                 return task
             return Task(task.id, task.prompt, task.reference, name, int(difficulty), task.meta)
 
         generate.__name__ = name
-        if prompt is not None:
-            def prompt_of(rng: np.random.Generator, difficulty: int) -> str:
-                return redrawn(prompt, rng, difficulty, lambda _: True)
+        if sketch is not None:
+            def prompt_of(rng: np.random.Generator, difficulty: int) -> str | None:
+                if sketch_levels is not None and min(check_difficulty(difficulty), max_level) not in sketch_levels:
+                    return None
+                return redrawn(sketch, rng, difficulty).prompt
 
             generate.prompt_of = prompt_of  # type: ignore[attr-defined]
         return generate

@@ -86,9 +86,61 @@ def _number_type(value: sp.Expr) -> str:
     return "exact"
 
 
-def _family(name: str) -> Callable[[Callable[[np.random.Generator, int], Task]], Generator]:
-    """A math family: levels 1 to 5, degenerate draws and references that leak into the prompt drawn again."""
-    return generator(name, MAX_LEVEL, reject=lambda task: _leaks(task.reference, task.prompt))
+def _family(name: str, sketch: Callable[[np.random.Generator, int], Task] | None = None,
+            sketch_levels: tuple[int, ...] | None = None
+            ) -> Callable[[Callable[[np.random.Generator, int], Task]], Generator]:
+    """A math family: levels 1 to 5, degenerate draws and references that leak into the prompt drawn again.
+
+    `sketch` (at `sketch_levels`) writes the prompt and the reference of the family's integer-polynomial levels
+    with plain integers (`_poly_tex`), for the split decision of a `GeneratorSource` (see `generator`): the task
+    itself is still built by the family's sympy code, so a sketch can only change which candidate a draw keeps,
+    and tests/test_task_equivalence.py holds every sketch to its task's prompt."""
+    return generator(name, MAX_LEVEL, reject=_leaking, sketch=sketch, sketch_levels=sketch_levels)
+
+
+def _leaking(task: Task) -> bool:
+    return _leaks(task.reference, task.prompt)
+
+
+def _poly_tex(coeffs: dict[int, int]) -> str:
+    """`tex` of the polynomial `sum(c * x**k)` with integer coefficients, without sympy.
+
+    sympy writes the terms by decreasing degree, a negative leading term as `- 3 x^{2}`, a coefficient of +-1 as
+    the bare power, and a lone integer as it is; one exception: a positive constant and one negative term print the
+    constant first (`7 - 4 x`, not `- 4 x + 7`). tests/test_task_equivalence.py compares this with `sp.latex` on
+    thousands of polynomials."""
+    items = sorted(((k, c) for k, c in coeffs.items() if c), reverse=True)
+    if not items:
+        return "0"
+    if len(items) == 1 and items[0][0] == 0:
+        return str(items[0][1])
+    if len(items) == 2 and items[1][0] == 0 and items[1][1] > 0 and items[0][1] < 0:
+        return f"{items[1][1]} - {_monomial_tex(items[0][1], items[0][0])}"
+    out = ("- " if items[0][1] < 0 else "") + _monomial_tex(items[0][1], items[0][0])
+    for k, c in items[1:]:
+        out += (" - " if c < 0 else " + ") + _monomial_tex(c, k)
+    return out
+
+
+def _monomial_tex(c: int, k: int) -> str:
+    """`|c| x^k` as sympy writes it inside a sum (the sign is the sum's)."""
+    if k == 0:
+        return str(abs(c))
+    power = "x" if k == 1 else f"x^{{{k}}}"
+    return power if abs(c) == 1 else f"{abs(c)} {power}"
+
+
+def _poly_mul(p: dict[int, int], q: dict[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i, a in p.items():
+        for j, b in q.items():
+            out[i + j] = out.get(i + j, 0) + a * b
+    return out
+
+
+def _sketch(question: str, reference: str) -> Task:
+    """What a family's `reject` and a source's split decision read: the prompt and the reference."""
+    return Task("", f"{question}\n\n{INSTRUCTION}", reference)
 
 
 # ------------------------------------------------------------------------------------ arithmetic expression trees
@@ -262,7 +314,29 @@ def fractions(rng: np.random.Generator, level: int) -> Task:
                  node.value, _number_type(node.value), steps)
 
 
-@_family("linear_equation")
+def _linear_equation_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`linear_equation` at levels 1 to 3, in integers: the solution is the drawn `sol`."""
+    if level == 1:
+        sol = integer(rng, -12, 12)
+        shifted, scaled = nonzero(rng, -15, 15), signed(rng, 2, 9)
+        lhs = pick(rng, ({1: 1, 0: shifted}, {1: scaled}))
+    elif level == 2:
+        sol = integer(rng, -12, 12)
+        lhs = {1: signed(rng, 2, 9)}
+        lhs[0] = nonzero(rng, -20, 20)
+    else:
+        sol = integer(rng, -15, 15)
+        a, c = signed(rng, 2, 12), signed(rng, 1, 12)
+        if a == c:
+            raise Redraw
+        b = nonzero(rng, -30, 30)
+        lhs, rhs = {1: a, 0: b}, {1: c, 0: (a - c) * sol + b}
+    if level < 3:
+        rhs = {0: lhs[1] * sol + lhs.get(0, 0)}
+    return _sketch(f"Solve for $x$: ${_poly_tex(lhs)} = {_poly_tex(rhs)}$.", str(sol))
+
+
+@_family("linear_equation", _linear_equation_sketch, (1, 2, 3))
 def linear_equation(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
         sol = integer(rng, -12, 12)
@@ -310,7 +384,40 @@ def _roots_text(roots: Sequence[sp.Expr]) -> str:
     return ", ".join(tex(r) for r in roots)
 
 
-@_family("quadratic_equation")
+def _quadratic_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`quadratic_equation` at levels 1 to 3, in integers and fractions: the roots are the drawn ones."""
+    if level == 1:
+        r1, r2 = Fraction(integer(rng, -9, 9)), Fraction(integer(rng, -9, 9))
+        lhs, rhs = {2: 1, 1: -int(r1 + r2), 0: int(r1 * r2)}, 0
+    elif level == 2:
+        i1, i2 = integer(rng, -10, 10), integer(rng, -10, 10)
+        a = signed(rng, 2, 5)
+        rhs = nonzero(rng, -20, 20)
+        lhs = {2: a, 1: -a * (i1 + i2), 0: a * i1 * i2 + rhs}
+        r1, r2 = Fraction(i1), Fraction(i2)
+    else:
+        p, r = integer(rng, 1, 6), integer(rng, 1, 6)
+        if p == r == 1:
+            raise Redraw
+        u = nonzero(rng, -9, 9)
+        v = nonzero(rng, -9, 9)
+        lhs, rhs = {2: p * r, 1: -(p * v + r * u), 0: u * v}, 0
+        r1, r2 = Fraction(u, p), Fraction(v, r)
+    if r1 == r2:
+        raise Redraw  # a double root: the discriminant is 0
+    question = (f"Find all real solutions of ${_poly_tex(lhs)} = {rhs}$. "
+                "Give the solutions separated by commas.")
+    return _sketch(question, f"{_fraction_tex(min(r1, r2))}, {_fraction_tex(max(r1, r2))}")
+
+
+def _fraction_tex(value: Fraction) -> str:
+    """`tex` of a rational number: `-3`, `\\frac{3}{2}`, `- \\frac{1}{6}`."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{'- ' if value < 0 else ''}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+@_family("quadratic_equation", _quadratic_sketch, (1, 2, 3))
 def quadratic_equation(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
         r1, r2 = integer(rng, -9, 9), integer(rng, -9, 9)
@@ -392,7 +499,33 @@ def _operand(expr: sp.Expr) -> str:
     return _paren(expr) if expr.is_Add or expr.could_extract_minus_sign() else tex(expr)
 
 
-@_family("polynomial_expand")
+def _expand_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`polynomial_expand` at levels 1 to 3, in integers (the product always has at least two terms)."""
+    if level == 1:
+        factor = signed(rng, 2, 9)
+        inner = {1: signed(rng, 1, 9)}
+        inner[0] = nonzero(rng, -12, 12)
+        paren = f"\\left({_poly_tex(inner)}\\right)"
+        shown = f"{factor} {paren}" if factor > 0 else f"-{-factor} {paren}"
+        expanded = {k: factor * c for k, c in inner.items()}
+    else:
+        top = 1 if level == 2 else 7
+        factors = []
+        for _ in range(2):
+            f = {1: signed(rng, 1, top)}
+            f[0] = nonzero(rng, -12, 12)
+            factors.append(f)
+        shown = " ".join(f"\\left({_poly_tex(f)}\\right)" for f in factors)
+        expanded = _poly_mul(*factors)
+    degree = max(k for k, c in expanded.items() if c)
+    letters = "pqrs"[: degree + 1]
+    form = " + ".join(f"{letter} {_monomial_tex(1, degree - i)}" if degree - i else letter
+                      for i, letter in enumerate(letters))
+    reference = "(" + ", ".join(str(expanded.get(degree - i, 0)) for i in range(degree + 1)) + ")"
+    return _sketch(f"Expand ${shown}$ and write the result as ${form}$. Find $({', '.join(letters)})$.", reference)
+
+
+@_family("polynomial_expand", _expand_sketch, (1, 2, 3))
 def polynomial_expand(rng: np.random.Generator, level: int) -> Task:
     if level == 1:
         factor = signed(rng, 2, 9)
@@ -462,7 +595,26 @@ def _integer_linear_factors(expr: sp.Expr, gens: Sequence[sp.Symbol]) -> list[tu
     return sorted(out)
 
 
-@_family("polynomial_factor")
+def _factor_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`polynomial_factor` at levels 1 to 3, in integers: a product of distinct monic linear factors with integer
+    roots factors into exactly those (content 1), so the answer is the sorted drawn constants."""
+    count = 3 if level == 3 else 2
+    top = {1: 9, 2: 15, 3: 6}[level]
+    roots = [integer(rng, -top, top) for _ in range(count)]
+    if len(set(roots)) != count or (level < 3 and 0 in roots):
+        raise Redraw
+    poly = {0: 1}
+    for r in roots:
+        poly = _poly_mul(poly, {1: 1, 0: r})
+    letters = "a, b, c"[: 3 * count - 2]
+    order = " < ".join(letters.split(", "))
+    shape = "".join(f"(x + {ch})" for ch in letters.split(", "))
+    question = (f"There are integers ${order}$ such that ${_poly_tex(poly)} = {shape}$ for all $x$. "
+                f"Find $({letters})$.")
+    return _sketch(question, "(" + ", ".join(str(c) for c in sorted(roots)) + ")")
+
+
+@_family("polynomial_factor", _factor_sketch, (1, 2, 3))
 def polynomial_factor(rng: np.random.Generator, level: int) -> Task:
     if level in (1, 2, 3):
         count = 3 if level == 3 else 2
@@ -527,7 +679,23 @@ def _derivative_at(f: sp.Expr, point: int) -> sp.Expr:
     return sp.radsimp(sp.diff(f, x).subs(x, point))
 
 
-@_family("derivative")
+def _derivative_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`derivative` at levels 1 and 2 (polynomials), in integers."""
+    a, b = signed(rng, 1, 6), signed(rng, 1, 6)
+    n = integer(rng, 2, 6)
+    if level == 1:
+        f = {n: a, 1: b, 0: integer(rng, -9, 9)}
+    else:
+        top = integer(rng, 3, 5)
+        f = {k: integer(rng, -9, 9) for k in range(1, top + 1)}
+        f[0] = integer(rng, -9, 9)
+    if not any(c for k, c in f.items() if k):
+        raise Redraw  # a constant: nothing to differentiate
+    fprime = {k - 1: k * c for k, c in f.items() if k}
+    return _sketch(f"Find the derivative $f'(x)$ of $f(x) = {_poly_tex(f)}$.", _poly_tex(fprime))
+
+
+@_family("derivative", _derivative_sketch, (1, 2))
 def derivative(rng: np.random.Generator, level: int) -> Task:
     a, b = signed(rng, 1, 6), signed(rng, 1, 6)
     n = integer(rng, 2, 6)
@@ -576,7 +744,20 @@ def _definite(f: sp.Expr, lo: Any, hi: Any) -> tuple[sp.Expr, sp.Expr]:
     return antiderivative, value if value.is_Rational else sp.simplify(value)
 
 
-@_family("integral")
+def _integral_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`integral` at level 1 (a polynomial whose antiderivative has integer coefficients), in integers."""
+    signed(rng, 1, 6), signed(rng, 1, 4)  # drawn at every level, used above level 1
+    top = integer(rng, 1, 3)
+    coeffs = [integer(rng, -6, 6) for _ in range(top + 1)]
+    f = {k: c * (k + 1) for k, c in enumerate(coeffs)}
+    if not any(f.values()):
+        raise Redraw
+    big_f = {k + 1: c for k, c in enumerate(coeffs)}
+    question = f"Find the antiderivative $F(x)$ of $f(x) = {_poly_tex(f)}$ that satisfies $F(0) = 0$."
+    return _sketch(question, _poly_tex(big_f))
+
+
+@_family("integral", _integral_sketch, (1,))
 def integral(rng: np.random.Generator, level: int) -> Task:
     a, b = signed(rng, 1, 6), signed(rng, 1, 4)
     if level in (1, 3):
