@@ -84,7 +84,7 @@ def test_prompt_of_is_the_prompt_of_the_task_the_generator_returns() -> None:
                 generate(np.random.default_rng(seed), level).prompt, (name, level, seed)
             checked += 1
     # the physics families with a sketch at every level, and the math families' integer-polynomial levels
-    assert checked == 300 * (8 * 4 + 15)
+    assert checked == 300 * (8 * 4 + 16)
 
 
 def test_prompt_of_refuses_a_bad_difficulty_as_the_generator_does() -> None:

@@ -745,19 +745,32 @@ def _definite(f: sp.Expr, lo: Any, hi: Any) -> tuple[sp.Expr, sp.Expr]:
 
 
 def _integral_sketch(rng: np.random.Generator, level: int) -> Task:
-    """`integral` at level 1 (a polynomial whose antiderivative has integer coefficients), in integers."""
-    signed(rng, 1, 6), signed(rng, 1, 4)  # drawn at every level, used above level 1
+    """`integral` at levels 1 and 2 (polynomials: an antiderivative with integer coefficients, or an exact
+    definite integral, a fraction), in integers and fractions."""
+    signed(rng, 1, 6), signed(rng, 1, 4)  # drawn at every level, used at levels 3 to 5
     top = integer(rng, 1, 3)
-    coeffs = [integer(rng, -6, 6) for _ in range(top + 1)]
-    f = {k: c * (k + 1) for k, c in enumerate(coeffs)}
-    if not any(f.values()):
+    if level == 1:
+        coeffs = [integer(rng, -6, 6) for _ in range(top + 1)]
+        f = {k: c * (k + 1) for k, c in enumerate(coeffs)}
+        if not any(f.values()):
+            raise Redraw
+        question = f"Find the antiderivative $F(x)$ of $f(x) = {_poly_tex(f)}$ that satisfies $F(0) = 0$."
+        return _sketch(question, _poly_tex({k + 1: c for k, c in enumerate(coeffs)}))
+    f = {k: integer(rng, -5, 5) for k in range(top + 1)}
+    lo = integer(rng, -3, 2)
+    hi = lo + integer(rng, 1, 4)
+    value = sum((Fraction(c, k + 1) * (Fraction(hi) ** (k + 1) - Fraction(lo) ** (k + 1)) for k, c in f.items()),
+                Fraction(0))
+    if value == 0:
         raise Redraw
-    big_f = {k + 1: c for k, c in enumerate(coeffs)}
-    question = f"Find the antiderivative $F(x)$ of $f(x) = {_poly_tex(f)}$ that satisfies $F(0) = 0$."
-    return _sketch(question, _poly_tex(big_f))
+    terms = [(k, c) for k, c in f.items() if c]
+    # `_operand`: in parentheses when a sum or when it carries a minus sign
+    operand = f"\\left({_poly_tex(f)}\\right)" if len(terms) > 1 or terms[0][1] < 0 else _poly_tex(f)
+    question = f"Compute the exact value of $\\displaystyle\\int_{{{lo}}}^{{{hi}}} {operand} \\, dx$."
+    return _sketch(question, _fraction_tex(value))
 
 
-@_family("integral", _integral_sketch, (1,))
+@_family("integral", _integral_sketch, (1, 2))
 def integral(rng: np.random.Generator, level: int) -> Task:
     a, b = signed(rng, 1, 6), signed(rng, 1, 4)
     if level in (1, 3):
