@@ -84,7 +84,7 @@ def test_prompt_of_is_the_prompt_of_the_task_the_generator_returns() -> None:
                 generate(np.random.default_rng(seed), level).prompt, (name, level, seed)
             checked += 1
     # the physics families with a sketch at every level, and the math families' integer-polynomial levels
-    assert checked == 300 * (8 * 4 + 16)
+    assert checked == 300 * (8 * 4 + 19)
 
 
 def test_prompt_of_refuses_a_bad_difficulty_as_the_generator_does() -> None:
@@ -109,13 +109,17 @@ def test_integer_polynomials_and_fractions_print_as_sympy_prints_them() -> None:
 
     import sympy as sp
 
-    from rlvrgym.tasks.math_generators import _fraction_tex, _poly_tex, tex, x
+    from rlvrgym.tasks.math_generators import _fraction_tex, _linear_tex, _poly_tex, tex, x, y, z
 
     rng = np.random.default_rng(7)
     for _ in range(1500):
         degree = int(rng.integers(0, 7))
         coeffs = {k: int(rng.choice([0, 1, -1, int(rng.integers(-40, 41))])) for k in range(degree + 1)}
         assert _poly_tex(coeffs) == tex(sum((c * x**k for k, c in coeffs.items()), sp.Integer(0))), coeffs
+    for _ in range(500):
+        coeffs = [int(rng.choice([0, 1, -1, int(rng.integers(-15, 16))])) for _ in range(int(rng.integers(2, 4)))]
+        form = sum((c * v for c, v in zip(coeffs, (x, y, z)[: len(coeffs)], strict=True)), sp.Integer(0))
+        assert _linear_tex(coeffs) == tex(form), coeffs
     for num in range(-30, 31):
         for den in range(1, 13):
             assert _fraction_tex(Fraction(num, den)) == tex(sp.Rational(num, den)), (num, den)

@@ -455,7 +455,41 @@ def _tuple_text(values: Sequence[sp.Expr]) -> str:
     return "(" + ", ".join(tex(v) for v in values) + ")"
 
 
-@_family("linear_system")
+def _linear_system_sketch(rng: np.random.Generator, level: int) -> Task:
+    """`linear_system` at levels 1 to 3 (two unknowns, an integer solution), in integers. The coefficients are
+    drawn row by row, as `sp.Matrix(rows, cols, f)` calls `f`; a nonzero determinant means one solution."""
+    if level == 1:
+        a, b = integer(rng, -10, 10), integer(rng, -10, 10)
+        rows, rhs, solution = [[1, 1], [1, -1]], [a + b, a - b], [a, b]
+    else:
+        top = {2: 5, 3: 12}[level]
+        rows = [[nonzero(rng, -top, top) for _ in range(2)] for _ in range(2)]
+        if rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0] == 0:
+            raise Redraw
+        solution = [integer(rng, -10, 10) for _ in range(2)]
+        rhs = [row[0] * solution[0] + row[1] * solution[1] for row in rows]
+    lines = " \\\\ ".join(f"{_linear_tex(row)} = {value}" for row, value in zip(rows, rhs, strict=True))
+    question = (f"Solve the system of equations\n$$\\begin{{cases}} {lines} \\end{{cases}}$$\n"
+                "Give the answer as an ordered tuple $(x, y)$.")
+    return _sketch(question, f"({solution[0]}, {solution[1]})")
+
+
+def _linear_tex(coeffs: Sequence[int], names: str = "xyz") -> str:
+    """`tex` of `sum(c * v)` over the unknowns x, y, z with integer coefficients (in that order, as sympy writes)."""
+    items = [(names[i], c) for i, c in enumerate(coeffs) if c]
+    if not items:
+        return "0"
+
+    def term(name: str, c: int) -> str:
+        return name if abs(c) == 1 else f"{abs(c)} {name}"
+
+    out = ("- " if items[0][1] < 0 else "") + term(*items[0])
+    for name, c in items[1:]:
+        out += (" - " if c < 0 else " + ") + term(name, c)
+    return out
+
+
+@_family("linear_system", _linear_system_sketch, (1, 2, 3))
 def linear_system(rng: np.random.Generator, level: int) -> Task:
     unknowns = [x, y, z] if level == 5 else [x, y]
     if level == 1:
