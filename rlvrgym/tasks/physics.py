@@ -187,7 +187,7 @@ def _projectile_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dic
 Scenario = Callable[[np.random.Generator, int], tuple[dict[str, float], str, str]]
 
 
-def _prompt(scenario: Scenario) -> Callable[[np.random.Generator, int], Task]:
+def _sketch(scenario: Scenario) -> Callable[[np.random.Generator, int], Task]:
     """A generator's prompt from its scenario (parameters, text, asked quantity), without the simulation.
 
     A family whose prompt states no simulated number splits into a scenario, which makes every draw, and the
@@ -204,7 +204,7 @@ def _prompt(scenario: Scenario) -> Callable[[np.random.Generator, int], Task]:
     return sketch
 
 
-@generator("projectile", MAX_LEVEL, sketch=_prompt(_projectile_scenario))
+@generator("projectile", MAX_LEVEL, sketch=_sketch(_projectile_scenario))
 def gen_projectile(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _projectile_scenario(rng, difficulty)
     out = solve("projectile", **params)
@@ -264,7 +264,7 @@ def _collision_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict
     return params, prompt, asked
 
 
-@generator("collision_1d", MAX_LEVEL, sketch=_prompt(_collision_scenario))
+@generator("collision_1d", MAX_LEVEL, sketch=_sketch(_collision_scenario))
 def gen_collision(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _collision_scenario(rng, difficulty)
     out = solve("collision_1d", **params)
@@ -301,7 +301,7 @@ def _spring_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[st
     return params, prompt, asked
 
 
-@generator("spring", MAX_LEVEL, sketch=_prompt(_spring_scenario))
+@generator("spring", MAX_LEVEL, sketch=_sketch(_spring_scenario))
 def gen_spring(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _spring_scenario(rng, difficulty)
     out = solve("spring", **params)
@@ -327,7 +327,7 @@ def _pendulum_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[
     return params, prompt, asked
 
 
-@generator("pendulum", MAX_LEVEL, sketch=_prompt(_pendulum_scenario))
+@generator("pendulum", MAX_LEVEL, sketch=_sketch(_pendulum_scenario))
 def gen_pendulum(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _pendulum_scenario(rng, difficulty)
     out = solve("pendulum", **params)
@@ -390,7 +390,7 @@ def _rc_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[str, f
     return params, prompt, asked
 
 
-@generator("rc_circuit", MAX_LEVEL, sketch=_prompt(_rc_scenario))
+@generator("rc_circuit", MAX_LEVEL, sketch=_sketch(_rc_scenario))
 def gen_rc(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _rc_scenario(rng, difficulty)
     out = solve("rc_circuit", **params)
@@ -418,7 +418,7 @@ def _rl_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[str, f
     return params, prompt, asked
 
 
-@generator("rl_circuit", MAX_LEVEL, sketch=_prompt(_rl_scenario))
+@generator("rl_circuit", MAX_LEVEL, sketch=_sketch(_rl_scenario))
 def gen_rl(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _rl_scenario(rng, difficulty)
     out = solve("rl_circuit", **params)
@@ -455,7 +455,7 @@ def _rlc_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[str, 
 
 #: Difficulty 1 draws damping ratios below 0.3 (0.3 * 1.005 after rounding R), so its period is always finite and
 #: the check in `gen_rlc` never fails: the prompt shortcut holds.
-@generator("rlc_circuit", MAX_LEVEL, sketch=_prompt(_rlc_scenario))
+@generator("rlc_circuit", MAX_LEVEL, sketch=_sketch(_rlc_scenario))
 def gen_rlc(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _rlc_scenario(rng, difficulty)
     out = solve("rlc_circuit", **params)
@@ -490,7 +490,7 @@ def _bridge_scenario(rng: np.random.Generator, difficulty: int) -> tuple[dict[st
     return params, prompt, asked
 
 
-@generator("dc_bridge", MAX_LEVEL, sketch=_prompt(_bridge_scenario))
+@generator("dc_bridge", MAX_LEVEL, sketch=_sketch(_bridge_scenario))
 def gen_bridge(rng: np.random.Generator, difficulty: int) -> Task:
     params, prompt, asked = _bridge_scenario(rng, difficulty)
     out = solve("dc_bridge", **params)
