@@ -84,7 +84,7 @@ def test_prompt_of_is_the_prompt_of_the_task_the_generator_returns() -> None:
                 generate(np.random.default_rng(seed), level).prompt, (name, level, seed)
             checked += 1
     # the physics families with a sketch at every level, and the math families' integer-polynomial levels
-    assert checked == 300 * (8 * 4 + 19)
+    assert checked == 300 * (8 * 4 + 20)
 
 
 def test_prompt_of_refuses_a_bad_difficulty_as_the_generator_does() -> None:
@@ -123,3 +123,24 @@ def test_integer_polynomials_and_fractions_print_as_sympy_prints_them() -> None:
     for num in range(-30, 31):
         for den in range(1, 13):
             assert _fraction_tex(Fraction(num, den)) == tex(sp.Rational(num, den)), (num, den)
+
+
+def test_level_three_integrals_print_as_sympy_prints_them_for_every_draw() -> None:
+    """Every `(template, a, b, c)` that `integral` draws at level 3 (684 of them): the sketch's LaTeX of f and of
+    its antiderivative with F(0) = 0 against the generator's own sympy computation."""
+    import sympy as sp
+
+    from rlvrgym.tasks.math_generators import _integral_template_tex, _integrate, tex, x
+
+    checked = 0
+    for template in range(4):
+        for a in [sign * m for m in range(1, 7) for sign in (1, -1)]:
+            for b in [sign * m for m in range(1, 5) for sign in (1, -1)] if template != 3 else [1]:
+                for c in range(1, 6) if template == 2 else [1]:
+                    f = (a * sp.exp(b * x), a * sp.cos(b * x), a * sp.sin(b * x) + c * 2 * x,
+                         a * x * sp.exp(x**2))[template]
+                    antiderivative = _integrate(f)
+                    big_f = sp.expand(antiderivative - antiderivative.subs(x, 0))
+                    assert _integral_template_tex(template, a, b, c) == (tex(f), tex(big_f)), (template, a, b, c)
+                    checked += 1
+    assert checked == 96 + 96 + 480 + 12

@@ -779,9 +779,14 @@ def _definite(f: sp.Expr, lo: Any, hi: Any) -> tuple[sp.Expr, sp.Expr]:
 
 
 def _integral_sketch(rng: np.random.Generator, level: int) -> Task:
-    """`integral` at levels 1 and 2 (polynomials: an antiderivative with integer coefficients, or an exact
-    definite integral, a fraction), in integers and fractions."""
-    signed(rng, 1, 6), signed(rng, 1, 4)  # drawn at every level, used at levels 3 to 5
+    """`integral` at levels 1 to 3 without sympy: polynomials (an antiderivative with integer coefficients, or an
+    exact definite integral, a fraction) in integers and fractions, and level 3's four templates by
+    `_integral_template_tex`."""
+    a, b = signed(rng, 1, 6), signed(rng, 1, 4)
+    if level == 3:
+        c = integer(rng, 1, 5)  # drawn for the third template before the pick, whichever is picked
+        shown, reference = _integral_template_tex(pick(rng, (0, 1, 2, 3)), a, b, c)
+        return _sketch(f"Find the antiderivative $F(x)$ of $f(x) = {shown}$ that satisfies $F(0) = 0$.", reference)
     top = integer(rng, 1, 3)
     if level == 1:
         coeffs = [integer(rng, -6, 6) for _ in range(top + 1)]
@@ -804,7 +809,53 @@ def _integral_sketch(rng: np.random.Generator, level: int) -> Task:
     return _sketch(question, _fraction_tex(value))
 
 
-@_family("integral", _integral_sketch, (1, 2))
+def _integral_template_tex(template: int, a: int, b: int, c: int) -> tuple[str, str]:
+    """`tex(f)` and `tex(F)` (with `F(0) = 0`) of `integral`'s level-3 templates, `a e^{bx}`, `a cos(bx)`,
+    `a sin(bx) + 2 c x` and `a x e^{x^2}`, as sympy writes them (cos and sin of `-|b| x` fold their sign; a
+    constant goes first beside `e^{-|b| x}` or a negative exponential term). tests/test_task_equivalence.py checks
+    every `(template, a, b, c)` the level draws against sympy."""
+    linear = _poly_tex({1: abs(b)})
+    if template == 0:
+        exp, q = f"e^{{{_poly_tex({1: b})}}}", Fraction(a, b)
+        terms = [(-q, ""), (q, exp)] if b < 0 or q < 0 else [(q, exp), (-q, "")]
+        return _scaled_tex(Fraction(a), exp), _sum_tex(terms)
+    if template == 1:
+        return (_scaled_tex(Fraction(a), f"\\cos{{\\left({linear} \\right)}}"),
+                _scaled_tex(Fraction(a, abs(b)), f"\\sin{{\\left({linear} \\right)}}"))
+    if template == 2:
+        q = Fraction(a, b)  # F = c x^2 - (a / b) cos(|b| x) + a / b
+        shown = _poly_tex({1: 2 * c}) + _sum_tex([(Fraction(a if b > 0 else -a), f"\\sin{{\\left({linear} \\right)}}")],
+                                                  first=False)
+        return shown, _poly_tex({2: c}) + _sum_tex([(-q, f"\\cos{{\\left({linear} \\right)}}"), (q, "")],
+                                                    first=False)
+    q = Fraction(a, 2)
+    return (_scaled_tex(Fraction(a), "x e^{x^{2}}"),
+            _sum_tex([(-q, ""), (q, "e^{x^{2}}")] if q < 0 else [(q, "e^{x^{2}}"), (-q, "")]))
+
+
+def _scaled_tex(q: Fraction, body: str) -> str:
+    """`q * body` as sympy writes a leading term: `3 e^{2 x}`, `- e^{x}`, `\\frac{3 e^{2 x}}{2}`, and `body` ""
+    for the constant `q` itself."""
+    if not body:
+        return _fraction_tex(q)
+    m = abs(q)
+    inner = body if m.numerator == 1 else f"{m.numerator} {body}"
+    text = inner if m.denominator == 1 else f"\\frac{{{inner}}}{{{m.denominator}}}"
+    return ("- " if q < 0 else "") + text
+
+
+def _sum_tex(terms: list[tuple[Fraction, str]], first: bool = True) -> str:
+    """Terms `q * body` in the order given, joined with their signs (`first`: the first one leads the sum)."""
+    out = ""
+    for i, (q, body) in enumerate(terms):
+        if i == 0 and first:
+            out = _scaled_tex(q, body)
+        else:
+            out += (" - " if q < 0 else " + ") + _scaled_tex(abs(q), body)
+    return out
+
+
+@_family("integral", _integral_sketch, (1, 2, 3))
 def integral(rng: np.random.Generator, level: int) -> Task:
     a, b = signed(rng, 1, 6), signed(rng, 1, 4)
     if level in (1, 3):
