@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rlvrgym.cli_args import named_json_objects
+
 EPILOG = """examples:
   rlvrgym bench --policy oracle --policy adversary --episodes 20
   rlvrgym bench --env MathAnswer-v0 --policy hf:runs/tiny/model --policy-option temperature=0.7 --samples 4
@@ -28,16 +30,10 @@ def _key_values(pairs: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def _env_kwargs(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
-    out = {}
-    for env_id, raw in _key_values(pairs, "--env-kwargs").items():
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"--env-kwargs {env_id}=...: not a JSON object ({exc})") from None
-        if not isinstance(value, dict):
-            raise SystemExit(f"--env-kwargs {env_id}=...: expected a JSON object, got {raw!r}")
-        out[env_id] = value
-    return out
+    try:
+        return named_json_objects(pairs, "--env-kwargs")
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

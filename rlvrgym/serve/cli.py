@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-
-def _named_json(values: list[str] | None, flag: str) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for value in values or []:
-        name, sep, text = value.partition("=")
-        if not sep or not name:
-            raise ValueError(f"{flag} takes NAME=JSON, got {value!r}")
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{flag} {name}: not valid JSON: {exc}") from None
-        if not isinstance(parsed, dict):
-            raise ValueError(f"{flag} {name}: the JSON must be an object of keyword arguments")
-        out[name] = parsed
-    return out
+from rlvrgym.cli_args import named_json_objects
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -46,8 +31,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                        batches_per_verifier=args.batches_per_verifier,
                        session_threads=args.session_threads, max_sessions=args.max_sessions,
                        session_ttl_s=args.session_ttl, retry_after_s=args.retry_after,
-                       verifier_options=_named_json(args.verifier_options, "--verifier-options"),
-                       env_defaults=_named_json(args.env_defaults, "--env-defaults"),
+                       verifier_options=named_json_objects(args.verifier_options, "--verifier-options"),
+                       env_defaults=named_json_objects(args.env_defaults, "--env-defaults"),
                        executor="local" if args.ray is None else "ray", ray_address=args.ray or None)
 
 

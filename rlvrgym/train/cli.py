@@ -8,17 +8,15 @@ import json
 import sys
 from typing import Any
 
+from rlvrgym.cli_args import json_object
 from rlvrgym.rewards import AGGREGATIONS
 
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {type(value).__name__}")
-    return value
+        return json_object(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _env_options(p: argparse.ArgumentParser) -> None:
