@@ -34,10 +34,22 @@ def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
     groups = ["t1", "t1", "t2", "t2"]
     assert novelty_by_group(texts, groups) == [0.0, 0.0, 1.0, 1.0]
     verifier = MathVerifier()
-    spec = RewardSpec(exploration_weight=0.5)
+    spec = RewardSpec(exploration_weight=0.5, exploration_on="all")
     scored = score_batch(texts, ["2"] * 4, verifier, spec, groups=groups)
     assert [s.breakdown.exploration for s in scored] == [0.0, 0.0, 1.0, 1.0]
     assert [s.reward for s in scored] == [0.0, 0.0, 0.5, 0.5]  # all four answers are wrong: novelty is the total
+    # the default pays novelty to correct answers only: being wrong in a new way earns nothing
+    gated = score_batch(texts, ["2"] * 4, verifier, RewardSpec(exploration_weight=0.5), groups=groups)
+    assert [s.reward for s in gated] == [0.0] * 4 and [s.breakdown.exploration for s in gated] == [0.0] * 4
+    right = ["so \\boxed{2}", "so \\boxed{2}", "thus the answer is \\boxed{2}", "\\boxed{3} here"]
+    paid = score_batch(right, ["2"] * 4, verifier, RewardSpec(exploration_weight=0.5), groups=["t"] * 4)
+    assert [s.verdict.correct for s in paid] == [True, True, True, False]
+    novel = group_novelty(right)
+    assert novel[2] > 0 and novel[3] > 0 and novel[0] == novel[1] == 0.0
+    assert [s.breakdown.exploration for s in paid] == [0.0, 0.0, novel[2], 0.0]
+    assert [s.reward for s in paid] == [1.0, 1.0, pytest.approx(1.0 + 0.5 * novel[2]), 0.0]
+    with pytest.raises(ValueError, match="exploration_on"):
+        RewardSpec(exploration_on="wrong")  # type: ignore[arg-type]
     assert [s.breakdown.exploration for s in score_batch(texts, ["2"] * 4, verifier, RewardSpec(), groups=groups)
             ] == [0.0] * 4  # off by default
     assert score_batch(texts, ["2"] * 4, verifier, spec)[2].breakdown.exploration == 0.0  # no groups given
@@ -54,8 +66,16 @@ def test_exploration_term_is_per_group_weighted_and_off_by_default() -> None:
     assert env.task is not None
     ids = [env.task.id] * 2 + ["other"] * 0
     assert explore(prompts=["p"] * 2, completions=["same words", "same words"], task_id=ids) == [0.0, 0.0]
-    assert explore(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [1.0, 1.0]
-    assert off(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [0.0, 0.0]
+    assert explore(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [0.0, 0.0]  # wrong
+    ref = env.task.reference
+    right = [f"one two \\boxed{{{ref}}}", f"three four \\boxed{{{ref}}}"]
+    assert explore(prompts=["p"] * 2, completions=right, task_id=ids) == group_novelty(right)
+    assert min(group_novelty(right)) > 0
+    assert off(prompts=["p"] * 2, completions=right, task_id=ids) == [0.0, 0.0]
+    every = next(f for f in make_reward_funcs("MathAnswer-v0", RewardSpec(exploration_weight=0.1,
+                                                                          exploration_on="all"), env_kwargs=kwargs)
+                 if f.component == "exploration")
+    assert every(prompts=["p"] * 2, completions=["one two", "three four"], task_id=ids) == [1.0, 1.0]
 
 
 TINY_TASKS = {"tasks": "identity,simplify", "difficulty": 1}
@@ -63,11 +83,11 @@ TINY_TASKS = {"tasks": "identity,simplify", "difficulty": 1}
 
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from rlvrgym.train.study import ARMS, StudyConfig, run_study
+    from rlvrgym.train.study import StudyConfig, run_study
 
     out = tmp_path_factory.mktemp("study")
-    # every arm (exploration is optional, not in the default) over two kinds (the by-kind table)
-    config = StudyConfig.tiny(output_dir=str(out), arms=tuple(ARMS), env_kwargs=TINY_TASKS)
+    # two kinds (the by-kind table)
+    config = StudyConfig.tiny(output_dir=str(out), env_kwargs=TINY_TASKS)
     return out, run_study(config, log=lambda _: None)
 
 

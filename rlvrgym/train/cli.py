@@ -148,7 +148,7 @@ def _study_parser(sub: Any) -> None:
                             "problems, no distillation")
     study.add_argument("--tiny", action="store_true", help="seconds per stage: checks the machinery only")
     study.add_argument("--arms", nargs="+", choices=list(ARMS),
-                       help="arms to run (default: outcome process format; exploration is optional)")
+                       help="arms to run (default: all four)")
     study.add_argument("--env", help="environment id (default: MathProof-v0)")
     study.add_argument("--env-kwargs", type=_json_object, help="gym.make keyword arguments as JSON (default: "
                        f"'{json.dumps(DEFAULT_TASKS)}')")

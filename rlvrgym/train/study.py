@@ -15,10 +15,10 @@ meaningful (the first step can be right while the second is wrong, which the out
 nothing right). It is the default because it is where this model's SFT start generalises partly to unseen problems:
 held-out accuracy is measured on test-split problems, which SFT and GRPO never see, and at level 1 each kind has
 only 20 to 3,648 distinct problems, so what a model can carry to a test problem is the facts it shares with train
-problems. Measured on the kinds a 155k model cannot carry that way (simplify, derivative, integral and equation at
-level 1 stay near 0-33% held-out), GRPO gains nothing measurable there (its groups there are mostly all-equal); the
-report's table by kind and level shows it for any `--env-kwargs`. GRPO draws its problems from `task_seed` on,
-past the SFT chains' seeds.
+problems. On the kinds a 153k-parameter model cannot carry that way (simplify, derivative, integral and
+equation at level 1 stay near 0-33% held-out), GRPO gains nothing measurable (its groups there are mostly
+all-equal); the report's table by kind and level shows it for any `--env-kwargs`. GRPO draws its problems from
+`task_seed` on, past the SFT chains' seeds.
 
 Each arm runs `seeds` times; every checkpoint is evaluated on the same held-out (test split) problems, greedy and
 sampled at temperature 1. The report gives accuracy with Wilson intervals (pooled over seeds with the design-effect
@@ -46,7 +46,7 @@ ARMS: dict[str, str] = {
     "outcome": "outcome reward only (derivation complete and correct)",
     "process": "outcome + step-checked process reward (mean step score)",
     "format": "control: format term only (every line parses as a step)",
-    "exploration": "outcome + exploration (novelty of a completion within its GRPO group)",
+    "exploration": "outcome + exploration (novelty of a correct completion within its GRPO group)",
 }
 #: MathProof-v0 tasks of the default study (see the module docstring for why these).
 DEFAULT_TASKS: dict[str, Any] = {"tasks": "identity", "difficulty": 1}
@@ -72,7 +72,7 @@ class StudyConfig:
     output_dir: str = "runs/study"
     env_id: str = "MathProof-v0"
     env_kwargs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TASKS))
-    arms: tuple[str, ...] = ("outcome", "process", "format")
+    arms: tuple[str, ...] = ("outcome", "process", "format", "exploration")
     seeds: int = 3
     seed: int = 0
     vocab: int = 1024
