@@ -148,12 +148,28 @@ def build_image(client: Any | None = None, recipe: Recipe = "auto", force: bool 
     return tag
 
 
-def prune_old_images(client: Any, keep: str) -> list[str]:
-    """Untag sandbox images of older recipes (their runner layer is all they own); ones in use stay."""
+#: Sandbox image tags younger than this survive a build of another tag: another checkout or virtual environment on
+#: the same engine may be using them (tests of two checkouts side by side removed each other's images).
+KEEP_RECENT_S = 24 * 3600
+
+
+def prune_old_images(client: Any, keep: str, keep_recent_s: float = KEEP_RECENT_S) -> list[str]:
+    """Untag sandbox images of older recipes (their runner layer is all they own): those created more than
+    `keep_recent_s` ago; ones a container still uses stay too."""
+    import datetime
+
     import docker
 
+    now = datetime.datetime.now(datetime.UTC)
     removed = []
     for image in client.images.list(name=REPOSITORY):
+        created = str(image.attrs.get("Created", ""))
+        try:  # Docker writes RFC 3339 with nanoseconds: keep the seconds
+            born = datetime.datetime.fromisoformat(created[:19]).replace(tzinfo=datetime.UTC)
+        except ValueError:
+            continue  # no readable age: keep it
+        if (now - born).total_seconds() < keep_recent_s:
+            continue
         for tag in image.tags:
             if tag.startswith(REPOSITORY + ":") and tag != keep:
                 try:
