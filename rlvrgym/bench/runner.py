@@ -170,11 +170,13 @@ def _is_local(env: Any) -> bool:
 def _reset_slots(slots: list[_Slot], pool: ThreadPoolExecutor) -> None:
     """Reset local environments here, one after the other (a task draw is Python work: threads would only add
     their hand-offs), and the others (a remote one waits on its node) in the threads."""
-    others = [slot for slot in slots if not _is_local(slot.env)]
-    pending = pool.map(_reset, others) if others else None
+    local: list[_Slot] = []
+    others: list[_Slot] = []
     for slot in slots:
-        if _is_local(slot.env):
-            _reset(slot)
+        (local if _is_local(slot.env) else others).append(slot)
+    pending = pool.map(_reset, others) if others else None
+    for slot in local:
+        _reset(slot)
     if pending is not None:
         list(pending)
 
